@@ -1,0 +1,141 @@
+"""The ``mlops-console`` command line: parses options and dispatches to a subcommand module.
+
+Only ``argparse`` is imported here so ``--help`` stays fast; each subcommand lives in a module of
+``console.clicmd`` that is imported for its parser (cheap: those modules import nothing heavy at
+module level) and runs its handler with lazily imported clients and commands. Every failure ends
+as one line on stderr and a non-zero exit, never a traceback (set ``MLOPS_CONSOLE_DEBUG=1`` to see
+one while developing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+# subcommand modules listed first in --help; the rest of console.clicmd follows alphabetically
+PREFERRED_ORDER = ("demo", "models", "registry", "provenance", "diagnose", "lineage", "promote")
+
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """Global options, accepted before or after the subcommand."""
+    default = argparse.SUPPRESS if suppress else None
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "--tracking-uri",
+        metavar="URI",
+        default=default,
+        help="MLflow tracking server URL (default: $MLFLOW_TRACKING_URI, else the embedded one)",
+    )
+    group.add_argument(
+        "--profile", metavar="NAME", default=default, help="named profile from the config file"
+    )
+    group.add_argument(
+        "--home",
+        metavar="DIR",
+        default=default,
+        help="console home holding the embedded lifecycle (default: $MLOPS_CONSOLE_HOME)",
+    )
+    group.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="disable every mutation",
+    )
+
+
+def _subcommand_modules() -> list[str]:
+    """Every public module of ``console.clicmd`` (each registers one or more subcommands)."""
+    import pkgutil
+
+    import console.clicmd as package
+
+    names = [m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")]
+    names = [n for n in names if n != "tui"]
+
+    def rank(name: str) -> tuple[int, str]:
+        return (PREFERRED_ORDER.index(name) if name in PREFERRED_ORDER else 99, name)
+
+    return sorted(names, key=rank)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlops-console",
+        description=(
+            "Terminal operations console for the model lifecycle (MLflow, DataHub lineage, "
+            "Iceberg). With no subcommand it opens the console."
+        ),
+    )
+    _add_global_options(parser, suppress=False)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _subcommand_modules():
+        module = importlib.import_module(f"console.clicmd.{name}")
+        module.register(subparsers, lambda p: _add_global_options(p, suppress=True))
+    return parser
+
+
+def _overrides(args: argparse.Namespace):
+    from console.settings import CliOverrides
+
+    return CliOverrides(
+        tracking_uri=getattr(args, "tracking_uri", None),
+        profile=getattr(args, "profile", None),
+        home=getattr(args, "home", None),
+        read_only=bool(getattr(args, "read_only", False)),
+    )
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the command; exceptions propagate (see ``main``)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from console.settings import load_settings
+
+    settings = load_settings(_overrides(args))
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from console.clicmd.tui import open_console
+
+        return open_console(settings)
+    return int(handler(args, settings) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run and turn every failure into one line on stderr."""
+    from console.errors import ConsoleError
+
+    try:
+        return run(argv)
+    except ConsoleError as exc:
+        _print_error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _print_error("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader of our output went away (e.g. `| head`); nothing more to say
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
+    except Exception as exc:  # the last line of defence against tracebacks
+        if os.environ.get("MLOPS_CONSOLE_DEBUG"):
+            raise
+        _print_error(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(please report it; set MLOPS_CONSOLE_DEBUG=1 to see the traceback)"
+        )
+        return EXIT_INTERNAL
+
+
+def _print_error(message: str) -> None:
+    from console.safe_text import printable
+
+    line = printable(message).replace("\n", " ")
+    print(f"mlops-console: error: {line}", file=sys.stderr)

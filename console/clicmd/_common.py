@@ -1,0 +1,52 @@
+"""Helpers shared by subcommands: JSON output, safe human output and running coroutines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from console.safe_text import printable
+
+T = TypeVar("T")
+
+
+def _jsonable(obj: Any) -> Any:
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    if isinstance(obj, list | tuple):
+        return [_jsonable(item) for item in obj]
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    """Print one JSON document. ``ensure_ascii`` keeps escape sequences escaped on a terminal."""
+    json.dump(_jsonable(obj), sys.stdout, indent=2, ensure_ascii=True, default=str)
+    sys.stdout.write("\n")
+
+
+def say(*parts: object) -> None:
+    """Print server-derived text with control characters made visible."""
+    print(" ".join(printable(p) for p in parts))
+
+
+def table(rows: list[list[object]], headers: list[str], *, limit: int = 60) -> None:
+    """Print a plain aligned table; cells are made printable and cut at ``limit`` characters."""
+    cells = [[printable(c, limit=limit) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    print("  ".join(h.ljust(widths[i]) for i, h in enumerate(headers)).rstrip())
+    for row in cells:
+        print("  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
+
+
+def run_async(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine from a synchronous handler."""
+    return asyncio.run(factory())  # type: ignore[arg-type]

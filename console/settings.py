@@ -1,0 +1,248 @@
+"""Console settings: one validated record built from CLI options, environment and profile file.
+
+Precedence, highest first: global command-line options, environment variables, the selected
+profile in ``$XDG_CONFIG_HOME/mlops-console/config.toml``, defaults. Every value remembers where it
+came from, so a bad value is reported as one line naming the setting and its source. Environment
+variable names are the ones MLflow, DataHub and OpenLineage already use, so a production shell
+needs no new configuration. Secrets are ``SecretStr`` and never appear in ``describe()``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from console.errors import SettingsError
+
+APP_NAME = "mlops-console"
+
+# setting name -> environment variables that set it, first match wins
+ENV_VARS: dict[str, tuple[str, ...]] = {
+    "tracking_uri": ("MLFLOW_TRACKING_URI",),
+    "tracking_token": ("MLFLOW_TRACKING_TOKEN",),
+    "tracking_username": ("MLFLOW_TRACKING_USERNAME",),
+    "tracking_password": ("MLFLOW_TRACKING_PASSWORD",),
+    "tracking_insecure_tls": ("MLFLOW_TRACKING_INSECURE_TLS",),
+    "tracking_server_cert_path": ("MLFLOW_TRACKING_SERVER_CERT_PATH",),
+    "tracking_client_cert_path": ("MLFLOW_TRACKING_CLIENT_CERT_PATH",),
+    "datahub_gms_url": ("DATAHUB_GMS_URL",),
+    "datahub_gms_token": ("DATAHUB_GMS_TOKEN",),
+    "openlineage_url": ("OPENLINEAGE_URL",),
+    "openlineage_api_key": ("OPENLINEAGE_API_KEY",),
+    "iceberg_catalog": ("MLOPS_CONSOLE_ICEBERG_CATALOG",),
+    "home": ("MLOPS_CONSOLE_HOME",),
+    "read_only": ("MLOPS_CONSOLE_READ_ONLY",),
+    "request_timeout": ("MLOPS_CONSOLE_REQUEST_TIMEOUT",),
+    "embedded_idle_minutes": ("MLOPS_CONSOLE_EMBEDDED_IDLE_MINUTES",),
+}
+
+
+def default_home(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_DATA_HOME/mlops-console``, falling back to ``~/.local/share/mlops-console``."""
+    env = os.environ if env is None else env
+    data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / APP_NAME
+
+
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    """The profile file: ``$XDG_CONFIG_HOME/mlops-console/config.toml``."""
+    env = os.environ if env is None else env
+    if env.get("MLOPS_CONSOLE_CONFIG"):
+        return Path(env["MLOPS_CONSOLE_CONFIG"]).expanduser()
+    config_home = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config_home).expanduser() / APP_NAME / "config.toml"
+
+
+class Settings(BaseModel):
+    """Everything the console needs to reach its services. Immutable once built."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    profile: str | None = None
+    home: Path
+    read_only: bool = False
+
+    tracking_uri: str | None = None
+    tracking_token: SecretStr | None = None
+    tracking_username: str | None = None
+    tracking_password: SecretStr | None = None
+    tracking_insecure_tls: bool = False
+    tracking_server_cert_path: Path | None = None
+    tracking_client_cert_path: Path | None = None
+
+    datahub_gms_url: str | None = None
+    datahub_gms_token: SecretStr | None = None
+    openlineage_url: str | None = None
+    openlineage_api_key: SecretStr | None = None
+    iceberg_catalog: str = "lake"
+
+    # remote repoURL (as logged in mlflow.source.git.repoURL) -> local clone to read commits from
+    git_repos: dict[str, Path] = Field(default_factory=dict)
+
+    request_timeout: float = Field(default=10.0, gt=0, le=600)
+    embedded_idle_minutes: float = Field(default=60.0, ge=0)
+
+    # where each value came from, for error messages and `describe()`
+    sources: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    @field_validator("tracking_uri", "datahub_gms_url", "openlineage_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        value = value.strip()
+        if value.startswith(("http://", "https://")):
+            rest = value.split("://", 1)[1]
+            if not rest or rest.startswith("/"):
+                raise ValueError("the URL has no host")
+            return value.rstrip("/")
+        if value.startswith(("file:", "sqlite:", "postgresql:", "mysql:", "databricks")):
+            raise ValueError(
+                "the console talks to an MLflow tracking *server*; give its http(s) URL, "
+                "not a backend store URI"
+            )
+        raise ValueError("expected an http:// or https:// URL")
+
+    @property
+    def embedded(self) -> bool:
+        """True when no tracking URI is configured and the embedded lifecycle is used."""
+        return self.tracking_uri is None
+
+    def describe(self) -> dict[str, Any]:
+        """The settings for display: secrets masked, each value with its source."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            if name == "sources":
+                continue
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********"
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, dict):
+                value = {k: str(v) for k, v in value.items()}
+            shown[name] = {"value": value, "source": self.sources.get(name, "default")}
+        return shown
+
+
+@dataclass(frozen=True)
+class CliOverrides:
+    """The global command-line options; ``None`` means "not given"."""
+
+    tracking_uri: str | None = None
+    profile: str | None = None
+    home: str | None = None
+    read_only: bool | None = None
+
+
+def _read_profiles(path: Path) -> tuple[dict[str, Any], str | None]:
+    """Return (profiles, default_profile) from the config file; empty when it does not exist."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}, None
+    except OSError as exc:
+        raise SettingsError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        doc = tomllib.loads(raw.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(
+            f"config file {path} is not valid TOML: {exc}", hint="fix or remove the file"
+        ) from None
+    profiles = doc.get("profiles", {})
+    if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
+        raise SettingsError(
+            f"config file {path}: [profiles] must be tables like [profiles.prod]",
+        )
+    default = doc.get("default_profile")
+    if default is not None and not isinstance(default, str):
+        raise SettingsError(f"config file {path}: default_profile must be a string")
+    return profiles, default
+
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _env_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _BOOL_TRUE:
+        return True
+    if lowered in _BOOL_FALSE:
+        return False
+    raise SettingsError(f"environment variable {name}={value!r} is not a boolean (use true/false)")
+
+
+def load_settings(
+    overrides: CliOverrides | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Build the settings from options, environment and profile; raise SettingsError if invalid."""
+    overrides = overrides or CliOverrides()
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    cfg = config_path(env)
+    profiles, default_profile = _read_profiles(cfg)
+    profile_name = overrides.profile or env.get("MLOPS_CONSOLE_PROFILE") or default_profile
+    if profile_name:
+        if profile_name not in profiles:
+            known = ", ".join(sorted(profiles)) or "none defined"
+            raise SettingsError(
+                f"profile {profile_name!r} is not in {cfg} (profiles: {known})",
+                hint="check --profile / MLOPS_CONSOLE_PROFILE",
+            )
+        for key, value in profiles[profile_name].items():
+            if key not in Settings.model_fields or key in {"sources", "profile"}:
+                raise SettingsError(
+                    f"profile {profile_name!r} in {cfg}: unknown setting {key!r}",
+                )
+            values[key] = value
+            sources[key] = f"profile {profile_name!r} in {cfg}"
+        values["profile"] = profile_name
+
+    for key, names in ENV_VARS.items():
+        for name in names:
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            if key in {"read_only", "tracking_insecure_tls"}:
+                values[key] = _env_bool(name, raw)
+            else:
+                values[key] = raw
+            sources[key] = f"environment variable {name}"
+            break
+
+    if overrides.tracking_uri is not None:
+        values["tracking_uri"] = overrides.tracking_uri
+        sources["tracking_uri"] = "option --tracking-uri"
+    if overrides.home is not None:
+        values["home"] = overrides.home
+        sources["home"] = "option --home"
+    if overrides.read_only:
+        values["read_only"] = True
+        sources["read_only"] = "option --read-only"
+
+    if "home" not in values:
+        values["home"] = default_home(env)
+    values["home"] = Path(str(values["home"])).expanduser()
+    if not values["home"].is_absolute():
+        values["home"] = values["home"].resolve()
+
+    try:
+        return Settings(**values, sources=sources)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first.get("loc") else "settings"
+        source = sources.get(field, "default")
+        shown = values.get(field)
+        if field in {"tracking_token", "tracking_password", "datahub_gms_token"}:
+            shown = "********"
+        message = first.get("msg", "invalid value").removeprefix("Value error, ")
+        raise SettingsError(f"invalid setting {field}={shown!r} from {source}: {message}") from None

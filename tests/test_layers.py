@@ -1,0 +1,95 @@
+"""The layer rules of DESIGN.md, checked by importing each module in a fresh interpreter.
+
+Every module of the console core and of ``commands`` is imported alone and ``sys.modules`` is
+inspected: the core must never pull in Textual, ``widgets`` or ``commands``; commands never Textual
+or ``widgets``; widgets never httpx, the clients or ``commands``. Modules are discovered, so a new
+module is checked without editing this test.
+"""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHELL = {"console.cli", "console.app", "console.__main__"}
+
+FORBIDDEN = {
+    "console": ("textual", "widgets", "commands"),
+    "commands": ("textual", "widgets"),
+    "widgets": (
+        "httpx",
+        "commands",
+        "console.mlflow",
+        "console.lineage",
+        "console.embedded",
+        "console.iceberg",
+        "console.gitinfo",
+        "console.provenance",
+    ),
+}
+
+
+def _modules(package: str) -> list[str]:
+    names = [package]
+    for info in pkgutil.walk_packages([str(ROOT / package)], prefix=f"{package}."):
+        names.append(info.name)
+    return sorted(
+        n
+        for n in names
+        if n not in SHELL and not n.startswith("console.clicmd") and ".__main__" not in n
+    )
+
+
+def _imports_of(module: str) -> set[str]:
+    code = (
+        "import importlib, json, sys; importlib.import_module(sys.argv[1]); "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, module],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return set(json.loads(out.stdout))
+
+
+CASES = [(pkg, mod) for pkg in FORBIDDEN for mod in _modules(pkg)]
+
+
+@pytest.mark.parametrize(("package", "module"), CASES, ids=[m for _, m in CASES])
+def test_layer_rules(package: str, module: str) -> None:
+    loaded = _imports_of(module)
+    broken = sorted(
+        name
+        for name in loaded
+        for banned in FORBIDDEN[package]
+        if name == banned or name.startswith(banned + ".")
+    )
+    assert not broken, f"{module} imports {broken[:5]}"
+
+
+def test_startup_path_has_no_heavy_imports() -> None:
+    """`mlops-console --help` must not import mlflow, pandas, pyiceberg, datahub or textual."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from console import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try: cli.run(['--help'])\n"
+        "    except SystemExit: pass\n"
+        "import json; print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(out.stdout))
+    heavy = ("mlflow", "pandas", "pyiceberg", "datahub", "textual", "sklearn", "pyarrow", "httpx")
+    assert not [m for m in loaded if m.split(".")[0] in heavy]
