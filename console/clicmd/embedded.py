@@ -1,0 +1,82 @@
+"""``mlops-console embedded status|start|stop``: the embedded MLflow server of the home."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from console.clicmd._common import print_json, say
+
+
+def register(subparsers, add_globals) -> None:
+    parser = subparsers.add_parser(
+        "embedded", help="status, start or stop the embedded MLflow server of the console home"
+    )
+    sub = parser.add_subparsers(dest="embedded_command", metavar="ACTION", required=True)
+    show = sub.add_parser("status", help="say what is running where (never starts anything)")
+    show.add_argument("--json", action="store_true", help="print one JSON document")
+    add_globals(show)
+    show.set_defaults(handler=_status)
+    start = sub.add_parser(
+        "start", help="start the server if it is not running (progress on stderr)"
+    )
+    start.add_argument("--json", action="store_true", help="print one JSON document")
+    add_globals(start)
+    start.set_defaults(handler=_start)
+    halt = sub.add_parser("stop", help="stop the server and its supervisor")
+    add_globals(halt)
+    halt.set_defaults(handler=_stop)
+
+
+def _progress(message: str) -> None:
+    from console.safe_text import printable
+
+    print(printable(message), file=sys.stderr, flush=True)
+
+
+def _status(args: argparse.Namespace, settings) -> int:
+    from console.embedded import status
+
+    current = status(settings.home)
+    doc = current.model_dump(mode="json")
+    doc["configured_tracking_uri"] = settings.tracking_uri
+    if args.json:
+        print_json(doc)
+        return 0
+    if current.running:
+        say(f"embedded MLflow server: running at {current.tracking_uri} (pid {current.pid})")
+    else:
+        say("embedded MLflow server: not running")
+    say(f"home: {current.home}")
+    say(f"detail: {current.detail}")
+    if settings.tracking_uri:
+        say(
+            f"note: the console is configured for {settings.tracking_uri} "
+            f"(from {settings.sources.get('tracking_uri', 'settings')}), not the embedded server"
+        )
+    return 0
+
+
+def _start(args: argparse.Namespace, settings) -> int:
+    from console.embedded import ensure_server
+
+    current = ensure_server(
+        settings.home, progress=_progress, idle_minutes=settings.embedded_idle_minutes
+    )
+    if args.json:
+        print_json(current)
+    else:
+        say(f"embedded MLflow server running at {current.tracking_uri} (pid {current.pid})")
+    if settings.tracking_uri:
+        _progress(f"note: the console is configured for {settings.tracking_uri}, not this server")
+    return 0
+
+
+def _stop(args: argparse.Namespace, settings) -> int:
+    from console.embedded import stop
+
+    if stop(settings.home):
+        say(f"stopped the embedded MLflow server of {settings.home}")
+    else:
+        say(f"no embedded MLflow server was running for {settings.home}")
+    return 0
