@@ -1,0 +1,36 @@
+"""The console's MLflow REST client package (no ``import mlflow`` here, ever).
+
+Exports are lazy so ``import console.mlflow`` costs nothing until a name is used:
+``MlflowRestClient`` (client), ``MlflowError`` and its subclasses (errors), ``AuthConfig`` (auth).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "MlflowRestClient": "console.mlflow.client",
+    "RetryPolicy": "console.mlflow.client",
+    "AuthConfig": "console.mlflow.auth",
+    "redact_url": "console.mlflow.auth",
+    "MlflowError": "console.mlflow.errors",
+    "NotFound": "console.mlflow.errors",
+    "Unauthorized": "console.mlflow.errors",
+    "PermissionDenied": "console.mlflow.errors",
+    "InvalidRequest": "console.mlflow.errors",
+    "AlreadyExists": "console.mlflow.errors",
+    "ServerError": "console.mlflow.errors",
+    "Unreachable": "console.mlflow.errors",
+    "Timeout": "console.mlflow.errors",
+    "BadResponse": "console.mlflow.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'console.mlflow' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
