@@ -1,0 +1,230 @@
+"""The main screen: experiments and runs, registry and lineage side by side, plus a detail strip.
+
+At widths under ``NARROW_WIDTH`` only the active pane is shown, full width, with a tab line naming
+the others (tab cycles them), so the console stays usable at 80×24. The screen owns layout, focus
+and the prompt; data arrives from the shell through the panes' methods.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from widgets.banner import Banner
+from widgets.detail_strip import DetailStrip
+from widgets.help_screen import HelpScreen
+from widgets.lineage_pane import LineagePane
+from widgets.messages import PromptSubmitted
+from widgets.prompt_bar import PromptBar
+from widgets.registry_pane import RegistryPane
+from widgets.runs_pane import RunsPane
+from widgets.status_bar import StatusBar
+
+NARROW_WIDTH = 120
+PANE_IDS = ("runs-pane", "registry-pane", "lineage-pane")
+PANE_NAMES = ("Experiments & runs", "Registry", "Lineage")
+
+
+class PaneTabs(Static):
+    """In narrow layouts: which pane is shown and which others tab reaches."""
+
+    def show_active(self, index: int) -> None:
+        text = Text()
+        for i, name in enumerate(PANE_NAMES):
+            if i:
+                text.append(" │ ")
+            text.append(f" {i + 1} {name} ", style="reverse bold" if i == index else "")
+        text.append("   tab: next pane")
+        self.update(text)
+
+
+class MainScreen(Screen):
+    """Three panes and a detail strip; ``:``/``/`` prompt; help for the focused pane."""
+
+    DEFAULT_CSS = """
+    MainScreen #panes { height: 1fr; }
+    MainScreen .pane { border: round $primary-darken-2; height: 1fr; }
+    MainScreen .pane.-active { border: heavy $accent; }
+    MainScreen .pane-title { height: 1; text-style: bold; background: $boost; }
+    MainScreen RunsPane { width: 3fr; }
+    MainScreen RegistryPane { width: 3fr; }
+    MainScreen LineagePane { width: 2fr; }
+    MainScreen ExperimentTable, MainScreen ModelTable { height: 1fr; max-height: 9; }
+    MainScreen RunsTable, MainScreen VersionTable { height: 2fr; }
+    MainScreen PaneTabs { display: none; height: 1; }
+    MainScreen.-narrow PaneTabs { display: block; }
+    MainScreen.-narrow .pane { display: none; }
+    MainScreen.-narrow .pane.-active { display: block; width: 1fr; }
+    MainScreen.-narrow ExperimentTable, MainScreen.-narrow ModelTable { max-height: 5; }
+    """
+
+    BINDINGS = [
+        Binding("tab", "next_pane", "Next pane", id="pane.next"),
+        Binding("shift+tab", "previous_pane", "Prev pane", show=False, id="pane.previous"),
+        Binding("1", "pane(0)", "Runs pane", show=False),
+        Binding("2", "pane(1)", "Registry pane", show=False),
+        Binding("3", "pane(2)", "Lineage pane", show=False),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+        Binding("colon", "command_line", "Command", key_display=":", id="command"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    def __init__(self, *, read_only: bool) -> None:
+        super().__init__()
+        self.read_only = read_only
+        self.active_pane = 0
+        self._last_focus: dict[int, Widget] = {}
+        self._focus_before_prompt: Widget | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(read_only=self.read_only, id="status")
+        yield Banner(id="banner")
+        yield PaneTabs(id="pane-tabs")
+        with Horizontal(id="panes"):
+            yield RunsPane(id="runs-pane")
+            yield RegistryPane(id="registry-pane")
+            yield LineagePane(id="lineage-pane")
+        yield DetailStrip(id="detail")
+        yield PromptBar(id="prompt")
+        yield Footer()
+
+    class Ready(Message):
+        """The screen is composed: the shell may start loading data into it."""
+
+    def on_mount(self) -> None:
+        self.runs_pane.experiment_table.focus()
+        self._set_active(0)
+        self.post_message(self.Ready())
+
+    # --- parts ----------------------------------------------------------------------------
+
+    @property
+    def runs_pane(self) -> RunsPane:
+        return self.query_one(RunsPane)
+
+    @property
+    def registry_pane(self) -> RegistryPane:
+        return self.query_one(RegistryPane)
+
+    @property
+    def lineage_pane(self) -> LineagePane:
+        return self.query_one(LineagePane)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
+    def banner(self) -> Banner:
+        return self.query_one(Banner)
+
+    @property
+    def detail(self) -> DetailStrip:
+        return self.query_one(DetailStrip)
+
+    @property
+    def prompt(self) -> PromptBar:
+        return self.query_one(PromptBar)
+
+    # --- layout and focus -----------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+
+    def _pane_of(self, widget: Widget | None) -> int | None:
+        node = widget
+        while node is not None:
+            if node.id in PANE_IDS:
+                return PANE_IDS.index(node.id)
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    def _set_active(self, index: int) -> None:
+        self.active_pane = index
+        for i, pane_id in enumerate(PANE_IDS):
+            self.query_one(f"#{pane_id}").set_class(i == index, "-active")
+        self.query_one(PaneTabs).show_active(index)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        index = self._pane_of(event.widget)
+        if index is not None:
+            self._last_focus[index] = event.widget
+            if index != self.active_pane:
+                self._set_active(index)
+
+    def focus_pane(self, index: int, widget: Widget | None = None) -> None:
+        index %= len(PANE_IDS)
+        self._set_active(index)
+        target = widget or self._last_focus.get(index) or self._default_focus(index)
+        if self.prompt.is_open:
+            self.prompt.close()
+        # focus after the layout change so a pane that was hidden can take it
+        self.call_after_refresh(target.focus)
+
+    def _default_focus(self, index: int) -> Widget:
+        if index == 0:
+            return self.runs_pane.experiment_table
+        if index == 1:
+            return self.registry_pane.model_table
+        return self.lineage_pane
+
+    def action_next_pane(self) -> None:
+        self.focus_pane(self.active_pane + 1)
+
+    def action_previous_pane(self) -> None:
+        self.focus_pane(self.active_pane - 1)
+
+    def action_pane(self, index: int) -> None:
+        self.focus_pane(index)
+
+    def action_back(self) -> None:
+        focused = self.focused
+        if focused is self.runs_pane.runs_table:
+            self.runs_pane.experiment_table.focus()
+        elif focused is self.registry_pane.version_table:
+            self.registry_pane.model_table.focus()
+
+    # --- prompt and help ------------------------------------------------------------------
+
+    def open_prompt(self, kind: str, value: str = "") -> None:
+        suggestions: list[str] = []
+        if kind == "order":
+            for column in self.runs_pane.columns:
+                suggestions += [f"{column.order_key} DESC", f"{column.order_key} ASC"]
+        if kind == "filter" and self.active_pane == 1:
+            kind = "model-filter"
+            value = value or (self.registry_pane.filter or "")
+        elif kind == "filter":
+            value = value or (self.runs_pane.filter or "")
+        self._focus_before_prompt = self.focused
+        self.prompt.open(kind, value, suggestions)
+
+    def action_filter(self) -> None:
+        self.open_prompt("filter")
+
+    def action_command_line(self) -> None:
+        self.open_prompt("command")
+
+    def on_prompt_submitted(self, message: PromptSubmitted) -> None:
+        # restore focus, then let the message bubble on to the shell, which acts on it
+        previous = self._focus_before_prompt
+        self._focus_before_prompt = None
+        if previous is not None and previous.is_attached:
+            previous.focus()
+        else:
+            self._default_focus(self.active_pane).focus()
+
+    def help_text(self) -> tuple[str, str]:
+        pane = (self.runs_pane, self.registry_pane, self.lineage_pane)[self.active_pane]
+        return PANE_NAMES[self.active_pane], getattr(pane, "HELP", "")
+
+    def action_help(self) -> None:
+        title, text = self.help_text()
+        self.app.push_screen(HelpScreen(text, f"Help · {title}"))

@@ -1,0 +1,77 @@
+"""The one-line prompt at the bottom: ``:`` commands, ``/`` filters and the sort order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Static
+
+from widgets.messages import PromptSubmitted
+
+PROMPTS = {
+    "command": ":",
+    "filter": "/",
+    "model-filter": "/ models:",
+    "order": "sort by:",
+}
+PLACEHOLDERS = {
+    "command": "runs · models · lineage · experiment NAME · model NAME · run ID · help · q",
+    "filter": "metrics.rmse < 1 and params.seed = '7'   or plain text to match run names",
+    "model-filter": "part of a model name, or MLflow filter syntax (name LIKE 'fraud%')",
+    "order": "a column (rmse, params.seed, start_time) then ASC or DESC",
+}
+
+
+class PromptBar(Horizontal):
+    """Hidden until opened; enter submits, escape cancels (focus goes back where it was)."""
+
+    DEFAULT_CSS = """
+    PromptBar { display: none; height: 1; dock: bottom; }
+    PromptBar.-open { display: block; }
+    PromptBar #prompt-label { width: auto; padding: 0 1 0 0; text-style: bold; }
+    PromptBar Input { border: none; height: 1; padding: 0; width: 1fr; }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.kind = "command"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(":"), id="prompt-label")
+        yield Input(id="prompt-input", select_on_focus=False)
+
+    def open(self, kind: str, value: str = "", suggestions: Sequence[str] = ()) -> None:
+        self.kind = kind
+        self.query_one("#prompt-label", Static).update(Text(PROMPTS.get(kind, ":")))
+        field = self.query_one(Input)
+        field.placeholder = PLACEHOLDERS.get(kind, "")
+        field.suggester = (
+            SuggestFromList(suggestions, case_sensitive=False) if suggestions else None
+        )
+        field.value = value
+        field.cursor_position = len(value)
+        self.add_class("-open")
+        field.focus()
+
+    def close(self) -> None:
+        self.remove_class("-open")
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.close()
+        self.post_message(PromptSubmitted(self.kind, event.value))
+
+    def action_cancel(self) -> None:
+        self.close()
+        self.post_message(PromptSubmitted(self.kind, "", cancelled=True))

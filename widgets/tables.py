@@ -1,0 +1,46 @@
+"""The keyboard-first table used by every list: row cursor, vim keys, literal cells."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+
+class NavTable(DataTable):
+    """A row-cursor DataTable with j/k and g/G; cells must be ``Text`` or ``widgets.text.Cell``."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    NavTable { height: 1fr; }
+    NavTable > .datatable--header { text-style: bold; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", cursor_foreground_priority="renderable")
+
+    @property
+    def current_key(self) -> str | None:
+        """The key of the row under the cursor, or ``None`` on an empty table."""
+        if not self.row_count:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except CellDoesNotExist:  # the cursor can sit past the end while rows change
+            return None
+        return row_key.value
+
+    def move_to_key(self, key: str) -> bool:
+        """Put the cursor on the row with ``key``; False if it is not loaded."""
+        try:
+            index = self.get_row_index(key)
+        except RowDoesNotExist:
+            return False
+        self.move_cursor(row=index, animate=False, scroll=True)
+        return True
