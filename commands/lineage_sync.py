@@ -1,0 +1,183 @@
+"""``lineage sync``: bring the embedded DataHub Lite store up to date, idempotently.
+
+Two inputs: the OpenLineage JSONL event log, mapped to MCPs by ``commands.lineage_emit`` (the
+demo's mapping), and DataHub's MLflow ingestion source run as a programmatic pipeline with the
+``datahub-lite`` sink. Events are collapsed to the latest per run before mapping (START and
+COMPLETE map to different aspect values, so replaying both would rewrite each run twice) and only
+aspects that differ from the store are written: a second sync writes nothing. The MLflow part is
+counted by the rows it added. Imports datahub and mlflow: run it in a CLI process or a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from commands.driver import Driver
+from console.errors import ConsoleError, ReadOnlyError
+
+_TERMINAL = {"COMPLETE": 3, "FAIL": 3, "ABORT": 3, "RUNNING": 1, "START": 0}
+
+
+class SyncReport(BaseModel):
+    store: str
+    events_path: str
+    events_read: int = 0
+    runs_in_log: int = 0
+    event_changes: int = 0
+    mlflow_changes: int = 0
+    mlflow_skipped: bool = False
+    tracking_uri: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def changes(self) -> int:
+        return self.event_changes + self.mlflow_changes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.model_dump(mode="json"), "changes": self.changes}
+
+
+def latest_per_run(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last event of each run, a terminal one (COMPLETE/FAIL/ABORT) beating START."""
+    best: dict[str, tuple[int, int, dict[str, Any]]] = {}
+    for index, event in enumerate(events):
+        run_id = str((event.get("run") or {}).get("runId", ""))
+        rank = _TERMINAL.get(str(event.get("eventType", "")).upper(), 1)
+        current = best.get(run_id)
+        if current is None or (rank, index) >= (current[0], current[1]):
+            best[run_id] = (rank, index, event)
+    return [item[2] for item in sorted(best.values(), key=lambda item: item[1])]
+
+
+def _stored(db: Path) -> dict[tuple[str, str], Any]:
+    """Latest value of every aspect in the store ({} for a store that does not exist yet)."""
+    if not db.exists():
+        return {}
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT urn, aspect_name, metadata FROM metadata_aspect_v2 WHERE version = 0"
+        ).fetchall()
+    except sqlite3.Error:
+        return {}
+    finally:
+        conn.close()
+    return {(urn, name): json.loads(metadata) for urn, name, metadata in rows}
+
+
+def _row_count(db: Path) -> int:
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("SELECT count(*) FROM metadata_aspect_v2").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
+
+
+def sync_events(events_path: Path, db: Path) -> tuple[int, int, int]:
+    """(events read, runs, aspects written) for the JSONL log into the Lite store."""
+    from commands.lineage_emit import mcps_for_event, read_events, write_mcps
+
+    if not events_path.exists():
+        return 0, 0, 0
+    events = list(read_events(events_path))
+    latest = latest_per_run(events)
+    stored = _stored(db)
+    changed = []
+    for event in latest:
+        for mcp in mcps_for_event(event):
+            value = mcp.to_obj(simplified_structure=True)["aspect"]["json"]
+            if stored.get((mcp.entityUrn, mcp.aspectName)) != value:
+                changed.append(mcp)
+    if changed:
+        write_mcps(db, changed)
+    return len(events), len(latest), len(changed)
+
+
+def ingest_mlflow(tracking_uri: str, db: Path) -> tuple[int, list[str]]:
+    """Run DataHub's MLflow source into Lite; (rows added, report warnings/failures)."""
+    import os
+
+    os.environ.setdefault("DATAHUB_TELEMETRY_ENABLED", "false")
+    from datahub.ingestion.run.pipeline import Pipeline
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    before = _row_count(db)
+    pipeline = Pipeline.create(
+        {
+            "pipeline_name": "mlops-console-lineage-sync",
+            "source": {
+                "type": "mlflow",
+                "config": {
+                    "tracking_uri": tracking_uri,
+                    "source_mapping_to_platform": {"iceberg": "iceberg"},
+                },
+            },
+            "sink": {
+                "type": "datahub-lite",
+                "config": {
+                    "type": "sqlite",
+                    "config": {
+                        "file": str(db),
+                        "options": {"journal_mode": "WAL", "synchronous": "NORMAL"},
+                    },
+                },
+            },
+        },
+        no_progress=True,
+        report_to=None,
+    )
+    pipeline.run()
+    report = pipeline.source.get_report()
+    notes = [f"mlflow source: {w}" for w in list(report.failures)[:5]]
+    if pipeline.has_failures():
+        raise ConsoleError(
+            f"DataHub's MLflow ingestion failed against {tracking_uri}",
+            hint="check the tracking server and its credentials (MLFLOW_TRACKING_*), then retry",
+        )
+    return _row_count(db) - before, notes
+
+
+def sync_lineage(
+    settings: Any,
+    driver: Driver,
+    *,
+    skip_mlflow: bool = False,
+    tracking_uri: str | None = None,
+) -> SyncReport:
+    """Replay the event log and ingest MLflow into the embedded Lite store of ``settings.home``."""
+    from console.embedded import EmbeddedPaths
+
+    if settings.read_only:
+        raise ReadOnlyError("sync lineage into the DataHub Lite store")
+    paths = EmbeddedPaths.for_home(settings.home)
+    db, events_path = paths.datahub_lite_db, paths.openlineage_events
+    report = SyncReport(store=str(db), events_path=str(events_path))
+    driver.progress(f"replaying OpenLineage events from {events_path}")
+    if not events_path.exists():
+        report.warnings.append(f"no OpenLineage event log at {events_path}")
+    read, runs, written = sync_events(events_path, db)
+    report.events_read, report.runs_in_log, report.event_changes = read, runs, written
+    if skip_mlflow:
+        report.mlflow_skipped = True
+        return report
+    if tracking_uri is None:
+        from console.connection import resolve_tracking_uri
+
+        tracking_uri = resolve_tracking_uri(settings, progress=driver.progress)
+    report.tracking_uri = tracking_uri
+    driver.progress(f"ingesting MLflow at {tracking_uri} with DataHub's MLflow source")
+    added, notes = ingest_mlflow(tracking_uri, db)
+    report.mlflow_changes = added
+    report.warnings += notes
+    for note in notes:
+        driver.warn(note)
+    return report

@@ -1,0 +1,130 @@
+"""``mlops-console lineage``: the lineage of a model version (or run, or dataset), and ``sync``.
+
+``lineage MODEL VERSION [--depth N] [--direction up|down|both] [--json]`` prints an indented tree
+or the graph with its problems as JSON; ``lineage sync [--json]`` brings the embedded DataHub Lite
+store up to date from the OpenLineage log and MLflow (it writes, so ``--read-only`` refuses it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from console.clicmd._common import print_json, run_async, say
+
+DIRECTIONS = {"up": "upstream", "down": "downstream", "both": "both"}
+
+
+def register(subparsers, add_globals) -> None:
+    parser = subparsers.add_parser(
+        "lineage",
+        help="DataHub lineage of a model version (or `lineage sync` to update the embedded store)",
+        description=(
+            "lineage MODEL VERSION: the model group, version, training runs, input datasets "
+            "(snapshot on the edge), upstream data and jobs, and the runs that used the version; "
+            "with what is missing or inconsistent. lineage sync: update the embedded store."
+        ),
+    )
+    parser.add_argument(
+        "target", nargs="*", metavar="MODEL VERSION | sync", help="a model and version, or sync"
+    )
+    parser.add_argument("--run", metavar="RUN_ID", help="start from an MLflow run instead")
+    parser.add_argument("--dataset", metavar="NAME", help="start from a dataset (URN or table)")
+    parser.add_argument("--depth", type=int, default=3, metavar="N", help="hops (default 3)")
+    parser.add_argument(
+        "--direction", choices=sorted(DIRECTIONS), default="both", help="default both"
+    )
+    parser.add_argument(
+        "--no-mlflow", action="store_true", help="do not cross-check with the MLflow server"
+    )
+    parser.add_argument(
+        "--skip-mlflow", action="store_true", help="sync: replay the event log only"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    add_globals(parser)
+    parser.set_defaults(handler=_handle)
+
+
+def _handle(args: argparse.Namespace, settings) -> int:
+    from console.errors import ConsoleError
+
+    target = list(args.target)
+    if target == ["sync"]:
+        return _sync(args, settings)
+    if args.run or args.dataset:
+        if target:
+            raise ConsoleError("give MODEL VERSION, --run or --dataset, not several")
+    elif len(target) != 2:
+        raise ConsoleError(
+            "expected MODEL VERSION (or `lineage sync`, --run RUN_ID, --dataset NAME)",
+            hint="for example: mlops-console lineage next-week-commits 3",
+        )
+    graph = run_async(lambda: _read(args, settings))
+    if args.json:
+        print_json(graph)
+    else:
+        from console.lineage.render import tree_lines
+
+        for line in tree_lines(graph):
+            print(line)
+    return 1 if any(p.severity == "error" for p in graph.problems) else 0
+
+
+async def _read(args: argparse.Namespace, settings):
+    from console.lineage.reader import open_reader
+
+    direction = DIRECTIONS[args.direction]
+    async with open_reader(settings) as reader:
+        if args.run:
+            return await reader.lineage_for_run(args.run, depth=args.depth, direction=direction)
+        if args.dataset:
+            return await reader.lineage_for_dataset(
+                args.dataset, depth=args.depth, direction=direction
+            )
+        model, version = args.target
+        mlflow = None if args.no_mlflow else _mlflow_client(settings)
+        try:
+            return await reader.lineage_for_version(
+                model, version, depth=args.depth, direction=direction, mlflow=mlflow
+            )
+        finally:
+            if mlflow is not None:
+                await mlflow.aclose()
+
+
+def _mlflow_client(settings):
+    """A client for the cross-check, only if MLflow is reachable without starting anything."""
+    from console.mlflow import MlflowRestClient
+
+    uri = settings.tracking_uri
+    if not uri:
+        from console.embedded import status
+
+        current = status(settings.home)
+        uri = current.tracking_uri if current.running else None
+    if not uri:
+        return None
+    return MlflowRestClient.from_settings(settings, tracking_uri=uri)
+
+
+def _sync(args: argparse.Namespace, settings) -> int:
+    from commands.driver import TerminalDriver
+    from commands.lineage_sync import sync_lineage
+
+    report = sync_lineage(settings, TerminalDriver(quiet=args.json), skip_mlflow=args.skip_mlflow)
+    if args.json:
+        print_json(report.as_dict())
+        return 0
+    say(f"store: {report.store}")
+    say(
+        f"event log: {report.events_read} events, {report.runs_in_log} runs, "
+        f"{report.event_changes} aspects written"
+    )
+    if report.mlflow_skipped:
+        say("mlflow: skipped")
+    else:
+        say(f"mlflow: {report.tracking_uri}, {report.mlflow_changes} aspects written")
+    say(f"changes: {report.changes}")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
