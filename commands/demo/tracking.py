@@ -104,7 +104,9 @@ def log_training_run(
         "mlflow.source.type": "LOCAL",
         "demo.role": role,
     }
-    examples = holdout[list(FEATURE_COLUMNS)].head(8).reset_index(drop=True)
+    # rows spread over the holdout, so the example (and the invariance checks run on it) covers
+    # several repositories and buckets
+    examples = holdout[list(FEATURE_COLUMNS)].iloc[::8].head(24).reset_index(drop=True)
     with mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=tags) as run:
         run_id = run.info.run_id
         params = {
