@@ -622,4 +622,7 @@ def ensure_server(
         elif paths.state_file.exists():
             _remove_state(paths)
         state = _start(paths, idle_minutes, timeout, progress)
+        # the start may have taken longer than a short idle limit; still under the lock, so the
+        # new supervisor cannot decide the server is idle before this
+        touch(paths.home)
         return _status_from(state, paths, "started")
