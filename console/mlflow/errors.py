@@ -37,7 +37,10 @@ class MlflowError(ConsoleError):
 
 
 class NotFound(MlflowError):
-    default_hint = "check the name or id (list them with `mlops-console models` or `runs`)"
+    default_hint = (
+        "check the name or id (`mlops-console models`, `versions MODEL` and `experiments` "
+        "list them)"
+    )
 
 
 class Unauthorized(MlflowError):
@@ -146,7 +149,8 @@ def error_from_response(
             error_code=code or None,
         )
     text = body.decode("utf-8", errors="replace")
-    if "html" in content_type or text.lstrip().lower().startswith(("<!doctype", "<html")):
+    # basic auth labels plain sentences text/html, so judge HTML by the body, not the header
+    if text.lstrip().startswith("<"):
         # an HTML page: a proxy, a login page, or a route the server does not have
         if status == 404:
             return BadResponse(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
 
 
-def seed(url: str, kind: str = "registry") -> dict:
+def seed(url: str, kind: str = "registry", env: dict[str, str] | None = None) -> dict:
     """Seed ``url`` in a subprocess (see ``tests/client/seed.py``); return ids and the prefix."""
     prefix = f"clt-{uuid.uuid4().hex[:8]}"
     out = subprocess.run(
@@ -25,6 +26,7 @@ def seed(url: str, kind: str = "registry") -> dict:
         capture_output=True,
         text=True,
         timeout=240,
+        env={**os.environ, **(env or {})},
     )
     if out.returncode != 0:
         raise RuntimeError(f"seeding failed: {out.stderr[-2000:]}")
