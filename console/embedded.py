@@ -68,7 +68,7 @@ class EmbeddedPaths:
 
     @classmethod
     def for_home(cls, home: Path | str) -> EmbeddedPaths:
-        home = Path(home).expanduser().absolute()
+        home = Path(home).expanduser().resolve()  # one spelling per home: pids are matched by it
         mlflow = home / "mlflow"
         return cls(
             home=home,
