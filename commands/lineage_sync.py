@@ -109,9 +109,16 @@ def ingest_mlflow(tracking_uri: str, db: Path) -> tuple[int, list[str]]:
     os.environ.setdefault("DATAHUB_TELEMETRY_ENABLED", "false")
     from datahub.ingestion.run.pipeline import Pipeline
 
+    class OfflinePipeline(Pipeline):
+        """The stock pipeline asks pypi.org and GitHub for the latest CLI version on every run
+        (and needs an event loop for it); the console never contacts other hosts."""
+
+        def _warn_old_cli_version(self) -> None:
+            return None
+
     db.parent.mkdir(parents=True, exist_ok=True)
     before = _row_count(db)
-    pipeline = Pipeline.create(
+    pipeline = OfflinePipeline.create(
         {
             "pipeline_name": "mlops-console-lineage-sync",
             "source": {

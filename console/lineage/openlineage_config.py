@@ -44,6 +44,8 @@ def http_transport(settings: Any) -> dict[str, Any] | None:
         "url": url.rstrip("/") + "/",
         "endpoint": endpoint,
         "timeout": timeout,
+        # a training run waits for each event: two quick retries, not the default five
+        "retry": {"total": 2, "read": 2, "connect": 2, "backoff_factor": 0.2},
     }
     if token:
         transport["auth"] = {"type": "api_key", "apiKey": token}

@@ -49,12 +49,25 @@ class FakeGms:
         variables = body["variables"]
         if "lineageEntities" in body["query"]:
             if self.old_server and "on DataProcessInstance { aspects" in body["query"]:
-                return httpx.Response(200, json={"errors": [{
-                    "message": "Validation error (FieldUndefined@[entities/aspects]) : Field "
-                    "'aspects' in type 'DataProcessInstance' is undefined",
-                    "extensions": {"classification": "ValidationError"}}], "data": None})
-            return httpx.Response(200, json={"data": {"entities": [
-                self._entity(u, variables) for u in variables["urns"]]}})
+                return httpx.Response(
+                    200,
+                    json={
+                        "errors": [
+                            {
+                                "message": "Validation error (FieldUndefined@[entities/aspects]) : "
+                                "Field 'aspects' in type 'DataProcessInstance' is undefined",
+                                "extensions": {"classification": "ValidationError"},
+                            }
+                        ],
+                        "data": None,
+                    },
+                )
+            return httpx.Response(
+                200,
+                json={
+                    "data": {"entities": [self._entity(u, variables) for u in variables["urns"]]}
+                },
+            )
         return httpx.Response(200, json={"data": {"entity": self._incoming(variables)}})
 
     def _entity(self, urn: str, variables: dict) -> dict:
@@ -62,11 +75,19 @@ class FakeGms:
         kind = urns.entity_type(urn)
         item = {"urn": urn, "type": TYPES.get(kind, "OTHER")}
         if kind == "dataProcessInstance" and self.old_server:
-            edges = [(e.relationship, e.target) for name, value in found.items()
-                     for e in gms_mod.asp.outgoing({name: value})]
-            item["out"] = {"total": len(edges), "relationships": [
-                {"type": r, "entity": {"urn": t}} for r, t in edges
-                if r in variables.get("outTypes", [])]}
+            edges = [
+                (e.relationship, e.target)
+                for name, value in found.items()
+                for e in gms_mod.asp.outgoing({name: value})
+            ]
+            item["out"] = {
+                "total": len(edges),
+                "relationships": [
+                    {"type": r, "entity": {"urn": t}}
+                    for r, t in edges
+                    if r in variables.get("outTypes", [])
+                ],
+            }
             return item
         item["aspects"] = [
             {"aspectName": name, "payload": json.dumps(value)}
@@ -86,8 +107,11 @@ class FakeGms:
                 "count": len(page),
                 "total": len(pairs),
                 "relationships": [
-                    {"type": rel, "direction": "INCOMING",
-                     "entity": {"urn": src, "type": TYPES.get(urns.entity_type(src), "OTHER")}}
+                    {
+                        "type": rel,
+                        "direction": "INCOMING",
+                        "entity": {"urn": src, "type": TYPES.get(urns.entity_type(src), "OTHER")},
+                    }
                     for src, rel in page
                 ],
             },
@@ -101,8 +125,9 @@ def _source(handler, token: str | None = "secret-token") -> GmsSource:
 
 def _shape(graph) -> tuple:
     nodes = sorted((n.id, n.type, n.depth, n.name) for n in graph.nodes)
-    edges = sorted((e.source, e.target, e.relationship, e.direction, e.snapshot_id or "")
-                   for e in graph.edges)
+    edges = sorted(
+        (e.source, e.target, e.relationship, e.direction, e.snapshot_id or "") for e in graph.edges
+    )
     return nodes, edges
 
 
@@ -151,8 +176,12 @@ async def test_auth_failures(status: int) -> None:
 async def test_graphql_errors_without_data() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
-            200, json={"errors": [{"message": "Unauthorized to perform this action\x1b[2J"}],
-                       "data": None})
+            200,
+            json={
+                "errors": [{"message": "Unauthorized to perform this action\x1b[2J"}],
+                "data": None,
+            },
+        )
 
     async with LineageReader(_source(handler)) as reader:
         with pytest.raises(GmsError) as info:
@@ -208,15 +237,22 @@ def test_gms_config_sources(tmp_path: Path, monkeypatch) -> None:
     env_file.write_text("gms:\n  server: http://dh.internal:8080\n  token: from-file\n")
     embedded = load_settings(env={"MLOPS_CONSOLE_HOME": str(tmp_path)})
     assert gms_config(embedded, env_file) is None  # the embedded console keeps Lite
-    prod = load_settings(env={"MLOPS_CONSOLE_HOME": str(tmp_path),
-                              "MLFLOW_TRACKING_URI": "http://mlflow.internal"})
+    prod = load_settings(
+        env={"MLOPS_CONSOLE_HOME": str(tmp_path), "MLFLOW_TRACKING_URI": "http://mlflow.internal"}
+    )
     assert gms_config(prod, env_file) == GmsConfig(
-        url="http://dh.internal:8080", token="from-file", source="~/.datahubenv")
-    explicit = load_settings(env={"MLOPS_CONSOLE_HOME": str(tmp_path),
-                                  "DATAHUB_GMS_URL": "http://dh.internal:8080"})
+        url="http://dh.internal:8080", token="from-file", source="~/.datahubenv"
+    )
+    explicit = load_settings(
+        env={"MLOPS_CONSOLE_HOME": str(tmp_path), "DATAHUB_GMS_URL": "http://dh.internal:8080"}
+    )
     config = gms_config(explicit, env_file)
     assert config is not None and config.token == "from-file"
-    with_token = load_settings(env={"MLOPS_CONSOLE_HOME": str(tmp_path),
-                                    "DATAHUB_GMS_URL": "http://other:8080",
-                                    "DATAHUB_GMS_TOKEN": "tok"})
+    with_token = load_settings(
+        env={
+            "MLOPS_CONSOLE_HOME": str(tmp_path),
+            "DATAHUB_GMS_URL": "http://other:8080",
+            "DATAHUB_GMS_TOKEN": "tok",
+        }
+    )
     assert gms_config(with_token, env_file) == GmsConfig(url="http://other:8080", token="tok")

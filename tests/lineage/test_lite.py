@@ -95,8 +95,10 @@ async def test_run_and_dataset_roots(healthy_store: Path) -> None:
         missing = await reader.lineage_for_run("0" * 32)
     assert run_graph.root == f"mlflow-run:{RUN_B}"
     assert any(n.name == f"{MODEL} v2" for n in run_graph.nodes)
-    consumers = {data_graph.node(f).properties.get("run_id") for _, f in
-                 data_graph.children(data_graph.root, "downstream")}
+    consumers = {
+        data_graph.node(f).properties.get("run_id")
+        for _, f in data_graph.children(data_graph.root, "downstream")
+    }
     assert {RUN_A, RUN_B} <= consumers
     assert _kinds(missing) == {"not_found"}
 
@@ -107,9 +109,7 @@ async def test_version_not_in_datahub(healthy_store: Path) -> None:
 
 
 async def test_version_without_run(make_store) -> None:
-    store = make_store(
-        [RunSpec(run_id=RUN_A, version="1", mlflow_source=False, openlineage=False)]
-    )
+    store = make_store([RunSpec(run_id=RUN_A, version="1", mlflow_source=False, openlineage=False)])
     graph = await _version(store, "1")
     assert _kinds(graph) == {"version_without_run"}
     # with MLflow's word on the run, the missing OpenLineage events are named too
@@ -142,8 +142,10 @@ async def test_dataset_name_mismatch(make_store) -> None:
     store = make_store(
         [RunSpec(run_id=RUN_A, version="1", mlflow_source=False, ol_table="lake.git.commits_v2")]
     )
-    run = Run(info=RunInfo(run_id=RUN_A), params={
-        "data.iceberg.table": TABLE, "data.iceberg.snapshot_id": "5123456789012345678"})
+    run = Run(
+        info=RunInfo(run_id=RUN_A),
+        params={"data.iceberg.table": TABLE, "data.iceberg.snapshot_id": "5123456789012345678"},
+    )
     graph = await _version(store, "1", mlflow_run=run)
     problem = next(p for p in graph.problems if p.kind == "dataset_name_mismatch")
     assert problem.expected == TABLE and problem.actual == "lake.git.commits_v2"
