@@ -191,7 +191,9 @@ class MlflowRestClient:
 
     def _ssl_context(self) -> Any:
         if not self.tracking_uri.startswith("https://"):
-            return True
+            # plain http never uses TLS (redirects are not followed); skipping the CA bundle
+            # saves ~0.1 s per client
+            return False
         try:
             return httpx.create_ssl_context(
                 verify=self.auth.verify(), cert=self.auth.cert(), trust_env=True
