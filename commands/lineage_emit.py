@@ -100,7 +100,13 @@ def mcps_for_event(event: dict[str, Any]) -> list[Any]:
             ),
         )
     )
-    custom = {k: str(v) for k, v in mlflow_facet.items() if not k.startswith("_") and v is not None}
+    # the same on START and COMPLETE (the model produced is the output edge, not a property),
+    # so replaying a run's events rewrites nothing
+    custom = {
+        k: str(v)
+        for k, v in mlflow_facet.items()
+        if not k.startswith("_") and v is not None and k not in {"modelName", "modelVersion"}
+    }
     out.append(
         MCP(
             entityUrn=dpi,
