@@ -11,8 +11,8 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
@@ -53,7 +53,7 @@ class MainScreen(Screen):
     MainScreen .pane { border: round $primary-darken-2; height: 1fr; }
     MainScreen .pane.-active { border: heavy $accent; }
     MainScreen .pane-title { height: 1; text-style: bold; background: $boost; }
-    MainScreen RunsPane { width: 3fr; }
+    MainScreen RunsPane { width: 4fr; }
     MainScreen RegistryPane { width: 3fr; }
     MainScreen LineagePane { width: 2fr; }
     MainScreen ExperimentTable, MainScreen ModelTable { height: 1fr; max-height: 9; }

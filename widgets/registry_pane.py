@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -161,6 +162,11 @@ class RegistryPane(Vertical):
                 self.post_message(ModelHighlighted(self.models[key]))
         elif key in self.versions:
             self.post_message(VersionHighlighted(self.versions[key]))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # arriving at the versions links the current one, as moving onto it would
+        if event.widget is self.version_table and self.current_version is not None:
+            self.post_message(VersionHighlighted(self.current_version))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -27,13 +27,14 @@ HELP = (
 
 
 class DetailBody(VerticalScroll):
-    """The scrollable body of a detail screen, scrolled with j/k as well as the arrows."""
+    """The scrollable body of a detail screen, scrolled with j/k as well as the arrows.
+
+    No ``g``/``G`` here: ``g`` is "go to run" on the version screen (home/end scroll instead).
+    """
 
     BINDINGS = [
         Binding("j", "scroll_down", "Down", show=False),
         Binding("k", "scroll_up", "Up", show=False),
-        Binding("g", "scroll_home", "Top", show=False),
-        Binding("G", "scroll_end", "Bottom", show=False),
     ]
     can_focus = True
 

@@ -67,6 +67,8 @@ class RunsTable(NavTable):
 
     has_more = False
     loading_more = False
+    # how close to the end of the loaded rows a fetch starts (set from the page size)
+    prefetch = PREFETCH_ROWS
 
     def action_order(self) -> None:
         self.screen.open_prompt("order")  # type: ignore[attr-defined]
@@ -74,13 +76,17 @@ class RunsTable(NavTable):
     def _want_more(self) -> None:
         if not self.has_more or self.loading_more or not self.row_count:
             return
-        near_cursor = self.cursor_row >= self.row_count - PREFETCH_ROWS
-        near_view = self.scroll_y + self.scrollable_content_region.height >= (
-            self.virtual_size.height - PREFETCH_ROWS
-        )
+        near_cursor = self.cursor_row >= self.row_count - self.prefetch
+        # rows are one line high, under a one-line header
+        shown = self.scroll_y + self.scrollable_content_region.height - 1
+        near_view = shown >= self.row_count - self.prefetch
         if near_cursor or near_view:
             self.loading_more = True
             self.post_message(MoreRunsWanted())
+
+    def check_more(self) -> None:
+        """After a page lands: ask for the next one if the viewport is not full yet."""
+        self._want_more()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -147,7 +153,9 @@ class RunsPane(Vertical):
             table.add_column(Text("experiment"), key="name")
             table.add_column(Text("id"), key="id")
             for exp in experiments:
-                table.add_row(Cell(exp.name, limit=40), Cell(exp.experiment_id), key=exp.experiment_id)
+                table.add_row(
+                    Cell(exp.name, limit=40), Cell(exp.experiment_id), key=exp.experiment_id
+                )
         suffix = " (first page; use :experiment NAME)" if more else ""
         title = Text(f"Experiments · {len(experiments)}{suffix}")
         self.query_one("#experiments-title", Static).update(title)
@@ -212,6 +220,7 @@ class RunsPane(Vertical):
                 keep = [self._order_column_key()] if self.order_by else []
                 self.columns = choose_columns(page.items, keep=[k for k in keep if k])
                 table.clear(columns=True)
+                table.prefetch = max(1, min(PREFETCH_ROWS, len(page.items) // 4))
                 for column in self.columns:
                     table.add_column(self._label(column), key=column.key)
             for run in page.items:
@@ -233,6 +242,7 @@ class RunsPane(Vertical):
         table.loading_more = False
         self._runs_state = ""
         self._update_runs_title()
+        table.call_after_refresh(table.check_more)
         if reset and table.row_count:
             table.move_cursor(row=0, animate=False)
             self.post_message(RunHighlighted(table.current_key or ""))
@@ -258,9 +268,9 @@ class RunsPane(Vertical):
         if column.kind == "metric":
             return Cell(number(run.metric_value(column.name)))
         if column.kind == "param":
-            return Cell(run.params.get(column.name), limit=20)
+            return Cell(run.params.get(column.name), limit=16)
         if column.name == "run_name":
-            return Cell(run.name or run.run_id[:12], limit=32)
+            return Cell(run.name or run.run_id[:12], limit=28)
         if column.name == "status":
             return Cell(run.info.status)
         return Cell(age(run.info.start_time, now))

@@ -37,7 +37,9 @@ class Cell:
     __slots__ = ("text",)
 
     def __init__(self, value: object, limit: int = CELL_LIMIT) -> None:
-        self.text = "-" if value is None else printable(value, limit=limit)
+        text = "-" if value is None else printable(value)
+        # a cell is cut short with a plain ellipsis; the detail views show the whole value
+        self.text = text if len(text) <= limit else text[: limit - 1] + "…"
 
     def __rich__(self) -> Text:
         return Text(self.text, no_wrap=True, overflow="ellipsis")

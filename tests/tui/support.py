@@ -1,0 +1,40 @@
+"""Helpers for driving the console with Pilot: wait for a condition, read what a widget shows."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+
+from rich.console import Console
+from textual.pilot import Pilot
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let running workers finish and the screen catch up."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], within: float = 15.0) -> None:
+    """Poll ``condition`` while the app runs; fail with a clear message on timeout."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"condition not met within {within}s")
+
+
+def plain(renderable: object, width: int = 200) -> str:
+    """What a renderable shows, as plain text (styles dropped)."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
+    console.print(renderable)
+    return console.export_text()
+
+
+def table_texts(table) -> list[str]:
+    """Every cell of a DataTable as the text it renders."""
+    return [
+        plain(cell).rstrip("\n") for row in range(table.row_count) for cell in table.get_row_at(row)
+    ]
