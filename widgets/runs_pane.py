@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -174,6 +175,11 @@ class RunsPane(Vertical):
                 self.post_message(ExperimentHighlighted(experiment))
         elif key:
             self.post_message(RunHighlighted(key))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # arriving at the runs describes the current one in the detail strip
+        if event.widget is self.runs_table and self.runs_table.current_key:
+            self.post_message(RunHighlighted(self.runs_table.current_key))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
