@@ -1,11 +1,11 @@
 """``lineage sync``: bring the embedded DataHub Lite store up to date, idempotently.
 
 Two inputs: the OpenLineage JSONL event log, mapped to MCPs by ``commands.lineage_emit`` (the
-demo's mapping), and DataHub's MLflow ingestion source run as a programmatic pipeline with the
-``datahub-lite`` sink. Events are collapsed to the latest per run before mapping (START and
-COMPLETE map to different aspect values, so replaying both would rewrite each run twice) and only
-aspects that differ from the store are written: a second sync writes nothing. The MLflow part is
-counted by the rows it added. Imports datahub and mlflow: run it in a CLI process or a subprocess.
+demo's mapping), and DataHub's MLflow ingestion source. Events are collapsed to the latest per run
+before mapping (START and COMPLETE map to different aspect values, so replaying both would rewrite
+each run twice); then only aspects that differ from the store are written, through DataHub's own
+Lite writer: a second sync writes nothing. Imports datahub and mlflow: run it in a CLI process
+or a subprocess, not in the TUI's process.
 """
 
 from __future__ import annotations
@@ -70,87 +70,93 @@ def _stored(db: Path) -> dict[tuple[str, str], Any]:
     return {(urn, name): json.loads(metadata) for urn, name, metadata in rows}
 
 
-def _row_count(db: Path) -> int:
-    if not db.exists():
-        return 0
-    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return int(conn.execute("SELECT count(*) FROM metadata_aspect_v2").fetchone()[0])
-    except sqlite3.Error:
-        return 0
-    finally:
-        conn.close()
+def write_changed(db: Path, mcps: list[Any]) -> int:
+    """Write the MCPs whose aspect differs from the store; return how many were written.
+
+    The last MCP per (entity, aspect) wins: DataHub's MLflow source rewrites the dataset reference
+    shared by several runs once per run within one pass, and replaying that through the Lite sink
+    would add versions on every sync.
+    """
+    from commands.lineage_emit import write_mcps
+
+    last: dict[tuple[str, str], Any] = {}
+    for mcp in mcps:
+        last[(mcp.entityUrn, mcp.aspectName)] = mcp
+    stored = _stored(db)
+    changed = [
+        mcp
+        for key, mcp in last.items()
+        if stored.get(key) != mcp.to_obj(simplified_structure=True)["aspect"]["json"]
+    ]
+    if changed:
+        write_mcps(db, changed)
+    return len(changed)
 
 
 def sync_events(events_path: Path, db: Path) -> tuple[int, int, int]:
     """(events read, runs, aspects written) for the JSONL log into the Lite store."""
-    from commands.lineage_emit import mcps_for_event, read_events, write_mcps
+    from commands.lineage_emit import mcps_for_event, read_events
 
     if not events_path.exists():
         return 0, 0, 0
     events = list(read_events(events_path))
     latest = latest_per_run(events)
-    stored = _stored(db)
-    changed = []
-    for event in latest:
-        for mcp in mcps_for_event(event):
-            value = mcp.to_obj(simplified_structure=True)["aspect"]["json"]
-            if stored.get((mcp.entityUrn, mcp.aspectName)) != value:
-                changed.append(mcp)
-    if changed:
-        write_mcps(db, changed)
-    return len(events), len(latest), len(changed)
+    written = write_changed(db, [m for event in latest for m in mcps_for_event(event)])
+    return len(events), len(latest), written
 
 
-def ingest_mlflow(tracking_uri: str, db: Path) -> tuple[int, list[str]]:
-    """Run DataHub's MLflow source into Lite; (rows added, report warnings/failures)."""
+def mlflow_mcps(tracking_uri: str) -> tuple[list[Any], list[str]]:
+    """Everything DataHub's MLflow source emits for the server, as MCPs; and its failures.
+
+    The source runs on its own rather than in a ``Pipeline`` with the ``datahub-lite`` sink: the
+    sink cannot skip unchanged aspects across a pass, and the stock pipeline asks pypi.org and
+    GitHub for the latest CLI version on every run (the console contacts no other hosts).
+    """
     import os
 
     os.environ.setdefault("DATAHUB_TELEMETRY_ENABLED", "false")
-    from datahub.ingestion.run.pipeline import Pipeline
-
-    class OfflinePipeline(Pipeline):
-        """The stock pipeline asks pypi.org and GitHub for the latest CLI version on every run
-        (and needs an event loop for it); the console never contacts other hosts."""
-
-        def _warn_old_cli_version(self) -> None:
-            return None
-
-    db.parent.mkdir(parents=True, exist_ok=True)
-    before = _row_count(db)
-    pipeline = OfflinePipeline.create(
-        {
-            "pipeline_name": "mlops-console-lineage-sync",
-            "source": {
-                "type": "mlflow",
-                "config": {
-                    "tracking_uri": tracking_uri,
-                    "source_mapping_to_platform": {"iceberg": "iceberg"},
-                },
-            },
-            "sink": {
-                "type": "datahub-lite",
-                "config": {
-                    "type": "sqlite",
-                    "config": {
-                        "file": str(db),
-                        "options": {"journal_mode": "WAL", "synchronous": "NORMAL"},
-                    },
-                },
-            },
-        },
-        no_progress=True,
-        report_to=None,
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+    from datahub.emitter.mcp_builder import mcps_from_mce
+    from datahub.ingestion.api.common import PipelineContext
+    from datahub.ingestion.source.mlflow import MLflowSource
+    from datahub.metadata.schema_classes import (
+        MetadataChangeEventClass,
+        MetadataChangeProposalClass,
     )
-    pipeline.run()
-    report = pipeline.source.get_report()
-    notes = [f"mlflow source: {w}" for w in list(report.failures)[:5]]
-    if pipeline.has_failures():
+
+    source = MLflowSource.create(
+        {"tracking_uri": tracking_uri, "source_mapping_to_platform": {"iceberg": "iceberg"}},
+        PipelineContext(run_id="mlops-console-lineage-sync"),
+    )
+    out: list[Any] = []
+    try:
+        for unit in source.get_workunits():
+            item = unit.metadata
+            if isinstance(item, MetadataChangeProposalWrapper):
+                out.append(item)
+            elif isinstance(item, MetadataChangeEventClass):
+                out += list(mcps_from_mce(item))
+            elif isinstance(item, MetadataChangeProposalClass):
+                wrapped = MetadataChangeProposalWrapper.try_from_mcpc(item)
+                if wrapped is not None:
+                    out.append(wrapped)
+    except Exception as exc:  # noqa: BLE001 - the source's own bugs become one line
         raise ConsoleError(
-            f"DataHub's MLflow ingestion failed against {tracking_uri}",
+            f"DataHub's MLflow source failed against {tracking_uri}: {type(exc).__name__}: {exc}",
             hint="check the tracking server and its credentials (MLFLOW_TRACKING_*), then retry",
-        )
-    return _row_count(db) - before, notes
+        ) from None
+    finally:
+        source.close()
+    report = source.get_report()
+    failures = [f"mlflow source: {f}" for f in list(report.failures)[:5]]
+    return out, failures
+
+
+def ingest_mlflow(tracking_uri: str, db: Path) -> tuple[int, list[str]]:
+    """DataHub's MLflow source into Lite; (aspects written, report failures)."""
+    mcps, notes = mlflow_mcps(tracking_uri)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return write_changed(db, mcps), notes
 
 
 def sync_lineage(
