@@ -8,10 +8,10 @@ no-op; ``reset=True`` (or a changed config) deletes what the demo owns and rebui
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import shutil
-import sys
 import time
 import warnings
 from collections.abc import Iterator
@@ -149,7 +149,8 @@ def _quiet_mlflow() -> Iterator[None]:
     for lg in loggers:
         lg.setLevel(logging.WARNING)
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+        # MLflow's registry prints "Created version ..." with print(); progress says it better
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             yield
     finally:

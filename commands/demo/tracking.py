@@ -69,13 +69,35 @@ def pinned_requirements() -> list[str]:
 
 
 def ensure_experiment(client, name: str) -> str:
-    """The experiment id; a deleted experiment of that name is restored (its runs stay deleted)."""
+    """The id of an active experiment ``name``, created when missing.
+
+    A deleted experiment of that name is retired first: restoring it would bring its old runs
+    back (MLflow restores an experiment's runs with it).
+    """
     found = client.get_experiment_by_name(name)
+    if found is not None and found.lifecycle_stage == "deleted":
+        _retire_experiment(client, found)
+        found = None
     if found is None:
         return client.create_experiment(name)
-    if found.lifecycle_stage == "deleted":
-        client.restore_experiment(found.experiment_id)
     return found.experiment_id
+
+
+def _retire_experiment(client, experiment) -> int:
+    """Delete an experiment's runs and logged models, free its name, delete it; count runs."""
+    if experiment.lifecycle_stage == "deleted":
+        client.restore_experiment(experiment.experiment_id)
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    for run in runs:
+        client.delete_run(run.info.run_id)
+    for logged in client.search_logged_models(experiment_ids=[experiment.experiment_id]):
+        client.delete_logged_model(logged.model_id)
+    # a deleted experiment keeps its name: rename it so a fresh one can be created
+    client.rename_experiment(
+        experiment.experiment_id, f"{experiment.name} (deleted {experiment.experiment_id})"
+    )
+    client.delete_experiment(experiment.experiment_id)
+    return len(runs)
 
 
 def log_training_run(
@@ -180,13 +202,6 @@ def delete_demo_objects(client, experiment_name: str) -> list[str]:
     found = client.get_experiment_by_name(experiment_name)
     if found is None:
         return removed
-    if found.lifecycle_stage == "deleted":
-        client.restore_experiment(found.experiment_id)
-    runs = client.search_runs([found.experiment_id], max_results=1000)
-    for run in runs:
-        client.delete_run(run.info.run_id)
-    for logged in client.search_logged_models(experiment_ids=[found.experiment_id]):
-        client.delete_logged_model(logged.model_id)
-    client.delete_experiment(found.experiment_id)
-    removed.append(f"experiment {experiment_name} ({len(runs)} runs)")
+    count = _retire_experiment(client, found)
+    removed.append(f"experiment {experiment_name} ({count} runs)")
     return removed
