@@ -16,7 +16,7 @@ import attr
 from openlineage.client.facet_v2 import RunFacet
 
 from commands.demo.config import MODEL_NAME, TABLE_NAME
-from commands.lineage_emit import MLFLOW_RUN_FACET, _no_telemetry
+from commands.lineage_emit import MLFLOW_RUN_FACET
 
 PRODUCER = "https://github.com/mlops-console/mlops-console/tree/main/commands/demo"
 JOB_NAMESPACE = "ml-training"
@@ -130,42 +130,3 @@ def emit_events(events_path: Path, runs: list[RunLineage], tracking_uri: str) ->
             client.emit(event)
             sent.append(Serde.to_dict(event))
     return sent
-
-
-def ingest_mlflow_into_lite(tracking_uri: str, lite_db: Path) -> dict:
-    """Run DataHub's MLflow source with the datahub-lite sink; return its report counts."""
-    _no_telemetry()
-    from datahub.ingestion.run.pipeline import Pipeline
-
-    pipeline = Pipeline.create(
-        {
-            "pipeline_name": "mlops-console-demo-mlflow",
-            "source": {
-                "type": "mlflow",
-                "config": {
-                    "tracking_uri": tracking_uri,
-                    "source_mapping_to_platform": {"iceberg": "iceberg"},
-                },
-            },
-            "sink": {
-                "type": "datahub-lite",
-                "config": {
-                    "type": "sqlite",
-                    "config": {
-                        "file": str(lite_db),
-                        "options": {"journal_mode": "WAL", "synchronous": "NORMAL"},
-                    },
-                },
-            },
-        },
-        no_progress=True,
-        report_to=None,
-    )
-    pipeline.run()
-    pipeline.raise_from_status()
-    report = pipeline.source.get_report()
-    return {
-        "workunits": report.events_produced,
-        "warnings": len(report.warnings),
-        "failures": len(report.failures),
-    }

@@ -170,7 +170,7 @@ def _build(
     from mlflow import MlflowClient
 
     from commands.demo import coderepo, data, features, lake, lineage, tracking, trainer
-    from commands.lineage_emit import mcps_for_event, write_mcps
+    from commands.lineage_sync import ingest_mlflow, sync_events
 
     mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient(tracking_uri)
@@ -322,13 +322,15 @@ def _build(
         tracking_uri,
     )
     driver.progress("writing lineage into DataHub Lite", fraction=0.9)
-    written = write_mcps(paths.lite_db, (m for e in events for m in mcps_for_event(e)))
+    # the same code path as `mlops-console lineage sync`: latest event per run, changed aspects
+    # only, and DataHub's MLflow source run offline (its stock Pipeline phones pypi.org/GitHub)
+    _read, _runs, written = sync_events(paths.events, paths.lite_db)
     driver.progress(
         "ingesting MLflow into DataHub Lite with DataHub's MLflow source", fraction=0.94
     )
-    ingest = lineage.ingest_mlflow_into_lite(tracking_uri, paths.lite_db)
-    if ingest["failures"]:
-        raise DemoError(f"DataHub's MLflow source reported {ingest['failures']} failures")
+    ingested, failures = ingest_mlflow(tracking_uri, paths.lite_db)
+    if failures:
+        raise DemoError(f"DataHub's MLflow source reported failures: {failures[0]}")
 
     result = DemoResult(
         status="built",
@@ -359,7 +361,7 @@ def _build(
         runs=summaries,
         openlineage_events=len(events),
         lite_mcps=written,
-        datahub_mlflow_workunits=int(ingest["workunits"]),
+        datahub_mlflow_aspects=ingested,
     )
     _marker(paths).write_text(result.model_dump_json(indent=2))
     driver.progress(f"demo lifecycle built in {result.seconds:.1f} s", fraction=1.0)

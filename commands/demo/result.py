@@ -67,4 +67,4 @@ class DemoResult(BaseModel):
     runs: list[RunSummary]
     openlineage_events: int
     lite_mcps: int
-    datahub_mlflow_workunits: int
+    datahub_mlflow_aspects: int
