@@ -269,3 +269,24 @@ async def test_no_auth_server_answers_current_user():
         permission = await c.can_edit_model("m")
     assert user.auth_enabled is False
     assert permission.allowed is True and "no auth" in permission.reason
+
+
+async def test_from_settings_uses_mlflow_environment_variables(tmp_path):
+    from console.settings import load_settings
+
+    settings = load_settings(
+        env={
+            "MLFLOW_TRACKING_URI": "http://127.0.0.1:9",
+            "MLFLOW_TRACKING_TOKEN": "tok-xyz",
+            "MLOPS_CONSOLE_REQUEST_TIMEOUT": "3",
+            "MLOPS_CONSOLE_HOME": str(tmp_path),
+            "XDG_CONFIG_HOME": str(tmp_path),
+        }
+    )
+    server = Server(ok({"run": RUN}))
+    c = MlflowRestClient.from_settings(settings, transport=httpx.MockTransport(server), retry=FAST)
+    async with c:
+        await c.get_run("r1")
+    assert server.requests[0].headers["authorization"] == "Bearer tok-xyz"
+    assert c.timeout == 3 and c.server == "http://127.0.0.1:9"
+    assert "tok-xyz" not in repr(c)
