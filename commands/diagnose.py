@@ -1,0 +1,165 @@
+"""Diagnose why two versions of a model differ: provenance side by side, causes, prediction probe.
+
+``diagnose`` collects both provenance records concurrently, lists the differences by kind,
+compares the metrics exactly, fetches what changed between the two snapshots and the two commits,
+optionally runs the prediction probe in its own process, and ranks the causes. The same function
+serves the CLI and the TUI (progress through a callback; cancellation stops the probe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from commands.diagnose_causes import rank_causes
+from commands.diagnose_compare import compare_metrics, differences
+from commands.probe_runner import ProbeError, ProbeRequest, ProgressCallback, run_probe
+from console import gitinfo
+from console.diagnosis_model import Diagnosis, SideGap, SideSummary
+from console.errors import ConsoleError
+from console.provenance import ProvenanceSources, collect
+from console.provenance_model import CommitRange, ProvenanceRecord, SnapshotChange
+
+
+def side_summary(record: ProvenanceRecord) -> SideSummary:
+    info = record.version_info
+    return SideSummary(
+        version=record.version,
+        run_id=record.run.run_id if record.run else None,
+        run_name=record.run.name if record.run else None,
+        aliases=info.aliases if info else [],
+        table=record.data.table,
+        snapshot_id=record.data.snapshot_id,
+        commit=record.code.commit,
+        created=info.created if info else None,
+    )
+
+
+async def _snapshot_change(
+    left: ProvenanceRecord, right: ProvenanceRecord, sources: ProvenanceSources
+) -> SnapshotChange | None:
+    a, b = left.data, right.data
+    if not (a.table and a.table == b.table and a.snapshot_id and b.snapshot_id):
+        return None
+    if a.snapshot_id == b.snapshot_id or sources.snapshots is None:
+        return None
+    try:
+        return await sources.snapshots.change(a.table, a.snapshot_id, b.snapshot_id)
+    except ConsoleError:
+        return None  # the provenance records already carry the gap
+
+
+async def _commit_range(
+    left: ProvenanceRecord, right: ProvenanceRecord, sources: ProvenanceSources
+) -> CommitRange | None:
+    a, b = left.code, right.code
+    if not (a.commit and b.commit) or a.commit == b.commit:
+        return None
+    clone = a.clone or b.clone
+    if clone is None:
+        return None
+    try:
+        return await gitinfo.between(Path(clone), a.commit, b.commit)
+    except ConsoleError:
+        return None
+
+
+def probe_request(
+    tracking_uri: str,
+    left: ProvenanceRecord,
+    right: ProvenanceRecord,
+    sources: ProvenanceSources,
+    *,
+    scope: str = "holdout",
+    max_rows: int = 0,
+) -> ProbeRequest:
+    """What the probe needs: the versions, the pinned snapshots and where the catalog lives."""
+    table = left.data.table or right.data.table
+    catalog = (left.data.catalog or right.data.catalog or "lake") if table else "lake"
+    catalog_db = None
+    warehouse = None
+    if sources.snapshots is not None:
+        db = sources.snapshots.sqlite_catalogs.get(catalog)
+        if db is not None:
+            catalog_db = str(db)
+            sibling = db.parent / "warehouse"
+            warehouse = sibling.as_uri() if sibling.exists() else None
+    return ProbeRequest(
+        tracking_uri=tracking_uri,
+        model=left.model,
+        left=left.version,
+        right=right.version,
+        table=table,
+        left_snapshot=left.data.snapshot_id,
+        right_snapshot=right.data.snapshot_id,
+        catalog=catalog,
+        catalog_db=catalog_db,
+        warehouse=warehouse,
+        params=left.run.params if left.run else {},
+        scope=scope,
+        max_rows=max_rows,
+    )
+
+
+async def diagnose(
+    client: Any,
+    model: str,
+    left_version: str,
+    right_version: str,
+    sources: ProvenanceSources,
+    *,
+    probe: bool = True,
+    tracking_uri: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    probe_env: dict[str, str] | None = None,
+) -> Diagnosis:
+    """The diagnosis of two versions; the probe runs when ``probe`` and a tracking URI are given."""
+    left, right = await asyncio.gather(
+        collect(client, model, left_version, sources),
+        collect(client, model, right_version, sources),
+    )
+    diffs = differences(left, right)
+    change, commits = await asyncio.gather(
+        _snapshot_change(left, right, sources), _commit_range(left, right, sources)
+    )
+    gaps = [SideGap(side="left", area=g.area, message=g.message) for g in left.gaps] + [
+        SideGap(side="right", area=g.area, message=g.message) for g in right.gaps
+    ]
+    result = Diagnosis(
+        model=model,
+        left=side_summary(left),
+        right=side_summary(right),
+        metrics=compare_metrics(left, right),
+        differences=diffs,
+        gaps=gaps,
+        left_record=left,
+        right_record=right,
+        snapshot_change=change,
+        commit_range=commits,
+    )
+    if probe and tracking_uri:
+        if on_progress is not None:
+            on_progress("starting the prediction probe", 0.0)
+        try:
+            outcome = await run_probe(
+                probe_request(tracking_uri, left, right, sources), on_progress, env=probe_env
+            )
+        except ProbeError as exc:
+            result.probe_error = str(exc)
+        else:
+            result.predictions = outcome.predictions
+            diff = outcome.data_diff
+            if change is not None and diff:
+                older, newer = diff.get("rows_only_older"), diff.get("rows_only_newer")
+                if diff.get("older") != change.older:
+                    older, newer = newer, older
+                change.rows_only_older, change.rows_only_newer = older, newer
+    result.causes = rank_causes(
+        diffs,
+        snapshot_change=change,
+        commit_range=commits,
+        predictions=result.predictions,
+        gaps=gaps,
+    )
+    return result

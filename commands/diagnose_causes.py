@@ -1,0 +1,225 @@
+"""Rank the likely causes of two versions behaving differently, one line of explanation each.
+
+The order is fixed and explainable: data, code, seed, other params, environment, input schema,
+artifact. When nothing recorded differs but predictions do, the cause is outside the record; when
+provenance is missing on a side, that is said instead of claiming the sides are the same.
+"""
+
+from __future__ import annotations
+
+from console.diagnosis_model import Cause, Difference, PredictionComparison, SideGap
+from console.provenance import PARAM_SNAPSHOT, PARAM_TABLE, TAG_COMMIT, is_seed_param
+from console.provenance_model import CommitRange, SnapshotChange
+
+# gaps in these areas can hide a cause; lineage gaps cannot change what a model predicts
+RELEVANT_GAP_AREAS = ("run", "data", "code", "params", "environment", "signature", "artifact")
+PIN_NEXT_TIME = (
+    "pin next time: every seed (numpy, random, framework), thread counts and BLAS, the exact "
+    "input snapshot and feature code, and the hardware/OS in the run's tags"
+)
+
+
+def _short(value: str | None, size: int = 12) -> str:
+    if value is None:
+        return "(none)"
+    return value if len(value) <= size else value[:size]
+
+
+def _fmt(n: int | None) -> str:
+    return "?" if n is None else f"{n:,}"
+
+
+def _data_cause(diffs: list[Difference], change: SnapshotChange | None) -> Cause | None:
+    if not diffs:
+        return None
+    by_key = {d.key: d for d in diffs}
+    table = by_key.get(PARAM_TABLE)
+    if table is not None:
+        return Cause(
+            rank=0,
+            kind="data",
+            summary=f"trained on different tables: {table.left} vs {table.right}",
+            keys=[d.key for d in diffs],
+        )
+    snap = by_key.get(PARAM_SNAPSHOT)
+    if snap is None:
+        first = diffs[0]
+        return Cause(
+            rank=0,
+            kind="data",
+            summary=f"training data differs: {first.key} {first.left} vs {first.right}",
+            keys=[d.key for d in diffs],
+        )
+    name = change.table if change else "the table"
+    summary = f"trained on different snapshots of {name}"
+    if change is not None and change.rows_only_older is not None:
+        changed = max(change.rows_only_older, change.rows_only_newer or 0)
+        summary += (
+            f": {changed:,} rows changed ({change.rows_only_older:,} only in {change.older}, "
+            f"{change.rows_only_newer:,} only in {change.newer})"
+        )
+    elif change is not None and change.related:
+        ops = ", ".join(change.operations) or "none"
+        summary += (
+            f": {len(change.chain)} commit(s) between them ({ops}): "
+            f"{_fmt(change.deleted_records)} records deleted, {_fmt(change.added_records)} added, "
+            f"total {_fmt(change.total_before)} → {_fmt(change.total_after)}"
+        )
+    elif change is not None:
+        summary += f": {snap.left} and {snap.right} are not on one line of history"
+    else:
+        summary += f": {snap.left} vs {snap.right}"
+    return Cause(rank=0, kind="data", summary=summary, keys=[d.key for d in diffs])
+
+
+def _code_cause(diffs: list[Difference], commits: CommitRange | None) -> Cause | None:
+    if not diffs:
+        return None
+    by_key = {d.key: d for d in diffs}
+    commit = by_key.get(TAG_COMMIT)
+    if commit is None:
+        first = diffs[0]
+        summary = f"training code source differs: {first.key} {first.left} vs {first.right}"
+    else:
+        summary = f"trained from different commits: {_short(commit.left)} vs {_short(commit.right)}"
+        if commits is not None:
+            files = len(commits.files)
+            summary += (
+                f": {len(commits.commits)} commit(s), {files} file(s) changed "
+                f"(+{commits.insertions} −{commits.deletions})"
+            )
+            if commits.commits and commits.commits[0].subject:
+                summary += f', latest "{commits.commits[0].subject}"'
+    return Cause(rank=0, kind="code", summary=summary, keys=[d.key for d in diffs])
+
+
+def _list(diffs: list[Difference], limit: int = 3) -> str:
+    parts = [f"{d.key} {d.left} vs {d.right}" for d in diffs[:limit]]
+    more = len(diffs) - limit
+    return ", ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _artifact_cause(diffs: list[Difference], others: bool) -> Cause | None:
+    if not diffs:
+        return None
+    size = next((d for d in diffs if d.key == "model_size_bytes"), None)
+    what = (
+        f"model files differ (size {size.left} vs {size.right} bytes)"
+        if size is not None
+        else f"model files differ: {_list(diffs)}"
+    )
+    if others:
+        summary = f"{what}, as the differences above would make them"
+    else:
+        summary = (
+            f"{what} although everything recorded is the same: the cause is outside the record "
+            f"(unpinned randomness, hardware, an unrecorded input); {PIN_NEXT_TIME}"
+        )
+    return Cause(rank=0, kind="artifact", summary=summary, keys=[d.key for d in diffs])
+
+
+def rank_causes(
+    differences: list[Difference],
+    *,
+    snapshot_change: SnapshotChange | None = None,
+    commit_range: CommitRange | None = None,
+    predictions: PredictionComparison | None = None,
+    gaps: list[SideGap] | None = None,
+) -> list[Cause]:
+    """The causes, most likely first, numbered from 1."""
+    kinds: dict[str, list[Difference]] = {}
+    for diff in differences:
+        kinds.setdefault(diff.kind, []).append(diff)
+    params = kinds.get("params", [])
+    seeds = [d for d in params if is_seed_param(d.key)]
+    others = [d for d in params if not is_seed_param(d.key)]
+    causes: list[Cause | None] = [
+        _data_cause(kinds.get("data", []), snapshot_change),
+        _code_cause(kinds.get("code", []), commit_range),
+    ]
+    if seeds:
+        causes.append(
+            Cause(
+                rank=0,
+                kind="seed",
+                summary=(
+                    f"random seed differs ({_list(seeds)}): the same data and code train a "
+                    "different model"
+                ),
+                keys=[d.key for d in seeds],
+            )
+        )
+    if others:
+        causes.append(
+            Cause(
+                rank=0,
+                kind="params",
+                summary=f"hyperparameters differ: {_list(others)}",
+                keys=[d.key for d in others],
+            )
+        )
+    env = kinds.get("environment", [])
+    if env:
+        libs = [d for d in env if d.key.startswith("requirements:")]
+        shown = libs or env
+        text = ", ".join(
+            f"{d.key.removeprefix('requirements:')} {d.left or '(absent)'} vs "
+            f"{d.right or '(absent)'}"
+            for d in shown[:3]
+        )
+        more = len(shown) - 3
+        causes.append(
+            Cause(
+                rank=0,
+                kind="environment",
+                summary=(
+                    f"library versions differ: {text}" if libs else f"environment differs: {text}"
+                )
+                + (f" (+{more} more)" if more > 0 else ""),
+                keys=[d.key for d in env],
+            )
+        )
+    sig = kinds.get("signature", [])
+    if sig:
+        causes.append(
+            Cause(
+                rank=0,
+                kind="signature",
+                summary=f"input schema differs: {_list(sig)}",
+                keys=[d.key for d in sig],
+            )
+        )
+    recorded = [c for c in causes if c is not None]
+    causes.append(_artifact_cause(kinds.get("artifact", []), bool(recorded)))
+    relevant = [g for g in gaps or [] if g.area in RELEVANT_GAP_AREAS]
+    if relevant:
+        areas = sorted({f"{g.side} {g.area}" for g in relevant})
+        causes.append(
+            Cause(
+                rank=0,
+                kind="incomplete",
+                summary=(
+                    f"provenance is incomplete ({', '.join(areas)}): a difference there can "
+                    "neither be shown nor ruled out"
+                ),
+                keys=[],
+            )
+        )
+    explained = recorded or kinds.get("artifact")
+    if not explained and predictions is not None and predictions.disagreements and not relevant:
+        causes.append(
+            Cause(
+                rank=0,
+                kind="unrecorded",
+                summary=(
+                    f"provenance is identical but {predictions.disagreements:,} of "
+                    f"{predictions.rows:,} predictions differ: the cause is outside what was "
+                    "recorded (unpinned randomness, hardware, an unrecorded input); "
+                    + PIN_NEXT_TIME
+                ),
+            )
+        )
+    final = [c for c in causes if c is not None]
+    for i, cause in enumerate(final, start=1):
+        cause.rank = i
+    return final

@@ -1,0 +1,233 @@
+"""The prediction probe: load two model versions through MLflow and score the same rows.
+
+Runs as its own process (``python -m commands.probe …``) because it imports mlflow, pandas and
+pyiceberg; it prints one JSON object per line on stdout — ``progress`` lines, then one ``result``
+(or ``error``) — and is cancelled by terminating it. Rows: the row builder registered for the model
+(the held-out rows of the pinned snapshot), else the versions' input examples. When the two
+versions pin different snapshots of one table, the rows of the two snapshots are compared too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from commands.probe_rows import BUILDERS, RowContext, example_rows
+
+MAX_EXAMPLES = 5
+# compare the rows of two snapshots only when they are this small (it reads both fully)
+MAX_DIFF_RECORDS = 2_000_000
+
+
+# the protocol stream: stdout as it was when the probe started (libraries' prints go to stderr)
+_protocol = sys.stdout
+
+
+def emit(event: str, **fields: Any) -> None:
+    _protocol.write(json.dumps({"event": event, **fields}, default=str) + "\n")
+    _protocol.flush()
+
+
+def progress(message: str, fraction: float | None = None) -> None:
+    emit("progress", message=message, fraction=fraction)
+
+
+def _catalog_opener(args: argparse.Namespace):
+    cache: list[Any] = []
+
+    def open_catalog():
+        if cache:
+            return cache[0]
+        if args.catalog_db:
+            from pyiceberg.catalog.sql import SqlCatalog
+
+            options = {"uri": f"sqlite:///{args.catalog_db}"}
+            if args.warehouse:
+                options["warehouse"] = args.warehouse
+            catalog = SqlCatalog(args.catalog, **options)
+        else:
+            from pyiceberg.catalog import load_catalog
+
+            catalog = load_catalog(args.catalog)
+        cache.append(catalog)
+        return catalog
+
+    return open_catalog
+
+
+def _ident(table: str) -> tuple[str, str]:
+    parts = table.split(".")
+    return ".".join(parts[1:-1]) if len(parts) > 2 else parts[0], parts[-1]
+
+
+def _newer_snapshot(open_catalog, table: str, a: str, b: str) -> str:
+    loaded = open_catalog().load_table(_ident(table))
+    sa, sb = loaded.snapshot_by_id(int(a)), loaded.snapshot_by_id(int(b))
+    if sa is None or sb is None:
+        return a if sb is None else b
+    return a if sa.timestamp_ms >= sb.timestamp_ms else b
+
+
+def _data_diff(open_catalog, table: str, a: str, b: str) -> dict[str, Any] | None:
+    """Rows only in the older and only in the newer snapshot (a multiset difference)."""
+    loaded = open_catalog().load_table(_ident(table))
+    sa, sb = loaded.snapshot_by_id(int(a)), loaded.snapshot_by_id(int(b))
+    if sa is None or sb is None:
+        return None
+    older, newer = (sa, sb) if sa.timestamp_ms <= sb.timestamp_ms else (sb, sa)
+    totals = [int((s.summary or {}).get("total-records", 0) or 0) for s in (older, newer)]
+    if max(totals) > MAX_DIFF_RECORDS:
+        return None
+    frames = [loaded.scan(snapshot_id=s.snapshot_id).to_pandas() for s in (older, newer)]
+    columns = list(frames[0].columns)
+    counted = [
+        f.astype(str).groupby(columns, dropna=False).size().rename("n").reset_index()
+        for f in frames
+    ]
+    merged = counted[0].merge(counted[1], on=columns, how="outer", suffixes=("_old", "_new"))
+    merged = merged.fillna({"n_old": 0, "n_new": 0})
+    delta = merged["n_new"] - merged["n_old"]
+    return {
+        "older": str(older.snapshot_id),
+        "newer": str(newer.snapshot_id),
+        "rows_only_older": int((-delta).clip(lower=0).sum()),
+        "rows_only_newer": int(delta.clip(lower=0).sum()),
+    }
+
+
+def _predict(model, frame) -> list[str]:
+    import numpy as np
+
+    out = model.predict(frame)
+    values = out.iloc[:, 0] if hasattr(out, "iloc") and getattr(out, "ndim", 1) == 2 else out
+    return [str(v) for v in np.asarray(values).ravel()]
+
+
+def _plain(value: Any) -> Any:
+    try:
+        return value.item()  # numpy scalars
+    except AttributeError:
+        return value
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    started = time.monotonic()
+    progress("loading mlflow", 0.02)
+    import mlflow
+
+    mlflow.set_tracking_uri(args.tracking_uri)
+    models = []
+    for i, version in enumerate((args.left, args.right)):
+        progress(f"loading version {version} of {args.model}", 0.05 + 0.25 * i)
+        models.append(mlflow.pyfunc.load_model(f"models:/{args.model}/{version}"))
+
+    params = json.loads(args.params) if args.params else {}
+    open_catalog = _catalog_opener(args)
+    snapshot = args.left_snapshot or args.right_snapshot
+    diff = None
+    both = args.table and args.left_snapshot and args.right_snapshot
+    if both and args.left_snapshot != args.right_snapshot:
+        progress(f"comparing the rows of the two snapshots of {args.table}", 0.58)
+        try:
+            snapshot = _newer_snapshot(
+                open_catalog, args.table, args.left_snapshot, args.right_snapshot
+            )
+            diff = _data_diff(open_catalog, args.table, args.left_snapshot, args.right_snapshot)
+        except Exception as exc:  # noqa: BLE001 - the probe still scores without it
+            progress(f"could not compare the snapshots: {type(exc).__name__}: {exc}")
+    rows, source = None, ""
+    builder = BUILDERS.get(args.model)
+    if builder is not None:
+        progress("building rows from the pinned snapshot", 0.62)
+        try:
+            rows, source = builder(
+                RowContext(args.model, args.table, snapshot, args.scope, open_catalog, params)
+            )
+        except Exception as exc:  # noqa: BLE001 - fall back to the input examples
+            progress(f"row builder failed ({type(exc).__name__}: {exc}); using input examples")
+    if rows is None:
+        rows, source = example_rows(models)
+    if args.max_rows and len(rows) > args.max_rows:
+        rows = rows.head(args.max_rows)
+    total = len(rows)
+    if total == 0:
+        raise LookupError(f"no rows to score ({source})")
+    chunk = max(1, -(-total // 10))
+    left: list[str] = []
+    right: list[str] = []
+    for start in range(0, total, chunk):
+        part = rows.iloc[start : start + chunk]
+        left += _predict(models[0], part)
+        right += _predict(models[1], part)
+        done = min(total, start + chunk)
+        progress(f"scored {done:,} of {total:,} rows", 0.65 + 0.35 * done / total)
+    differing = [i for i, (a, b) in enumerate(zip(left, right, strict=True)) if a != b]
+    examples = [
+        {
+            "row": i,
+            "left": left[i],
+            "right": right[i],
+            "features": {str(k): _plain(v) for k, v in rows.iloc[i].items()},
+        }
+        for i in differing[:MAX_EXAMPLES]
+    ]
+    return {
+        "rows": total,
+        "disagreements": len(differing),
+        "rate": round(len(differing) / total, 6),
+        "source": source,
+        "examples": examples,
+        "seconds": round(time.monotonic() - started, 3),
+        "data_diff": diff,
+    }
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m commands.probe",
+        description="score the same rows with two model versions; JSON lines on stdout",
+    )
+    parser.add_argument("--tracking-uri", required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--left", required=True, help="first version")
+    parser.add_argument("--right", required=True, help="second version")
+    parser.add_argument("--table", help="Iceberg table the versions were trained on")
+    parser.add_argument("--left-snapshot")
+    parser.add_argument("--right-snapshot")
+    parser.add_argument("--catalog", default="lake", help="Iceberg catalog name")
+    parser.add_argument("--catalog-db", help="sqlite file of a SqlCatalog (else pyiceberg config)")
+    parser.add_argument("--warehouse", help="warehouse URI of that SqlCatalog")
+    parser.add_argument("--params", help="the left run's params as JSON (for row builders)")
+    parser.add_argument("--scope", choices=("holdout", "all"), default="holdout")
+    parser.add_argument("--max-rows", type=int, default=0, help="score at most N rows (0: all)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    for name in ("mlflow", "pyiceberg", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.simplefilter("ignore")
+    global _protocol
+    # stdout carries the protocol: anything a library prints goes to stderr instead
+    _protocol, sys.stdout = sys.stdout, sys.stderr
+    try:
+        emit("result", **run(args))
+    except Exception as exc:  # noqa: BLE001 - one JSON line for the parent, never a traceback
+        emit("error", message=f"{type(exc).__name__}: {exc}")
+        return 2
+    finally:
+        sys.stdout = _protocol
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Run the prediction probe in its own process: stream its progress, cancel by terminating it.
+
+The parent never imports mlflow: it starts ``python -m commands.probe``, relays each progress line
+to a callback and parses the final ``result``. Cancelling the awaiting task (Ctrl-C in the CLI,
+the cancel key in the TUI) terminates the child, then kills it if it does not stop in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from console.diagnosis_model import PredictionComparison
+from console.errors import ConsoleError
+
+PROBE_MODULE = "commands.probe"
+DEFAULT_TIMEOUT_S = 300.0
+STOP_GRACE_S = 3.0
+
+ProgressCallback = Callable[[str, float | None], None]
+
+
+class ProbeError(ConsoleError):
+    """The probe could not load the models or score the rows."""
+
+
+class ProbeRequest(BaseModel):
+    tracking_uri: str
+    model: str
+    left: str
+    right: str
+    table: str | None = None
+    left_snapshot: str | None = None
+    right_snapshot: str | None = None
+    catalog: str = "lake"
+    catalog_db: str | None = None
+    warehouse: str | None = None
+    params: dict[str, str] = {}
+    scope: str = "holdout"
+    max_rows: int = 0
+
+    def argv(self) -> list[str]:
+        args = [
+            sys.executable,
+            "-m",
+            PROBE_MODULE,
+            "--tracking-uri",
+            self.tracking_uri,
+            "--model",
+            self.model,
+            "--left",
+            self.left,
+            "--right",
+            self.right,
+            "--catalog",
+            self.catalog,
+            "--scope",
+            self.scope,
+            "--max-rows",
+            str(self.max_rows),
+        ]
+        for flag, value in (
+            ("--table", self.table),
+            ("--left-snapshot", self.left_snapshot),
+            ("--right-snapshot", self.right_snapshot),
+            ("--catalog-db", self.catalog_db),
+            ("--warehouse", self.warehouse),
+        ):
+            if value:
+                args += [flag, value]
+        if self.params:
+            args += ["--params", json.dumps(self.params)]
+        return args
+
+
+class ProbeOutcome(BaseModel):
+    predictions: PredictionComparison
+    data_diff: dict[str, Any] | None = None
+
+
+def child_env(settings: Any = None) -> dict[str, str]:
+    """The environment of the probe: the console's, plus MLflow credentials from a profile."""
+    env = dict(os.environ)
+    env["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+    if settings is not None:
+        if settings.tracking_username:
+            env["MLFLOW_TRACKING_USERNAME"] = settings.tracking_username
+        for name, secret in (
+            ("MLFLOW_TRACKING_PASSWORD", settings.tracking_password),
+            ("MLFLOW_TRACKING_TOKEN", settings.tracking_token),
+        ):
+            if secret is not None:
+                env[name] = secret.get_secret_value()
+        if settings.tracking_insecure_tls:
+            env["MLFLOW_TRACKING_INSECURE_TLS"] = "true"
+    return env
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), STOP_GRACE_S)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+
+
+async def run_probe(
+    request: ProbeRequest,
+    on_progress: ProgressCallback | None = None,
+    *,
+    env: dict[str, str] | None = None,
+    limit_s: float = DEFAULT_TIMEOUT_S,
+    on_start: Callable[[int], None] | None = None,
+) -> ProbeOutcome:
+    """Run the probe to completion; raises ``ProbeError``; cancellation stops the child."""
+    proc = await asyncio.create_subprocess_exec(
+        *request.argv(),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env if env is not None else child_env(),
+        start_new_session=True,  # Ctrl-C reaches the console, which then stops the probe
+        limit=2**22,
+    )
+    if on_start is not None:
+        on_start(proc.pid)
+    tail: list[str] = []
+
+    async def drain_stderr() -> None:
+        assert proc.stderr is not None
+        async for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                tail[:] = [*tail[-9:], line]
+
+    async def read_protocol() -> dict[str, Any] | None:
+        assert proc.stdout is not None
+        final = None
+        async for raw in proc.stdout:
+            try:
+                doc = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(doc, dict):
+                continue
+            if doc.get("event") == "progress" and on_progress is not None:
+                on_progress(str(doc.get("message", "")), doc.get("fraction"))
+            elif doc.get("event") in ("result", "error"):
+                final = doc
+        return final
+
+    drain = asyncio.ensure_future(drain_stderr())
+    try:
+        final = await asyncio.wait_for(read_protocol(), limit_s)
+        await proc.wait()
+        await drain
+    except TimeoutError:
+        await _stop(proc)
+        raise ProbeError(f"the prediction probe took longer than {limit_s:g} s; stopped") from None
+    except BaseException:
+        await _stop(proc)
+        drain.cancel()
+        raise
+    if final is None:
+        detail = tail[-1] if tail else f"exit {proc.returncode}"
+        raise ProbeError(f"the prediction probe ended without a result: {detail}")
+    if final.get("event") == "error":
+        raise ProbeError(f"the prediction probe failed: {final.get('message')}")
+    data_diff = final.pop("data_diff", None)
+    fields = {k: v for k, v in final.items() if k != "event"}
+    return ProbeOutcome(
+        predictions=PredictionComparison.model_validate(fields), data_diff=data_diff
+    )
