@@ -1,0 +1,509 @@
+"""Promotions: set, move or remove an alias, or transition a stage — one guarded flow for all.
+
+plan (before → after, gates, who, writes) → shown through the driver → explicit confirmation →
+compare-and-set (re-read just before writing; refuse if the target moved) → write → re-read to
+verify → version tags and an audit record → result. MLflow has no server-side compare-and-set:
+the window between the re-read and the write is kept short (and serialised between consoles
+sharing a home by a lock file); verification after the write detects a race lost to a writer
+elsewhere, which is then reported and audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from commands.driver import Driver
+from commands.gates import GatesConfig, effective_gates
+from commands.promote_gates import GateInputs, evaluate
+from console.audit import AuditLog, AuditRecord, identify
+from console.errors import ConsoleError, ReadOnlyError
+from console.model import ModelVersion
+from console.promotion_model import (
+    Outcome,
+    PromotionPlan,
+    PromotionRequest,
+    PromotionResult,
+    RegistryView,
+    plan_lines,
+)
+
+TAG_PREFIX = "mlops."
+LOCK_TIMEOUT_S = 30.0
+
+
+@dataclass
+class PromoteContext:
+    """What the flow needs besides the request: a client, where to audit, gate settings."""
+
+    client: Any
+    tracking_uri: str
+    audit: AuditLog
+    gates: GatesConfig | None = None
+    settings: Any = None
+    read_only: bool = False
+    lock_dir: Path | None = None
+    lock_timeout: float = LOCK_TIMEOUT_S
+    child_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Any, client: Any, tracking_uri: str, *, gates: GatesConfig | None = None
+    ) -> PromoteContext:
+        from commands.gates import load_gates
+
+        audit = AuditLog.for_settings(settings)
+        return cls(
+            client=client,
+            tracking_uri=tracking_uri,
+            audit=audit,
+            gates=gates if gates is not None else load_gates(),
+            settings=settings,
+            read_only=settings.read_only,
+            lock_dir=audit.directory / "locks",
+            child_env=credentials_env(settings),
+        )
+
+
+def credentials_env(settings: Any) -> dict[str, str]:
+    """The server credentials as MLflow's own environment variables, for the gate process."""
+    env: dict[str, str] = {}
+    if settings.tracking_username:
+        env["MLFLOW_TRACKING_USERNAME"] = settings.tracking_username
+    for name, var in (
+        ("tracking_password", "MLFLOW_TRACKING_PASSWORD"),
+        ("tracking_token", "MLFLOW_TRACKING_TOKEN"),
+    ):
+        value = getattr(settings, name)
+        if value is not None:
+            env[var] = value.get_secret_value()
+    if settings.tracking_insecure_tls:
+        env["MLFLOW_TRACKING_INSECURE_TLS"] = "true"
+    for name, var in (
+        ("tracking_server_cert_path", "MLFLOW_TRACKING_SERVER_CERT_PATH"),
+        ("tracking_client_cert_path", "MLFLOW_TRACKING_CLIENT_CERT_PATH"),
+    ):
+        if getattr(settings, name):
+            env[var] = str(getattr(settings, name))
+    return env
+
+
+# --- reading the registry ----------------------------------------------------------------------
+
+
+async def read_view(client: Any, request: PromotionRequest) -> tuple[RegistryView, ModelVersion]:
+    """The target's state now, and the candidate version (NotFound if it does not exist)."""
+    if request.alias is not None:
+        model, candidate = await asyncio.gather(
+            client.get_registered_model(request.model),
+            client.get_model_version(request.model, request.version),
+        )
+        view = RegistryView(
+            alias_holder=model.aliases.get(request.alias), version_stage=candidate.current_stage
+        )
+        return view, candidate
+    candidate = await client.get_model_version(request.model, request.version)
+    holders = [
+        v.version
+        async for v in client.iter_model_versions(
+            name=request.model, page_size=1000, with_aliases=False
+        )
+        if (v.current_stage or "None") == request.stage and request.stage != "None"
+    ]
+    view = RegistryView(
+        version_stage=candidate.current_stage or "None",
+        stage_holders=sorted(holders, key=int),
+    )
+    return view, candidate
+
+
+def _cas_key(view: RegistryView, request: PromotionRequest) -> tuple:
+    if request.alias is not None:
+        return (view.alias_holder,)
+    return (view.version_stage or "None", tuple(view.stage_holders))
+
+
+def _holder(view: RegistryView, request: PromotionRequest) -> str | None:
+    return view.alias_holder if request.alias is not None else view.stage_holder
+
+
+def _predicted(view: RegistryView, request: PromotionRequest) -> RegistryView:
+    if request.action == "set_alias":
+        return view.model_copy(update={"alias_holder": request.version})
+    if request.action == "remove_alias":
+        return view.model_copy(update={"alias_holder": None})
+    if request.stage == "None":
+        holders: list[str] = []
+    elif request.archive_others:
+        holders = [request.version]
+    else:
+        holders = sorted({*view.stage_holders, request.version}, key=int)
+    return RegistryView(version_stage=request.stage, stage_holders=holders)
+
+
+def _reached(view: RegistryView, request: PromotionRequest) -> bool:
+    """Whether the registry shows what the request wanted."""
+    if request.action == "set_alias":
+        return view.alias_holder == request.version
+    if request.action == "remove_alias":
+        return view.alias_holder != request.version
+    if view.version_stage != request.stage:
+        return False
+    return not request.archive_others or view.stage_holders in ([request.version], [])
+
+
+def _others(view: RegistryView, request: PromotionRequest) -> list[str]:
+    if not request.archive_others or request.stage in ("None", "Archived"):
+        return []
+    return [v for v in view.stage_holders if v != request.version]
+
+
+def _writes(view: RegistryView, request: PromotionRequest) -> list[str]:
+    m, v = request.model, request.version
+    if request.action == "set_alias":
+        return [f"POST registered-models/alias {m} {request.alias} → v{v}"]
+    if request.action == "remove_alias":
+        return [f"DELETE registered-models/alias {m} {request.alias}"]
+    writes = [f"POST model-versions/transition-stage {m} v{v} → {request.stage}"]
+    writes += [
+        f"POST model-versions/transition-stage {m} v{o} → Archived" for o in _others(view, request)
+    ]
+    return writes
+
+
+# --- the flow ----------------------------------------------------------------------------------
+
+
+async def build_plan(
+    ctx: PromoteContext, request: PromotionRequest, driver: Driver
+) -> PromotionPlan:
+    """Read who, what may be done and the registry; evaluate the gates. Writes nothing."""
+    client = ctx.client
+    driver.progress(f"reading {request.target} of {request.model} on {client.server}")
+    actor, permission, (view, candidate) = await asyncio.gather(
+        identify(client), client.can_edit_model(request.model), read_view(client, request)
+    )
+    holder = _holder(view, request)
+    expected = request.expect or (holder or "none")
+    plan = PromotionPlan(
+        request=request,
+        server=client.server,
+        actor=actor,
+        permission=permission.reason,
+        before=view,
+        after=_predicted(view, request),
+        expected=expected,
+        version_status=candidate.status,
+        writes=_writes(view, request),
+    )
+    if permission.allowed is False:
+        plan.refusal = f"permission: {permission.reason}"
+        return plan
+    if permission.allowed is None:
+        driver.warn(f"{permission.reason}; trying anyway")
+    if (holder or "none") != expected:
+        now = f"v{holder}" if holder else "no version"
+        plan.refusal = (
+            f"{request.target} moved: you expected "
+            f"{'no version' if expected == 'none' else 'v' + expected}, it is {now} now"
+        )
+        return plan
+    if request.action == "remove_alias" and holder != request.version:
+        if holder is None:
+            plan.noop = True
+        else:
+            plan.refusal = f"alias {request.alias} points at v{holder}, not v{request.version}"
+        return plan
+    if _reached(view, request) and request.action != "remove_alias":
+        plan.noop = True
+        plan.writes = []
+        return plan
+    if request.promoting:
+        gates = effective_gates(request, ctx.gates)
+        if gates.require:
+            driver.progress(f"checking gates: {', '.join(gates.require)}")
+            inputs = GateInputs(
+                client=client,
+                request=request,
+                candidate=candidate,
+                holder=_other_holder(view, request),
+                tracking_uri=ctx.tracking_uri,
+                settings=ctx.settings,
+                child_env=ctx.child_env,
+            )
+            plan.gates = await evaluate(inputs, gates)
+        failed = plan.failed_gates
+        if failed and not request.force:
+            names = ", ".join(g.name for g in failed)
+            plan.refusal = f"gate(s) failed: {names} (override with --force and a --reason)"
+    if request.protected and plan.refusal is None:
+        plan.typed_confirmation = request.model
+    return plan
+
+
+def _other_holder(view: RegistryView, request: PromotionRequest) -> str | None:
+    """The version the candidate is compared with: the current holder that is not the candidate."""
+    if request.alias is not None:
+        return view.alias_holder
+    others = [v for v in view.stage_holders if v != request.version]
+    return max(others, key=int) if others else None
+
+
+async def promote(
+    ctx: PromoteContext, request: PromotionRequest, driver: Driver
+) -> PromotionResult:
+    """Run the whole flow for ``request``; the driver shows the plan and asks to confirm."""
+    if ctx.read_only:
+        raise ReadOnlyError(f"{_verb(request)} (read-only mode)")
+    plan = await build_plan(ctx, request, driver)
+    driver.output(plan)
+    if plan.refusal:
+        return await _finish(ctx, plan, "refused", plan.refusal, plan.before)
+    if plan.noop:
+        return PromotionResult(
+            outcome="noop",
+            message="nothing to do: " + plan.before.describe(request),
+            plan=plan,
+            current=plan.before,
+        )
+    prompt = "\n".join(plan_lines(plan))
+    if not await driver.confirm(prompt, typed=plan.typed_confirmation):
+        return PromotionResult(
+            outcome="cancelled",
+            message="cancelled: nothing was written",
+            plan=plan,
+            current=plan.before,
+        )
+    async with _model_lock(ctx, request):
+        return await _compare_write_verify(ctx, plan, driver)
+
+
+async def _compare_write_verify(
+    ctx: PromoteContext, plan: PromotionPlan, driver: Driver
+) -> PromotionResult:
+    from console.mlflow.errors import MlflowError
+
+    request, client = plan.request, ctx.client
+    # compare: the registry must still show what the plan was built on
+    current, _ = await read_view(client, request)
+    if _cas_key(current, request) != _cas_key(plan.before, request):
+        message = (
+            f"refused: {request.target} changed since the plan; now "
+            f"{current.describe(request)} (was {plan.before.describe(request)})"
+        )
+        return await _finish(ctx, plan, "refused", message, current)
+    driver.progress(f"writing: {plan.title}")
+    archived: list[str] = []
+    try:
+        lost = await _write(ctx, plan, current, archived, driver)
+    except MlflowError as exc:
+        after = await _read_quietly(client, request)
+        return await _finish(ctx, plan, "failed", f"write failed: {exc}", after, archived=archived)
+    # verify: read back what the server now holds
+    after, _ = await read_view(client, request)
+    if lost or not _reached(after, request):
+        message = (
+            f"lost a race: after the write the registry shows {after.describe(request)}; "
+            "another writer changed it at the same moment (MLflow has no compare-and-set)"
+        )
+        return await _finish(ctx, plan, "lost_race", message, after, archived=archived)
+    return await _finish(
+        ctx, plan, "succeeded", f"done: {after.describe(request)}", after, archived=archived
+    )
+
+
+async def _write(
+    ctx: PromoteContext,
+    plan: PromotionPlan,
+    current: RegistryView,
+    archived: list[str],
+    driver: Driver,
+) -> bool:
+    """Perform the writes; True when a concurrent writer was seen winning along the way."""
+    from console.mlflow.errors import InvalidRequest, MlflowError
+
+    request, client = plan.request, ctx.client
+    if request.action == "set_alias":
+        try:
+            await client.set_model_alias(request.model, request.alias, request.version)
+        except InvalidRequest as exc:
+            if not _unique_violation(exc) or current.alias_holder is not None:
+                raise
+            # PostgreSQL: concurrent first-time creation of one alias collides on its unique
+            # key. Retry once, but only if the alias is still absent (else someone else won).
+            driver.warn("alias creation collided with another writer; re-reading and retrying once")
+            again, _ = await read_view(client, request)
+            if again.alias_holder is not None:
+                return True
+            await client.set_model_alias(request.model, request.alias, request.version)
+        return False
+    if request.action == "remove_alias":
+        await client.delete_model_alias(request.model, request.alias)
+        return False
+    # archive_existing_versions gave HTTP 500 on MLflow 3.x: archive the others one by one
+    await client.transition_model_version_stage(request.model, request.version, request.stage)
+    for other in _others(current, request):
+        driver.progress(f"archiving v{other}")
+        await client.transition_model_version_stage(request.model, other, "Archived")
+        try:
+            seen = await client.get_model_version(request.model, other)
+        except MlflowError:
+            seen = None
+        if seen is not None and seen.current_stage == "Archived":
+            archived.append(other)
+        else:
+            driver.warn(f"v{other} did not read back as Archived")
+    return False
+
+
+def _unique_violation(exc: Any) -> bool:
+    text = (exc.message or "").lower()
+    return exc.status == 400 and (
+        exc.error_code == "BAD_REQUEST"
+        or "unique" in text
+        or "duplicate" in text
+        or "already exists" in text
+    )
+
+
+async def _read_quietly(client: Any, request: PromotionRequest) -> RegistryView | None:
+    from console.mlflow.errors import MlflowError
+
+    try:
+        return (await read_view(client, request))[0]
+    except MlflowError:
+        return None
+
+
+@asynccontextmanager
+async def _model_lock(ctx: PromoteContext, request: PromotionRequest) -> AsyncIterator[None]:
+    """Serialise compare → write → verify between consoles sharing this home, per model."""
+    if ctx.lock_dir is None:
+        yield
+        return
+    key = hashlib.sha256(f"{ctx.client.server}\n{request.model}".encode()).hexdigest()[:24]
+    ctx.lock_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(ctx.lock_dir / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + ctx.lock_timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ConsoleError(
+                        f"another promotion of {request.model} in this home holds its lock",
+                        hint="wait for it to finish and try again",
+                    ) from None
+                await asyncio.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
+# --- audit and tags ----------------------------------------------------------------------------
+
+
+def _verb(request: PromotionRequest) -> str:
+    if request.action == "set_alias":
+        return f"set alias {request.alias} of {request.model}"
+    if request.action == "remove_alias":
+        return f"remove alias {request.alias} of {request.model}"
+    return f"move v{request.version} of {request.model} to {request.stage}"
+
+
+async def _finish(
+    ctx: PromoteContext,
+    plan: PromotionPlan,
+    outcome: Outcome,
+    message: str,
+    current: RegistryView | None,
+    *,
+    archived: list[str] | None = None,
+) -> PromotionResult:
+    """Tag the version(s) on success, audit the attempt, and build the result."""
+    from console.audit import AuditError
+    from console.mlflow.errors import MlflowError
+
+    request = plan.request
+    record = AuditRecord(
+        action=f"promote.{request.action}",
+        outcome=outcome,  # type: ignore[arg-type]
+        actor=plan.actor,
+        server=plan.server,
+        model=request.model,
+        version=request.version,
+        target=request.target,
+        before=plan.before.model_dump(),
+        after=current.model_dump() if current is not None else {},
+        gates=[g.model_dump() for g in plan.gates],
+        forced=plan.forced,
+        reason=request.reason,
+        message=message,
+        details={
+            "expected": plan.expected,
+            "writes": plan.writes,
+            "permission": plan.permission,
+            "archive_others": request.archive_others,
+            "archived": archived or [],
+        },
+    )
+    result = PromotionResult(
+        outcome=outcome, message=message, plan=plan, current=current, audit_id=record.id
+    )
+    if outcome == "succeeded":
+        now = record.at.astimezone(UTC).isoformat(timespec="seconds")
+        result.tags = _tags(plan, record.id, now)
+        tagged = [(request.version, result.tags)]
+        tagged += [(v, _archived_tags(plan, record.id, now)) for v in archived or []]
+        for version, tags in tagged:
+            for key, value in tags.items():
+                try:
+                    await ctx.client.set_model_version_tag(request.model, version, key, value)
+                except MlflowError as exc:
+                    result.warnings.append(f"tag {key} on v{version} not written: {exc.message}")
+        record.details["tags"] = result.tags
+    try:
+        ctx.audit.append(record)
+    except AuditError as exc:
+        result.warnings.append(str(exc))
+        result.audit_id = None
+    return result
+
+
+def _tags(plan: PromotionPlan, audit_id: str, now: str) -> dict[str, str]:
+    """Tags on the candidate: who, when, what, why (never anything secret)."""
+    request = plan.request
+    what = f"alias {request.alias}" if request.alias else f"stage {request.stage}"
+    kind = "promot" if request.promoting else "demot"
+    tags = {
+        f"{TAG_PREFIX}{kind}ed_by": plan.actor.name,
+        f"{TAG_PREFIX}{kind}ed_at": now,
+        f"{TAG_PREFIX}{kind}ion": f"{'remove ' if request.remove else ''}{what}",
+        f"{TAG_PREFIX}{kind}ion_audit_id": audit_id,
+    }
+    if request.reason:
+        tags[f"{TAG_PREFIX}{kind}ion_reason"] = request.reason
+    if plan.forced:
+        tags[f"{TAG_PREFIX}{kind}ion_forced"] = ",".join(g.name for g in plan.failed_gates)
+    return tags
+
+
+def _archived_tags(plan: PromotionPlan, audit_id: str, now: str) -> dict[str, str]:
+    request = plan.request
+    return {
+        f"{TAG_PREFIX}demoted_by": plan.actor.name,
+        f"{TAG_PREFIX}demoted_at": now,
+        f"{TAG_PREFIX}demotion": f"stage Archived (v{request.version} moved to {request.stage})",
+        f"{TAG_PREFIX}demotion_audit_id": audit_id,
+    }

@@ -1,0 +1,241 @@
+"""The promotion gates, evaluated on a candidate version: ready, provenance, invariance, metric.
+
+Each gate returns a ``GateResult`` and never raises: a gate that cannot decide says so as
+``error`` (which blocks like ``failed``). The invariance checks run in a separate process with a
+timeout, so ``mlflow`` and the model are never loaded into the console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from commands.gates import DEFAULT_METRICS, EffectiveGates
+from console.errors import ConsoleError
+from console.model import ModelVersion, Run
+from console.promotion_model import GateResult, PromotionRequest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class GateInputs:
+    """What the gates look at; ``holder`` is the version currently behind the target."""
+
+    client: Any
+    request: PromotionRequest
+    candidate: ModelVersion
+    holder: str | None
+    tracking_uri: str
+    settings: Any = None
+    # environment for the invariance process (credentials for the server; never logged)
+    child_env: dict[str, str] = field(default_factory=dict)
+
+
+def gate_ready(inputs: GateInputs) -> GateResult:
+    status = inputs.candidate.status or "unknown"
+    if status == "READY":
+        return GateResult(name="ready", status="passed", detail="version status READY")
+    message = f" ({inputs.candidate.status_message})" if inputs.candidate.status_message else ""
+    return GateResult(
+        name="ready", status="failed", detail=f"version status is {status}, not READY{message}"
+    )
+
+
+async def gate_provenance(inputs: GateInputs, gates: EffectiveGates) -> GateResult:
+    """Provenance complete: no gap in the configured areas (console.provenance's record)."""
+    from console.provenance import ProvenanceSources, collect
+
+    sources = (
+        ProvenanceSources.from_settings(
+            inputs.settings, lineage="lineage" in gates.provenance_areas
+        )
+        if inputs.settings is not None
+        else ProvenanceSources()
+    )
+    try:
+        record = await collect(inputs.client, inputs.request.model, inputs.request.version, sources)
+    except ConsoleError as exc:
+        return GateResult(name="provenance", status="error", detail=f"cannot collect: {exc}")
+    finally:
+        await sources.aclose()
+    gaps = record.gaps_in(*gates.provenance_areas)
+    if not gaps:
+        ignored = len(record.gaps)
+        extra = f" ({ignored} gap(s) outside the checked areas)" if ignored else ""
+        return GateResult(
+            name="provenance", status="passed", detail=f"no gaps in code, data, environment{extra}"
+        )
+    first = gaps[0]
+    more = f" (+{len(gaps) - 1} more)" if len(gaps) > 1 else ""
+    return GateResult(
+        name="provenance", status="failed", detail=f"{first.area}: {first.message}{more}"
+    )
+
+
+async def gate_invariance(inputs: GateInputs, gates: EffectiveGates) -> GateResult:
+    """The model's invariance checks in a process of their own, within the timeout."""
+    module = gates.invariance_module
+    if not module:
+        return GateResult(
+            name="invariance",
+            status="skipped",
+            detail=f"no invariance checks registered for model {inputs.request.model}",
+        )
+    uri = f"models:/{inputs.request.model}/{inputs.request.version}"
+    argv = [sys.executable, "-m", module, "--model-uri", uri]
+    argv += ["--tracking-uri", inputs.tracking_uri, "--json"]
+    env = {**os.environ, **inputs.child_env}
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=ROOT,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), gates.invariance_timeout)
+    except TimeoutError:
+        _kill(proc)
+        await proc.wait()
+        return GateResult(
+            name="invariance",
+            status="error",
+            detail=f"checks did not finish within {gates.invariance_timeout:g} s (killed)",
+        )
+    except asyncio.CancelledError:
+        _kill(proc)  # an abandoned promotion must not leave a model loading in the background
+        raise
+    doc = _last_json(out.decode("utf-8", errors="replace"))
+    if proc.returncode == 0:
+        names = ", ".join(c.get("name", "?") for c in doc.get("checks", []))
+        return GateResult(name="invariance", status="passed", detail=f"all passed: {names}")
+    if proc.returncode == 1 and doc.get("checks"):
+        failed = [c for c in doc["checks"] if not c.get("passed")]
+        detail = "; ".join(f"{c.get('name')}: {c.get('detail')}" for c in failed)
+        return GateResult(name="invariance", status="failed", detail=detail or "a check failed")
+    why = doc.get("error") or err.decode("utf-8", errors="replace").strip().splitlines()[-1:]
+    return GateResult(
+        name="invariance",
+        status="error",
+        detail=f"checks could not run (exit {proc.returncode}): {_one_line(why)}",
+    )
+
+
+def _kill(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _one_line(value: Any) -> str:
+    text = " ".join(value) if isinstance(value, list) else str(value)
+    text = " ".join(text.split())
+    return text[:300] or "no output"
+
+
+def _last_json(text: str) -> dict[str, Any]:
+    for line in reversed(text.strip().splitlines()):
+        with contextlib.suppress(ValueError):
+            doc = json.loads(line)
+            if isinstance(doc, dict):
+                return doc
+    with contextlib.suppress(ValueError):
+        doc = json.loads(text)
+        if isinstance(doc, dict):
+            return doc
+    return {}
+
+
+def pick_metric(run: Run, configured: str | None) -> str | None:
+    """The primary metric: the configured one, else the first of f1_macro/accuracy the run has."""
+    if configured:
+        return configured
+    for wanted in DEFAULT_METRICS:
+        if wanted in run.metrics:
+            return wanted
+        suffixed = sorted(k for k in run.metrics if k.endswith("_" + wanted))
+        if suffixed:
+            return suffixed[0]
+    return None
+
+
+async def gate_metric(inputs: GateInputs, gates: EffectiveGates) -> GateResult:
+    """The candidate's primary metric is not worse than the current holder's."""
+    from console.mlflow.errors import MlflowError
+
+    request = inputs.request
+    if not inputs.candidate.run_id:
+        return GateResult(name="metric", status="failed", detail="the version names no run")
+    try:
+        run = await inputs.client.get_run(inputs.candidate.run_id)
+    except MlflowError as exc:
+        return GateResult(name="metric", status="error", detail=f"run unreadable: {exc.message}")
+    metric = pick_metric(run, gates.metric)
+    if metric is None:
+        return GateResult(
+            name="metric",
+            status="failed",
+            detail="no primary metric (none configured; the run has no f1_macro or accuracy)",
+        )
+    value = run.metric_value(metric)
+    if value is None:
+        return GateResult(name="metric", status="failed", detail=f"the run has no {metric}")
+    if inputs.holder is None or inputs.holder == request.version:
+        return GateResult(
+            name="metric",
+            status="passed",
+            detail=f"{metric}={value:.4g}; no other version holds {request.target} to compare",
+        )
+    try:
+        holder = await inputs.client.get_model_version(request.model, inputs.holder)
+        theirs = (
+            (await inputs.client.get_run(holder.run_id)).metric_value(metric)
+            if holder.run_id
+            else None
+        )
+    except MlflowError as exc:
+        return GateResult(
+            name="metric",
+            status="error",
+            detail=f"holder v{inputs.holder} unreadable: {exc.message}",
+        )
+    if theirs is None:
+        return GateResult(
+            name="metric",
+            status="passed",
+            detail=f"{metric}={value:.4g}; holder v{inputs.holder} has no {metric}",
+        )
+    worse = (theirs - value) if gates.higher_is_better else (value - theirs)
+    comparison = f"{metric} {value:.4g} vs holder v{inputs.holder} {theirs:.4g}"
+    if worse > gates.tolerance:
+        return GateResult(name="metric", status="failed", detail=f"{comparison}: worse")
+    return GateResult(name="metric", status="passed", detail=f"{comparison}: not worse")
+
+
+async def evaluate(inputs: GateInputs, gates: EffectiveGates) -> list[GateResult]:
+    """Every required gate, concurrently; results in the configured order, each timed."""
+
+    async def timed(name: str) -> GateResult:
+        started = time.monotonic()
+        if name == "ready":
+            result = gate_ready(inputs)
+        elif name == "provenance":
+            result = await gate_provenance(inputs, gates)
+        elif name == "invariance":
+            result = await gate_invariance(inputs, gates)
+        else:
+            result = await gate_metric(inputs, gates)
+        result.seconds = round(time.monotonic() - started, 3)
+        return result
+
+    return list(await asyncio.gather(*(timed(name) for name in gates.require)))

@@ -1,0 +1,201 @@
+"""The append-only audit log: one JSON line per record in ``<home>/audit/audit.jsonl``.
+
+Generic over what was done (``action`` is a dotted kind: ``promote.set_alias``, ``runbook.step``),
+so promotions and the runbook engine share one trail. Records are pydantic; every known secret is
+masked before a line is written, and lines are appended under an exclusive lock so concurrent
+consoles never interleave. Also who the operator is: the server's ``users/current`` where auth
+exists, else the OS user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import getpass
+import json
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from console.errors import ConsoleError
+
+AUDIT_FILE = "audit.jsonl"
+MASK = "********"
+
+Outcome = Literal["succeeded", "refused", "lost_race", "failed", "cancelled"]
+
+
+class AuditError(ConsoleError):
+    """The audit log could not be written or read."""
+
+
+class Actor(BaseModel):
+    """Who acted: a server identity where the server has auth, else the OS user."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    source: Literal["server", "os"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'server user' if self.source == 'server' else 'OS user'})"
+
+
+class AuditRecord(BaseModel):
+    """One thing the console did (or refused to do), with what is needed to say who moved what."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    action: str
+    outcome: Outcome
+    actor: Actor
+    server: str | None = None
+    model: str | None = None
+    version: str | None = None
+    # the alias or stage acted on, e.g. "alias:champion" or "stage:Production"
+    target: str | None = None
+    before: dict[str, Any] = Field(default_factory=dict)
+    after: dict[str, Any] = Field(default_factory=dict)
+    gates: list[dict[str, Any]] = Field(default_factory=list)
+    forced: bool = False
+    reason: str | None = None
+    message: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditFilter(BaseModel):
+    """Which records to read: every field narrows; ``limit`` keeps the newest N."""
+
+    model: str | None = None
+    action_prefix: str | None = None
+    outcome: Outcome | None = None
+    since: datetime | None = None
+    limit: int | None = Field(default=None, ge=1)
+
+    def matches(self, record: AuditRecord) -> bool:
+        if self.model is not None and record.model != self.model:
+            return False
+        if self.action_prefix and not record.action.startswith(self.action_prefix):
+            return False
+        if self.outcome is not None and record.outcome != self.outcome:
+            return False
+        return self.since is None or record.at >= self.since
+
+
+class AuditRead(BaseModel):
+    """Records read back, oldest first, and how many lines could not be parsed."""
+
+    path: str
+    records: list[AuditRecord] = Field(default_factory=list)
+    unreadable_lines: int = 0
+
+
+def secret_values(settings: Any) -> list[str]:
+    """Every secret held in ``settings`` (SecretStr fields), to mask in records."""
+    found: list[str] = []
+    for name in type(settings).model_fields:
+        value = getattr(settings, name, None)
+        if isinstance(value, SecretStr):
+            raw = value.get_secret_value()
+            if raw:
+                found.append(raw)
+    return found
+
+
+class AuditLog:
+    """The log file of one console home. ``secrets`` are masked in every line written."""
+
+    def __init__(self, directory: Path, *, secrets: Iterable[str] = ()) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / AUDIT_FILE
+        # longest first so a secret containing another is masked whole
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+
+    @classmethod
+    def for_settings(cls, settings: Any) -> AuditLog:
+        from console.embedded import EmbeddedPaths
+
+        return cls(EmbeddedPaths.for_home(settings.home).audit_dir, secrets=secret_values(settings))
+
+    def _mask(self, line: str) -> str:
+        for secret in self._secrets:
+            line = line.replace(secret, MASK)
+            # a secret may also appear JSON-escaped inside the line
+            escaped = json.dumps(secret)[1:-1]
+            if escaped != secret:
+                line = line.replace(escaped, MASK)
+        return line
+
+    def append(self, record: AuditRecord) -> AuditRecord:
+        """Write ``record`` as one line; raise AuditError if the log cannot be written."""
+        line = self._mask(record.model_dump_json()) + "\n"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                os.write(fd, line.encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)  # closing releases the lock
+        except OSError as exc:
+            raise AuditError(
+                f"cannot write the audit log {self.path}: {exc.strerror or exc}",
+                hint="check that the console home is writable",
+            ) from None
+        return record
+
+    def _lines(self) -> Iterator[str]:
+        try:
+            handle = self.path.open("r", encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise AuditError(f"cannot read the audit log {self.path}: {exc.strerror}") from None
+        with handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+            yield from handle
+
+    def read(self, where: AuditFilter | None = None) -> AuditRead:
+        """Matching records, oldest first; lines that are not records are counted, not fatal."""
+        where = where or AuditFilter()
+        result = AuditRead(path=str(self.path))
+        for line in self._lines():
+            if not line.strip():
+                continue
+            try:
+                record = AuditRecord.model_validate_json(line)
+            except ValidationError:
+                result.unreadable_lines += 1
+                continue
+            if where.matches(record):
+                result.records.append(record)
+        if where.limit is not None:
+            result.records = result.records[-where.limit :]
+        return result
+
+
+def os_actor() -> Actor:
+    """The OS user running the console."""
+    # getuser fails (KeyError/OSError) for a uid without a passwd entry, e.g. in containers
+    with contextlib.suppress(KeyError, OSError):
+        return Actor(name=getpass.getuser(), source="os")
+    return Actor(name=f"uid {os.getuid()}", source="os")
+
+
+async def identify(client: Any) -> Actor:
+    """The operator: the server's authenticated user where auth exists, else the OS user.
+
+    ``client`` is an ``MlflowRestClient`` (duck-typed so this module imports no client).
+    """
+    user = await client.current_user()
+    if user.auth_enabled and user.username:
+        return Actor(name=user.username, source="server")
+    return os_actor()

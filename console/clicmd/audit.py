@@ -1,0 +1,81 @@
+"""``mlops-console audit``: the promotion and runbook record of this console home, oldest first.
+
+Reads ``<home>/audit/audit.jsonl`` only; it never contacts a server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from console.clicmd._common import print_json, table
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def register(subparsers, add_globals) -> None:
+    parser = subparsers.add_parser("audit", help="show the audit record (promotions, runbooks)")
+    parser.add_argument("--model", metavar="M", help="only records about model M")
+    parser.add_argument(
+        "--action", metavar="PREFIX", help="only actions starting with PREFIX, e.g. promote."
+    )
+    parser.add_argument("--limit", type=_positive, metavar="N", help="only the newest N records")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    add_globals(parser)
+    parser.set_defaults(handler=_audit)
+
+
+def _change(record) -> str:
+    """``v1 → v3`` for alias records, stage holders for stage records."""
+
+    def holder(view: dict) -> str:
+        if "alias_holder" in view and (record.target or "").startswith("alias:"):
+            return f"v{view['alias_holder']}" if view.get("alias_holder") else "-"
+        holders = view.get("stage_holders") or []
+        return ",".join(f"v{v}" for v in holders) or "-"
+
+    if not record.before and not record.after:
+        return "-"
+    return f"{holder(record.before)} → {holder(record.after)}"
+
+
+def _audit(args: argparse.Namespace, settings) -> int:
+    from console.audit import AuditFilter, AuditLog
+
+    log = AuditLog.for_settings(settings)
+    read = log.read(AuditFilter(model=args.model, action_prefix=args.action, limit=args.limit))
+    if args.json:
+        print_json(read)
+        return 0
+    if read.unreadable_lines:
+        print(
+            f"warning: {read.unreadable_lines} unreadable line(s) in {read.path}", file=sys.stderr
+        )
+    if not read.records:
+        print(f"no audit records in {read.path}")
+        return 0
+    rows = [
+        [
+            r.at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.actor.name,
+            r.action,
+            r.model or "-",
+            r.version or "-",
+            r.target or "-",
+            r.outcome + (" (forced)" if r.forced else ""),
+            _change(r),
+            r.reason or r.message or "-",
+        ]
+        for r in read.records
+    ]
+    headers = ["at (UTC)", "who", "action", "model", "version", "target", "outcome", "change"]
+    table(rows, [*headers, "reason / message"], limit=70)
+    return 0

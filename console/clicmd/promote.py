@@ -1,0 +1,133 @@
+"""``mlops-console promote MODEL VERSION (--alias A | --stage S)``: the guarded promotion flow.
+
+Shows the plan (before → after, gates, operator, writes) on stderr, asks for confirmation (the
+model name for ``champion`` and Production) unless ``--yes``, then compare-and-set, write, verify
+and audit. Exit 0 done or nothing to do, 1 cancelled or failed, 3 read-only, 4 refused, 5 lost race.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from console.clicmd._common import print_json, run_async
+from console.safe_text import printable
+
+EXIT_CODES = {"succeeded": 0, "noop": 0, "cancelled": 1, "failed": 1, "refused": 4, "lost_race": 5}
+
+
+def register(subparsers, add_globals) -> None:
+    parser = subparsers.add_parser(
+        "promote",
+        help="set/move/remove an alias or transition a stage, behind gates and an audit",
+        description=(
+            "Promote a model version: plan, gates, confirmation, compare-and-set, write, "
+            "verify, audit. MLflow itself has no compare-and-set; see README (Promotions)."
+        ),
+    )
+    parser.add_argument("model", metavar="MODEL", help="registered model name")
+    parser.add_argument("version", metavar="VERSION", help="the version to act on")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--alias", metavar="A", help="set (or with --remove, remove) alias A")
+    target.add_argument(
+        "--stage", metavar="S", help="transition to stage S (None, Staging, Production, Archived)"
+    )
+    parser.add_argument("--remove", action="store_true", help="remove the alias from VERSION")
+    parser.add_argument(
+        "--archive-others",
+        action="store_true",
+        help="with --stage: archive the other versions in that stage (one by one, verified)",
+    )
+    parser.add_argument(
+        "--expect",
+        metavar="V|none",
+        help="the version the alias (or stage) must hold right now; refuse if it has moved "
+        "(default: what is read when the plan is made)",
+    )
+    parser.add_argument("--reason", metavar="R", help="why (recorded in the audit and tags)")
+    parser.add_argument(
+        "--force", action="store_true", help="override failed gates (needs --reason; audited)"
+    )
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    add_globals(parser)
+    parser.set_defaults(handler=_promote)
+
+
+def _request(args: argparse.Namespace):
+    from pydantic import ValidationError
+
+    from console.errors import ConsoleError
+    from console.promotion_model import PromotionRequest
+
+    try:
+        return PromotionRequest(
+            model=args.model,
+            version=args.version,
+            alias=args.alias,
+            stage=args.stage,
+            remove=args.remove,
+            archive_others=args.archive_others,
+            expect=args.expect,
+            reason=args.reason,
+            force=args.force,
+        )
+    except ValidationError as exc:
+        message = str(exc.errors()[0].get("msg", "invalid arguments"))
+        message = message.removeprefix("Value error, ")
+        raise ConsoleError(
+            f"promote: {message}", hint="see `mlops-console promote --help`"
+        ) from None
+
+
+def _driver(args: argparse.Namespace):
+    from commands.driver import TerminalDriver
+    from console.promotion_model import PromotionPlan, plan_lines
+
+    class PromoteDriver(TerminalDriver):
+        """Prints the plan once (stderr), then asks a one-line question."""
+
+        title = ""
+
+        def output(self, item: Any) -> None:
+            super().output(item)
+            if isinstance(item, PromotionPlan):
+                self.title = item.title
+                for line in plan_lines(item):
+                    print(printable(line), file=sys.stderr)
+
+        async def confirm(self, prompt: str, *, typed: str | None = None) -> bool:
+            return await super().confirm(f"confirm: {self.title}", typed=typed)
+
+    return PromoteDriver(assume_yes=args.yes)
+
+
+def _promote(args: argparse.Namespace, settings) -> int:
+    from console.errors import ReadOnlyError
+
+    request = _request(args)
+    if settings.read_only:
+        raise ReadOnlyError(f"promote {request.model} v{request.version}")
+    driver = _driver(args)
+
+    async def work():
+        from commands.promote import PromoteContext, promote
+        from console.connection import resolve_tracking_uri
+        from console.mlflow.client import MlflowRestClient
+
+        uri = resolve_tracking_uri(settings, driver.progress)
+        async with MlflowRestClient.from_settings(settings, tracking_uri=uri) as client:
+            ctx = PromoteContext.from_settings(settings, client, uri)
+            return await promote(ctx, request, driver)
+
+    result = run_async(work)
+    if args.json:
+        print_json(result)
+    else:
+        print(printable(f"{result.outcome}: {result.message}"))
+        if result.audit_id:
+            print(f"audit record {result.audit_id}")
+    for warning in result.warnings:
+        driver.warn(warning)
+    return EXIT_CODES[result.outcome]
