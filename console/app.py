@@ -696,10 +696,15 @@ class ConsoleApp(App[int]):
                     last_error[:] = [line]
 
         drain = asyncio.ensure_future(errors())
+        failure = ""
         try:
             assert proc.stdout is not None
             async for raw in proc.stdout:
-                self.post_message(Progress("demo: " + _progress_text(raw)))
+                kind, text = _progress_record(raw)
+                if kind == "error":
+                    failure = text
+                elif text:
+                    self.post_message(Progress(f"demo: {text}"))
             code = await proc.wait()
             await drain
         except asyncio.CancelledError:
@@ -707,23 +712,32 @@ class ConsoleApp(App[int]):
                 proc.terminate()
             raise
         if code != 0:
+            detail = failure or (last_error[0] if last_error else "")
             raise EmbeddedError(
-                f"the demo build failed (exit {code}): {last_error[0] if last_error else ''}",
+                f"the demo build failed (exit {code}): {detail}",
                 hint="run `mlops-console demo` to see the whole output",
             )
 
 
-def _progress_text(raw: bytes) -> str:
+def _progress_record(raw: bytes) -> tuple[str, str]:
+    """One line of the demo's JSON-lines protocol as (type, text to show)."""
     line = raw.decode("utf-8", errors="replace").strip()
     try:
         doc = json.loads(line)
     except ValueError:
-        return line
-    if isinstance(doc, dict):
-        for key in ("message", "step", "stage", "event"):
-            if doc.get(key):
-                return str(doc[key])
-    return line
+        return "progress", line
+    if not isinstance(doc, dict):
+        return "progress", line
+    kind = str(doc.get("type") or "progress")
+    if kind == "result":
+        return kind, "done"
+    text = str(doc.get("message") or "")
+    fraction = doc.get("fraction")
+    if kind == "progress" and isinstance(fraction, int | float):
+        text = f"{text} ({fraction:.0%})"
+    elif kind == "warning":
+        text = f"warning: {text}"
+    return kind, text
 
 
 def build_app(

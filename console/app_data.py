@@ -57,7 +57,10 @@ def model_filter(text: str | None) -> str | None:
 
 
 async def load_experiments(client: Any) -> Page[Experiment]:
-    return await client.search_experiments_page(order_by="name ASC", page_size=EXPERIMENT_PAGE)
+    # most recently updated first: the experiment an operator is working on leads
+    return await client.search_experiments_page(
+        order_by=["last_update_time DESC", "name ASC"], page_size=EXPERIMENT_PAGE
+    )
 
 
 async def load_runs(
