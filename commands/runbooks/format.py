@@ -173,10 +173,13 @@ def _node_line(node: yaml.Node | None, loc: tuple[Any, ...], base: int) -> int:
                     line = key.start_mark.line
                     child = value
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
-                line = child.start_mark.line
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line
         if child is None:
             break
         node = child

@@ -34,7 +34,7 @@ def libpq_dsn(dsn: str) -> str:
     if base not in {"postgresql", "postgres"}:
         raise StepFailed(
             f"the backend store is {base}, not PostgreSQL",
-            hint="this runbook is for MLflow on PostgreSQL (set backend_dsn to a postgresql:// DSN)",
+            hint="this runbook is for MLflow on PostgreSQL: give a postgresql:// DSN",
         )
     return f"postgresql://{rest}"
 
@@ -366,7 +366,9 @@ async def _gc_run(ctx: StepContext, args: GcArgs) -> StepResult:
         raise StepFailed(f"{len(remaining)} runs are still there after gc: {_sample(remaining)}")
     purged = int(result.get("purged", len(ids)))
     return StepResult(
-        summary=f"purged {purged:,} runs; {after['deleted_experiments']:,} deleted experiments kept",
+        summary=(
+            f"purged {purged:,} runs; {after['deleted_experiments']:,} deleted experiments kept"
+        ),
         data={"purged": purged, "run_ids": ids},
         changes=[f"permanently deleted {purged:,} runs: {_sample(ids)}"],
     )

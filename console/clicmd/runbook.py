@@ -73,7 +73,7 @@ def _list(args: argparse.Namespace, settings) -> int:
         print_json({"runbooks": entries})
     else:
         rows = [
-            [e.name, e.error and "INVALID" or f"{e.steps} ({e.actions} actions)", e.title or "-"]
+            [e.name, "INVALID" if e.error else f"{e.steps} ({e.actions} actions)", e.title or "-"]
             for e in entries
         ]
         table(rows, ["runbook", "steps", "title"], limit=70)
