@@ -463,7 +463,8 @@ async def _finish(
     )
     if outcome == "succeeded":
         now = record.at.astimezone(UTC).isoformat(timespec="seconds")
-        result.tags = _tags(plan, record.id, now)
+        # tags are readable by everyone with access to the model: mask secrets there too
+        result.tags = {k: ctx.audit.mask(v) for k, v in _tags(plan, record.id, now).items()}
         tagged = [(request.version, result.tags)]
         tagged += [(v, _archived_tags(plan, record.id, now)) for v in archived or []]
         for version, tags in tagged:

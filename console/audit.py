@@ -124,7 +124,8 @@ class AuditLog:
 
         return cls(EmbeddedPaths.for_home(settings.home).audit_dir, secrets=secret_values(settings))
 
-    def _mask(self, line: str) -> str:
+    def mask(self, line: str) -> str:
+        """``line`` with every known secret replaced by ``********``."""
         for secret in self._secrets:
             line = line.replace(secret, MASK)
             # a secret may also appear JSON-escaped inside the line
@@ -135,7 +136,7 @@ class AuditLog:
 
     def append(self, record: AuditRecord) -> AuditRecord:
         """Write ``record`` as one line; raise AuditError if the log cannot be written."""
-        line = self._mask(record.model_dump_json()) + "\n"
+        line = self.mask(record.model_dump_json()) + "\n"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
