@@ -1,0 +1,194 @@
+"""Pilot tests of the promotion modals and the audit screen, driving the real flow against a real
+server through ``PromotionDriver`` (the key wiring in the main screen is the shell's job).
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.widgets import Button, DataTable, Input, Static
+
+from commands.promote import promote
+from console.promotion_model import PromotionRequest
+from widgets.audit_screen import AuditScreen
+from widgets.promote_modal import AliasChooser, PlanModal, PromotionDriver, StageChooser
+
+
+class Host(App):
+    """A bare app that runs one promotion in a worker, as the shell does."""
+
+    def __init__(self, ctx=None, request=None) -> None:
+        super().__init__()
+        self.ctx, self.request = ctx, request
+        self.result = None
+        self.choice = "unset"
+
+    def start_promotion(self) -> None:
+        async def work() -> None:
+            self.result = await promote(self.ctx, self.request, PromotionDriver(self))
+
+        self.run_worker(work(), exit_on_error=False)
+
+
+async def wait_for(pilot, predicate, tries: int = 200) -> None:
+    for _ in range(tries):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached")
+
+
+async def test_champion_needs_the_typed_model_name(flow, seeder):
+    name = seeder.model([{}, {}])
+    async with flow.client() as client:
+        app = Host(
+            flow.context(client), PromotionRequest(model=name, version="2", alias="champion")
+        )
+        async with app.run_test(size=(100, 34)) as pilot:
+            app.start_promotion()
+            await wait_for(pilot, lambda: isinstance(app.screen, PlanModal))
+            await pilot.pause()
+            modal = app.screen
+            body = str(modal.query_one("#plan-body", Static).render())
+            assert "set alias champion" in body and "alias champion → v2" in body
+            assert app.focused.id == "plan-no"  # focus on the safe choice
+            yes = modal.query_one("#plan-yes", Button)
+            assert yes.disabled
+            await pilot.press("y")  # `y` does not confirm a typed promotion
+            assert isinstance(app.screen, PlanModal)
+            modal.query_one("#plan-typed", Input).focus()
+            await pilot.press(*name[:-1])
+            assert yes.disabled
+            await pilot.press(name[-1])
+            assert not yes.disabled
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.result is not None)
+    assert app.result.outcome == "succeeded"
+    assert seeder.aliases(name) == {"champion": "2"}
+
+
+async def test_escape_answers_no(flow, seeder):
+    name = seeder.model([{}])
+    async with flow.client() as client:
+        app = Host(flow.context(client), PromotionRequest(model=name, version="1", alias="canary"))
+        async with app.run_test(size=(100, 34)) as pilot:
+            app.start_promotion()
+            await wait_for(pilot, lambda: isinstance(app.screen, PlanModal))
+            assert app.screen.typed is None
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.result is not None)
+    assert app.result.outcome == "cancelled" and seeder.aliases(name) == {}
+
+
+async def test_y_confirms_a_plain_promotion(flow, seeder):
+    name = seeder.model([{}])
+    async with flow.client() as client:
+        app = Host(flow.context(client), PromotionRequest(model=name, version="1", stage="Staging"))
+        async with app.run_test(size=(100, 34)) as pilot:
+            app.start_promotion()
+            await wait_for(pilot, lambda: isinstance(app.screen, PlanModal))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: app.result is not None)
+    assert app.result.outcome == "succeeded"
+
+
+async def test_a_refused_plan_can_only_be_closed(flow, seeder):
+    name = seeder.model([{}, {}])
+    seeder.alias(name, "champion", "1")
+    async with flow.client() as client:
+        ctx = flow.context(client)
+        result = await promote(
+            ctx,
+            PromotionRequest(model=name, version="2", alias="champion", expect="2"),
+            PromotionDriver(App()),
+        )
+    assert result.outcome == "refused"
+    app = App()
+    answers = []
+    async with app.run_test(size=(100, 34)) as pilot:
+        app.push_screen(PlanModal(result.plan, result), answers.append)
+        await pilot.pause()
+        body = str(app.screen.query_one("#plan-body", Static).render())
+        assert "REFUSED" in body and "refused: alias:champion moved" in body
+        assert not app.screen.query("#plan-yes")
+        await pilot.press("y")
+        assert isinstance(app.screen, PlanModal)
+        await pilot.press("enter")  # Close has the focus
+    assert answers == [False]
+
+
+async def test_alias_chooser_picks_types_and_validates():
+    app = App()
+    answers = []
+    async with app.run_test(size=(100, 34)) as pilot:
+        app.push_screen(AliasChooser("m", "2", {"champion": "1", "canary": "2"}), answers.append)
+        await pilot.pause()
+        # options: canary (on v2: remove), challenger (new), champion (move from v1)
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        app.push_screen(AliasChooser("m", "2", {"canary": "2"}), answers.append)
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        app.push_screen(AliasChooser("m", "2", {}), answers.append)
+        await pilot.pause()
+        app.screen.query_one("#alias-typed", Input).focus()
+        await pilot.press(*"v7", "enter")
+        await pilot.pause()
+        error = str(app.screen.query_one("#alias-error").render())
+        assert "reserved" in error
+        await pilot.press("backspace", "backspace", *"shadow", "enter")
+        await pilot.pause()
+        app.push_screen(AliasChooser("m", "2", {}), answers.append)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+    assert answers[0].alias == "champion" and not answers[0].remove
+    assert answers[1].alias == "canary" and answers[1].remove
+    assert answers[2].alias == "shadow"
+    assert answers[3] is None
+
+
+async def test_stage_chooser_with_archive_others():
+    app = App()
+    answers = []
+    async with app.run_test(size=(100, 34)) as pilot:
+        app.push_screen(StageChooser("m", "3", "Staging"), answers.append)
+        await pilot.pause()
+        app.screen.query_one("#stage-archive").value = True
+        app.screen.query_one("#stage-options").focus()
+        await pilot.press("down", "down", "enter")  # None, Staging, Production
+        await pilot.pause()
+    assert answers[0].stage == "Production" and answers[0].archive_others
+
+
+async def test_audit_screen_lists_records_newest_first(flow, seeder):
+    name = seeder.model([{}, {}])
+    async with flow.client() as client:
+        ctx = flow.context(client)
+        for version in ("1", "2"):
+            await promote(
+                ctx,
+                PromotionRequest(
+                    model=name, version=version, alias="canary", reason=f"\x1b[31mstep {version}"
+                ),
+                _yes(),
+            )
+    read = flow.audit.read()
+    app = App()
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.push_screen(AuditScreen(read.records, path=read.path))
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 2
+        assert str(table.get_row_at(0)[7]) == "v1 → v2"
+        detail = str(app.screen.query_one("#audit-detail", Static).render())
+        assert "\\x1b[31mstep 2" in detail  # the escape sequence is shown, not obeyed
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, AuditScreen)
+
+
+def _yes():
+    from commands.driver import QuietDriver
+
+    return QuietDriver(answer=True)
