@@ -137,6 +137,7 @@ async def diagnose(
         right_record=right,
         snapshot_change=change,
         commit_range=commits,
+        side_by_side=differences(left, right, include_equal=True),
     )
     if probe and tracking_uri:
         if on_progress is not None:

@@ -99,7 +99,7 @@ def _list(diffs: list[Difference], limit: int = 3) -> str:
     return ", ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
-def _artifact_cause(diffs: list[Difference], others: bool) -> Cause | None:
+def _artifact_cause(diffs: list[Difference], others: bool, incomplete: bool) -> Cause | None:
     if not diffs:
         return None
     size = next((d for d in diffs if d.key == "model_size_bytes"), None)
@@ -110,6 +110,8 @@ def _artifact_cause(diffs: list[Difference], others: bool) -> Cause | None:
     )
     if others:
         summary = f"{what}, as the differences above would make them"
+    elif incomplete:
+        summary = f"{what}; with provenance incomplete the reason cannot be told"
     else:
         summary = (
             f"{what} although everything recorded is the same: the cause is outside the record "
@@ -127,8 +129,19 @@ def rank_causes(
     gaps: list[SideGap] | None = None,
 ) -> list[Cause]:
     """The causes, most likely first, numbered from 1."""
+    unknown = {(g.side, g.area) for g in gaps or []}
+
+    def one_sided_gap(diff: Difference) -> bool:
+        # "recorded on one side, missing on the other" is a gap, not evidence of a cause
+        for side, value in (("left", diff.left), ("right", diff.right)):
+            if value is None and ((side, diff.kind) in unknown or (side, "run") in unknown):
+                return True
+        return False
+
     kinds: dict[str, list[Difference]] = {}
     for diff in differences:
+        if one_sided_gap(diff):
+            continue
         kinds.setdefault(diff.kind, []).append(diff)
     params = kinds.get("params", [])
     seeds = [d for d in params if is_seed_param(d.key)]
@@ -190,8 +203,10 @@ def rank_causes(
             )
         )
     recorded = [c for c in causes if c is not None]
-    causes.append(_artifact_cause(kinds.get("artifact", []), bool(recorded)))
     relevant = [g for g in gaps or [] if g.area in RELEVANT_GAP_AREAS]
+    artifact = _artifact_cause(kinds.get("artifact", []), bool(recorded), bool(relevant))
+    if recorded or not relevant:
+        causes.append(artifact)
     if relevant:
         areas = sorted({f"{g.side} {g.area}" for g in relevant})
         causes.append(
@@ -205,6 +220,8 @@ def rank_causes(
                 keys=[],
             )
         )
+        if not recorded:
+            causes.append(artifact)
     explained = recorded or kinds.get("artifact")
     if not explained and predictions is not None and predictions.disagreements and not relevant:
         causes.append(

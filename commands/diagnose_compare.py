@@ -28,16 +28,17 @@ _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._\-]*)(\[[^\]]*\])?"
 
 
 def _pairs(
-    kind: str, left: Mapping[str, object], right: Mapping[str, object], prefix: str = ""
+    kind: str, left: Mapping[str, object], right: Mapping[str, object], equal: bool = False
 ) -> list[Difference]:
+    """Keys whose values differ (``equal``: every key, for a side-by-side view of all)."""
     out = []
     for key in sorted(set(left) | set(right)):
         a, b = left.get(key), right.get(key)
-        if a != b:
+        if equal or a != b:
             out.append(
                 Difference(
                     kind=kind,  # type: ignore[arg-type]
-                    key=f"{prefix}{key}",
+                    key=key,
                     left=None if a is None else str(a),
                     right=None if b is None else str(b),
                 )
@@ -58,7 +59,7 @@ def requirement_specs(lines: Iterable[str]) -> dict[str, str]:
     return specs
 
 
-def _data(left: ProvenanceRecord, right: ProvenanceRecord) -> list[Difference]:
+def _data(left: ProvenanceRecord, right: ProvenanceRecord, equal: bool = False) -> list[Difference]:
     def view(record: ProvenanceRecord) -> dict[str, str]:
         params = record.run.params if record.run else {}
         out = {k: v for k, v in params.items() if k.startswith(DATA_PARAM_PREFIX)}
@@ -67,29 +68,33 @@ def _data(left: ProvenanceRecord, right: ProvenanceRecord) -> list[Difference]:
             out[f"dataset.{context}.{item.dataset.name}"] = item.dataset.digest or "(no digest)"
         return out
 
-    diffs = _pairs("data", view(left), view(right))
+    diffs = _pairs("data", view(left), view(right), equal)
     # the snapshot param is the pin: list it first
     diffs.sort(key=lambda d: (d.key != PARAM_SNAPSHOT, d.key != PARAM_TABLE, d.key))
     return diffs
 
 
-def _code(left: ProvenanceRecord, right: ProvenanceRecord) -> list[Difference]:
+def _code(left: ProvenanceRecord, right: ProvenanceRecord, equal: bool = False) -> list[Difference]:
     def view(record: ProvenanceRecord) -> dict[str, str]:
         tags = record.run.tags if record.run else {}
         return {k: tags[k] for k in CODE_TAGS if k in tags}
 
-    return _pairs("code", view(left), view(right))
+    return _pairs("code", view(left), view(right), equal)
 
 
-def _params(left: ProvenanceRecord, right: ProvenanceRecord) -> list[Difference]:
+def _params(
+    left: ProvenanceRecord, right: ProvenanceRecord, equal: bool = False
+) -> list[Difference]:
     def view(record: ProvenanceRecord) -> dict[str, str]:
         params = record.run.params if record.run else {}
         return {k: v for k, v in params.items() if not k.startswith(DATA_PARAM_PREFIX)}
 
-    return _pairs("params", view(left), view(right))
+    return _pairs("params", view(left), view(right), equal)
 
 
-def _environment(left: ProvenanceRecord, right: ProvenanceRecord) -> list[Difference]:
+def _environment(
+    left: ProvenanceRecord, right: ProvenanceRecord, equal: bool = False
+) -> list[Difference]:
     def view(record: ProvenanceRecord) -> dict[str, str]:
         env = record.environment
         out = {f"requirements:{k}": v for k, v in requirement_specs(env.requirements).items()}
@@ -108,10 +113,12 @@ def _environment(left: ProvenanceRecord, right: ProvenanceRecord) -> list[Differ
                         out[f"flavor.{flavor}.{key}"] = str(value)
         return out
 
-    return _pairs("environment", view(left), view(right))
+    return _pairs("environment", view(left), view(right), equal)
 
 
-def _signature(left: ProvenanceRecord, right: ProvenanceRecord) -> list[Difference]:
+def _signature(
+    left: ProvenanceRecord, right: ProvenanceRecord, equal: bool = False
+) -> list[Difference]:
     def view(record: ProvenanceRecord) -> dict[str, str]:
         mlmodel = record.environment.mlmodel
         signature = mlmodel.signature if mlmodel else None
@@ -130,7 +137,7 @@ def _signature(left: ProvenanceRecord, right: ProvenanceRecord) -> list[Differen
                 out[f"signature.param.{param['name']}"] = str(param.get("default"))
         return out
 
-    diffs = _pairs("signature", view(left), view(right))
+    diffs = _pairs("signature", view(left), view(right), equal)
     # a changed column already explains a changed order
     columns_differ = {d.key.split(".")[1] for d in diffs if not d.key.endswith(".order")}
     return [
@@ -140,7 +147,9 @@ def _signature(left: ProvenanceRecord, right: ProvenanceRecord) -> list[Differen
     ]
 
 
-def _artifact(left: ProvenanceRecord, right: ProvenanceRecord) -> list[Difference]:
+def _artifact(
+    left: ProvenanceRecord, right: ProvenanceRecord, equal: bool = False
+) -> list[Difference]:
     def view(record: ProvenanceRecord) -> dict[str, str]:
         mlmodel = record.environment.mlmodel
         out: dict[str, str] = {}
@@ -159,18 +168,20 @@ def _artifact(left: ProvenanceRecord, right: ProvenanceRecord) -> list[Differenc
             out[f"missing:{name}"] = "missing"
         return out
 
-    return _pairs("artifact", view(left), view(right))
+    return _pairs("artifact", view(left), view(right), equal)
 
 
-def differences(left: ProvenanceRecord, right: ProvenanceRecord) -> list[Difference]:
-    """Every recorded difference, grouped by kind in DESIGN.md's order."""
+def differences(
+    left: ProvenanceRecord, right: ProvenanceRecord, *, include_equal: bool = False
+) -> list[Difference]:
+    """Every recorded difference, grouped by kind in DESIGN.md's order (or every compared key)."""
     return [
-        *_data(left, right),
-        *_code(left, right),
-        *_params(left, right),
-        *_environment(left, right),
-        *_signature(left, right),
-        *_artifact(left, right),
+        *_data(left, right, include_equal),
+        *_code(left, right, include_equal),
+        *_params(left, right, include_equal),
+        *_environment(left, right, include_equal),
+        *_signature(left, right, include_equal),
+        *_artifact(left, right, include_equal),
     ]
 
 

@@ -117,8 +117,86 @@ def _plain(value: Any) -> Any:
         return value
 
 
+def data_work(args: argparse.Namespace, report=progress) -> tuple[Any, str, dict | None]:
+    """(rows from the row builder or None, where they came from, the snapshots' row diff)."""
+    params = json.loads(args.params) if args.params else {}
+    open_catalog = _catalog_opener(args)
+    snapshot = args.left_snapshot or args.right_snapshot
+    diff = None
+    both = args.table and args.left_snapshot and args.right_snapshot
+    if both and args.left_snapshot != args.right_snapshot:
+        report(f"comparing the rows of the two snapshots of {args.table}", None)
+        try:
+            snapshot = _newer_snapshot(
+                open_catalog, args.table, args.left_snapshot, args.right_snapshot
+            )
+            diff = _data_diff(open_catalog, args.table, args.left_snapshot, args.right_snapshot)
+        except Exception as exc:  # noqa: BLE001 - the probe still scores without it
+            report(f"could not compare the snapshots: {type(exc).__name__}: {exc}", None)
+    builder = BUILDERS.get(args.model)
+    if builder is None:
+        return None, "", diff
+    report("building rows from the pinned snapshot", None)
+    try:
+        rows, source = builder(
+            RowContext(args.model, args.table, snapshot, args.scope, open_catalog, params)
+        )
+    except Exception as exc:  # noqa: BLE001 - fall back to the input examples
+        report(f"row builder failed ({type(exc).__name__}: {exc}); using input examples", None)
+        return None, "", diff
+    return rows, source, diff
+
+
+def _data_worker(args: argparse.Namespace, conn) -> None:
+    """In a forked child: the data work, its progress and result sent through ``conn``."""
+    try:
+        result = data_work(args, lambda message, _f: conn.send(("progress", message)))
+        conn.send(("result", result))
+    except Exception as exc:  # noqa: BLE001 - the parent falls back to the input examples
+        conn.send(("progress", f"data work failed: {type(exc).__name__}: {exc}"))
+        conn.send(("result", (None, "", None)))
+    finally:
+        conn.close()
+
+
+def _start_data_work(args: argparse.Namespace):
+    """Fork the data work so pyiceberg and pandas load while this process imports mlflow.
+
+    Forked before any thread exists; the probe leads its own process group, so terminating the
+    probe (the runner signals the group) stops this child too.
+    """
+    import multiprocessing
+
+    if BUILDERS.get(args.model) is None and not args.table:
+        return None
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_data_worker, args=(args, send), daemon=True)
+    child.start()
+    send.close()
+    return child, receive
+
+
+def _finish_data_work(background) -> tuple[Any, str, dict | None]:
+    child, receive = background
+    result: tuple[Any, str, dict | None] = (None, "", None)
+    try:
+        while True:
+            kind, payload = receive.recv()
+            if kind == "progress":
+                progress(payload, 0.6)
+            else:
+                result = payload
+                break
+    except EOFError:
+        progress("the data work ended without a result; using input examples", 0.6)
+    child.join(timeout=5)
+    return result
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
+    background = _start_data_work(args)
     progress("loading mlflow", 0.02)
     import mlflow
 
@@ -127,31 +205,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for i, version in enumerate((args.left, args.right)):
         progress(f"loading version {version} of {args.model}", 0.05 + 0.25 * i)
         models.append(mlflow.pyfunc.load_model(f"models:/{args.model}/{version}"))
-
-    params = json.loads(args.params) if args.params else {}
-    open_catalog = _catalog_opener(args)
-    snapshot = args.left_snapshot or args.right_snapshot
-    diff = None
-    both = args.table and args.left_snapshot and args.right_snapshot
-    if both and args.left_snapshot != args.right_snapshot:
-        progress(f"comparing the rows of the two snapshots of {args.table}", 0.58)
-        try:
-            snapshot = _newer_snapshot(
-                open_catalog, args.table, args.left_snapshot, args.right_snapshot
-            )
-            diff = _data_diff(open_catalog, args.table, args.left_snapshot, args.right_snapshot)
-        except Exception as exc:  # noqa: BLE001 - the probe still scores without it
-            progress(f"could not compare the snapshots: {type(exc).__name__}: {exc}")
-    rows, source = None, ""
-    builder = BUILDERS.get(args.model)
-    if builder is not None:
-        progress("building rows from the pinned snapshot", 0.62)
-        try:
-            rows, source = builder(
-                RowContext(args.model, args.table, snapshot, args.scope, open_catalog, params)
-            )
-        except Exception as exc:  # noqa: BLE001 - fall back to the input examples
-            progress(f"row builder failed ({type(exc).__name__}: {exc}); using input examples")
+    rows, source, diff = (None, "", None)
+    if background is not None:
+        rows, source, diff = _finish_data_work(background)
     if rows is None:
         rows, source = example_rows(models)
     if args.max_rows and len(rows) > args.max_rows:

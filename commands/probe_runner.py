@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -103,16 +104,21 @@ def child_env(settings: Any = None) -> dict[str, str]:
     return env
 
 
+def _signal_group(proc: asyncio.subprocess.Process, sig: int) -> None:
+    """Signal the probe's process group (it forks a helper for the data work)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
+
 async def _stop(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is not None:
+        _signal_group(proc, signal.SIGKILL)  # a helper outliving the probe
         return
-    with contextlib.suppress(ProcessLookupError):
-        proc.terminate()
+    _signal_group(proc, signal.SIGTERM)
     try:
         await asyncio.wait_for(proc.wait(), STOP_GRACE_S)
     except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
+        _signal_group(proc, signal.SIGKILL)
         await proc.wait()
 
 

@@ -106,6 +106,8 @@ class Diagnosis(BaseModel):
     snapshot_change: SnapshotChange | None = Field(default=None, exclude=True)
     commit_range: CommitRange | None = Field(default=None, exclude=True)
     probe_error: str | None = Field(default=None, exclude=True)
+    # every compared key, equal or not (the compare screen's "show all")
+    side_by_side: list[Difference] = Field(default_factory=list, exclude=True)
 
     def differences_of(self, kind: str) -> list[Difference]:
         return [d for d in self.differences if d.kind == kind]

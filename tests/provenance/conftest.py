@@ -1,0 +1,47 @@
+"""Fixtures of the provenance tests: one real MLflow server for the package, the test world on
+it (Iceberg snapshots, git commits, model version pairs) and, for the slow tests, the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.provenance.world import World, build_world
+from tests.support.servers import MlflowServer, git_available, start_mlflow_server
+
+
+@pytest.fixture(scope="package")
+def prov_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    server = start_mlflow_server(tmp_path_factory.mktemp("prov-mlflow"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="package")
+def world(tmp_path_factory: pytest.TempPathFactory, prov_server: MlflowServer) -> World:
+    if not git_available():
+        pytest.skip("git is not installed")
+    return build_world(tmp_path_factory.mktemp("prov-home"), prov_server.url)
+
+
+@pytest.fixture(scope="package")
+def demo_home(tmp_path_factory: pytest.TempPathFactory, prov_server: MlflowServer):
+    """The demo lifecycle on the package's server (about 30–60 s)."""
+    if not git_available():
+        pytest.skip("git is not installed")
+    from commands.demo.pipeline import build_demo
+    from commands.demo.result import DemoPaths
+    from commands.driver import QuietDriver
+
+    paths = DemoPaths.for_home(tmp_path_factory.mktemp("prov-demo-home"))
+    result = build_demo(paths, prov_server.url, QuietDriver())
+    return paths.home, result
+
+
+def settings_for(home, tracking_uri: str, **extra):
+    from console.settings import Settings
+
+    return Settings(home=home, tracking_uri=tracking_uri, **extra)

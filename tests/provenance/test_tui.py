@@ -1,0 +1,145 @@
+"""Pilot tests of the provenance drill-down and the compare screen in the real console app with
+the provenance wiring mixed in, against the real server: keys p, m, c; escape back; the probe
+with progress, its result and its cancellation (the probe's process is terminated)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from console.app import ConsoleApp
+from console.app_provenance import ProvenanceShell
+from tests.provenance.conftest import settings_for
+from tests.provenance.world import World
+from tests.tui.support import plain, wait_for
+from widgets.compare_screen import CompareScreen
+from widgets.provenance_screen import ProvenancePartScreen, ProvenanceScreen
+
+
+class WiredApp(ProvenanceShell, ConsoleApp):
+    """The console as app.py will wire it: the mixin before ``App`` in the bases."""
+
+
+def _text(screen) -> str:
+    return plain(screen.query_one("#content").content, width=250)
+
+
+async def _versions_of(pilot, app, model: str, count: int) -> None:
+    await wait_for(pilot, lambda: model in app.main.registry_pane.models, within=30)
+    app.main.registry_pane.select_model(model)
+    app.main.focus_pane(1, app.main.registry_pane.version_table)
+    await wait_for(pilot, lambda: len(app.main.registry_pane.versions) >= count, within=30)
+    await pilot.pause()
+
+
+def _probe_processes() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"commands.probe" in cmdline and str(os.getpid()).encode() != entry.name.encode():
+            found.append(int(entry.name))
+    return found
+
+
+async def test_provenance_drilldown_and_compare(world: World) -> None:
+    case = world.cases["commit"]
+    app = WiredApp(settings_for(world.home, world.tracking_uri), build_demo=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _versions_of(pilot, app, case.model, 2)
+        app.main.registry_pane.select_version(case.right)
+        await pilot.press("p")
+        screen = app.screen
+        assert isinstance(screen, ProvenanceScreen)
+        await wait_for(pilot, lambda: screen.record is not None, within=20)
+        assert "training code step 2" in _text(screen)
+        for key, part, expected in (
+            ("g", "commit", "Test Trainer"),
+            ("d", "snapshot", world.snapshots[1]),
+            ("e", "environment", "scikit-learn==1.9.1"),
+            ("u", "run", "max_depth"),
+        ):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, ProvenancePartScreen) and app.screen.part == part
+            assert expected in _text(app.screen)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is screen
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main
+
+        # mark both versions, compare them
+        await pilot.press("m")
+        app.main.registry_pane.select_version(case.left)
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.press("c")
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        assert (compare.left, compare.right) == (case.left, case.right)
+        await wait_for(pilot, lambda: compare.diagnosis is not None, within=20)
+        shown = _text(compare)
+        assert "Metrics exactly equal" in shown
+        assert "trained from different commits" in shown
+        assert "max_depth" not in shown  # differences only
+        await pilot.press("a")
+        assert "max_depth" in _text(compare)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main
+
+
+async def test_keys_need_a_version(world: World) -> None:
+    app = WiredApp(settings_for(world.home, world.tracking_uri), build_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("p")
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen is app.main
+
+
+@pytest.mark.slow
+async def test_demo_pair_in_the_tui_with_probe_and_cancel(demo_home, prov_server) -> None:
+    home, result = demo_home
+    left, right = result.scenario_versions
+    app = WiredApp(settings_for(home, prov_server.url), build_demo=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _versions_of(pilot, app, result.model, 3)
+        for version in (left, right):
+            app.main.registry_pane.select_version(version)
+            await pilot.pause()
+            await pilot.press("m")
+        await pilot.press("c")
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        await wait_for(pilot, lambda: compare.diagnosis is not None, within=20)
+        assert "Metrics exactly equal" in _text(compare)
+        assert compare.diagnosis.causes[0].kind == "data"
+
+        # start and cancel: the probe's process goes away
+        await pilot.press("p")
+        await wait_for(pilot, lambda: bool(_probe_processes()), within=20)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not _probe_processes(), within=15)
+        assert not compare.probe_running
+        assert compare.diagnosis.predictions is None
+
+        # run it to the end
+        await pilot.press("p")
+        await wait_for(pilot, lambda: compare.diagnosis.predictions is not None, within=120)
+        p = compare.diagnosis.predictions
+        assert p.rows > 0 and p.disagreements > 0
+        top = compare.diagnosis.causes[0]
+        assert top.kind == "data" and "rows changed" in top.summary
+        shown = _text(compare)
+        assert "rows predicted differently" in shown
+        assert "different snapshots of lake.git.commits" in shown

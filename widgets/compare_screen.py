@@ -1,0 +1,236 @@
+"""Compare two versions side by side: the metrics verdict, ranked causes, differences, the probe.
+
+Differences only by default (``a`` shows every compared key); ``p`` starts the prediction probe,
+``x`` cancels it (its process is terminated); escape goes back and cancels a running probe. The
+shell loads the diagnosis and runs the probe in workers; this screen only renders and posts.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from console.diagnosis_model import Diagnosis, Difference
+from console.model import format_ms
+from widgets.help_screen import HelpScreen
+from widgets.provenance_messages import ProbeCancelWanted, ProbeWanted
+from widgets.run_screen import DetailBody
+from widgets.sections import columns, heading, stack
+from widgets.text import literal
+
+HELP = (
+    "Compare two versions\n"
+    "  a        show every compared key / differences only\n"
+    "  p        run the prediction probe (loads both models in another process)\n"
+    "  x        cancel the running probe\n"
+    "  r        reload      escape  back (cancels a running probe)"
+)
+BAR = 24
+
+
+def _value(value: str | None) -> Text:
+    return literal(value, limit=60) if value is not None else Text("(absent)", style="dim")
+
+
+def _diff_table(rows: list[Difference]):
+    if not rows:
+        return Text("  none in what was recorded", style="dim")
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for header in ("kind", "key", "left", "right"):
+        table.add_column(header, overflow="fold")
+    for diff in rows:
+        style = "bold" if diff.left != diff.right else "dim"
+        table.add_row(
+            Text(diff.kind, style=style),
+            literal(diff.key, limit=60, style=style),
+            _value(diff.left),
+            _value(diff.right),
+        )
+    return table
+
+
+def probe_line(message: str, fraction: float | None) -> Text:
+    filled = round((fraction or 0.0) * BAR)
+    text = Text("probe ")
+    text.append("█" * filled + "░" * (BAR - filled), style="bold")
+    text.append(f" {int((fraction or 0) * 100):3d}%  ")
+    text.append_text(literal(message, limit=80))
+    text.append("   (x cancels)", style="dim")
+    return text
+
+
+class CompareScreen(Screen):
+    """Two versions of one model; the shell calls ``show`` with a ``Diagnosis``."""
+
+    DEFAULT_CSS = """
+    CompareScreen #title { height: 1; background: $panel; text-style: bold; }
+    CompareScreen #probe { height: auto; padding: 0 1; background: $boost; }
+    CompareScreen DetailBody { padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("a", "toggle_all", "All/diff", id="compare.all"),
+        Binding("p", "probe", "Probe", id="compare.probe"),
+        Binding("x", "cancel_probe", "Cancel probe", id="compare.cancel"),
+        Binding("question_mark", "help", "Help", key_display="?", show=False),
+        Binding("f1", "help", "Help", show=False),
+    ]
+
+    def __init__(self, model: str, left: str, right: str) -> None:
+        super().__init__()
+        self.model = model
+        self.left = left
+        self.right = right
+        self.diagnosis: Diagnosis | None = None
+        self.show_all = False
+        self.probe_running = False
+        self._pending: list[tuple] = []
+
+    def compose(self) -> ComposeResult:
+        title = f"Compare · {self.model} · version {self.left} ↔ version {self.right}"
+        yield Static(literal(title, limit=150), id="title")
+        yield Static(Text("probe: not run (p runs it)", style="dim"), id="probe")
+        with DetailBody(id="body"):
+            yield Static(Text("loading…"), id="content")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DetailBody).focus()
+        pending, self._pending = self._pending, []
+        for method, args in pending:
+            method(*args)
+
+    def _ready(self, method, *args) -> bool:
+        if self.is_mounted:
+            return True
+        self._pending.append((method, args))
+        return False
+
+    # --- what the shell calls ---------------------------------------------------------------
+
+    def loading(self) -> None:
+        if self._ready(self.loading):
+            self.query_one("#content", Static).update(Text("comparing the provenance…"))
+
+    def failed(self, message: str) -> None:
+        if not self._ready(self.failed, message):
+            return
+        body = Text("Could not compare: ")
+        body.append_text(literal(message, limit=400))
+        body.append("\nr retries, escape goes back.")
+        self.query_one("#content", Static).update(body)
+
+    def show(self, diagnosis: Diagnosis) -> None:
+        if not self._ready(self.show, diagnosis):
+            return
+        self.diagnosis = diagnosis
+        self.query_one("#content", Static).update(self.render_diagnosis())
+
+    def probe_progress(self, message: str, fraction: float | None) -> None:
+        if self._ready(self.probe_progress, message, fraction):
+            self.probe_running = True
+            self.query_one("#probe", Static).update(probe_line(message, fraction))
+
+    def probe_finished(self, note: str, *, ok: bool) -> None:
+        if not self._ready(self.probe_finished, note, ok=ok):
+            return
+        self.probe_running = False
+        style = "" if ok else "bold red"
+        self.query_one("#probe", Static).update(literal(f"probe: {note}", limit=200, style=style))
+
+    # --- rendering --------------------------------------------------------------------------
+
+    def render_diagnosis(self) -> Group:
+        d = self.diagnosis
+        assert d is not None
+        m = d.metrics
+        verdict = (
+            Text("Metrics exactly equal", style="bold green")
+            if m.equal
+            else Text(f"Metrics differ: {', '.join(m.differing) or 'none logged'}", style="bold")
+        )
+        sides = columns(
+            ["", f"v{d.left.version}", f"v{d.right.version}"],
+            [
+                ["run", d.left.run_name or d.left.run_id, d.right.run_name or d.right.run_id],
+                ["aliases", " ".join(d.left.aliases) or "-", " ".join(d.right.aliases) or "-"],
+                ["snapshot", d.left.snapshot_id, d.right.snapshot_id],
+                ["commit", (d.left.commit or "-")[:12], (d.right.commit or "-")[:12]],
+                ["created", format_ms(d.left.created), format_ms(d.right.created)],
+                *[
+                    [key, repr(m.left.get(key)), repr(m.right.get(key))]
+                    for key in sorted(set(m.left) | set(m.right))
+                ],
+            ],
+        )
+        causes = (
+            columns(["#", "kind", "likely cause"], [[c.rank, c.kind, c.summary] for c in d.causes])
+            if d.causes
+            else Text("  none: nothing recorded differs", style="dim")
+        )
+        rows = d.side_by_side if self.show_all else d.differences
+        title = "All compared keys" if self.show_all else "Differences"
+        parts = [
+            verdict,
+            sides,
+            heading("Likely causes, most likely first", len(d.causes)),
+            causes,
+            heading("Predictions"),
+            self._predictions(d),
+            heading(f"{title} (a toggles)", len(rows)),
+            _diff_table(rows),
+            heading("Gaps", len(d.gaps)),
+            columns(["side", "area", "missing"], [[g.side, g.area, g.message] for g in d.gaps])
+            if d.gaps
+            else Text("  none", style="dim"),
+        ]
+        return stack(*parts)
+
+    @staticmethod
+    def _predictions(d: Diagnosis):
+        p = d.predictions
+        if p is None:
+            note = d.probe_error or "not probed yet: p runs the probe"
+            return literal(f"  {note}", limit=300, style="dim")
+        head = Text(
+            f"  {p.disagreements:,} of {p.rows:,} rows predicted differently ({p.rate:.1%})",
+            style="bold",
+        )
+        head.append(f"\n  rows: {p.source}", style="dim")
+        examples = columns(
+            ["row", f"v{d.left.version}", f"v{d.right.version}"],
+            [[e.row, e.left, e.right] for e in p.examples],
+        )
+        return stack(head, examples) if p.examples else head
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def action_toggle_all(self) -> None:
+        self.show_all = not self.show_all
+        if self.diagnosis is not None:
+            self.query_one("#content", Static).update(self.render_diagnosis())
+
+    def action_probe(self) -> None:
+        if self.probe_running:
+            self.notify("the probe is already running (x cancels it)")
+            return
+        self.probe_progress("starting", 0.0)
+        self.post_message(ProbeWanted(self.model, self.left, self.right))
+
+    def action_cancel_probe(self) -> None:
+        if self.probe_running:
+            self.post_message(ProbeCancelWanted())
+
+    def action_back(self) -> None:
+        if self.probe_running:
+            self.post_message(ProbeCancelWanted())
+        self.dismiss()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(HELP, "Help · Compare"))

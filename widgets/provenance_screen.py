@@ -1,0 +1,346 @@
+"""The provenance drill-down: a version's record, then its run, commit, snapshot and environment.
+
+``ProvenanceScreen`` shows the overview and the gaps; ``u`` opens the run, ``g`` the git commit,
+``d`` the data snapshot, ``e`` the environment, ``l`` the lineage — each a ``ProvenancePartScreen``
+over the same record (nothing more is fetched); escape goes back one level.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from console.model import format_ms
+from console.provenance_model import ProvenanceRecord
+from widgets.help_screen import HelpScreen
+from widgets.run_screen import DetailBody
+from widgets.sections import columns, heading, key_values, stack
+from widgets.text import literal
+
+PARTS = {
+    "run": "Run",
+    "commit": "Git commit",
+    "snapshot": "Data snapshot",
+    "environment": "Environment",
+    "lineage": "Lineage",
+}
+
+HELP = (
+    "Provenance\n"
+    "  u   the run: params, metrics, tags, dataset inputs\n"
+    "  g   the git commit: author, date, message\n"
+    "  d   the Iceberg data snapshot: time, operation, records, parent, refs\n"
+    "  e   the environment: requirements, Python, signature, MLmodel\n"
+    "  l   the lineage summary and its problems\n"
+    "  r   reload              escape  back"
+)
+
+
+def _gaps(record: ProvenanceRecord):
+    if not record.gaps:
+        return Text("  none — the record is complete", style="green")
+    return columns(["area", "what is missing"], [[g.area, g.message] for g in record.gaps])
+
+
+def part_body(record: ProvenanceRecord, part: str):
+    """The renderable of one part of the record."""
+    if part == "run":
+        run = record.run
+        if run is None:
+            return Text("  no run: see the gaps", style="dim")
+        return stack(
+            key_values(
+                [
+                    ("run", run.run_id),
+                    ("name", run.name),
+                    ("experiment", run.experiment_id),
+                    ("status", run.status),
+                    ("user", run.user),
+                    ("started", format_ms(run.start_time)),
+                    ("ended", format_ms(run.end_time)),
+                ]
+            ),
+            heading("Params", len(run.params)),
+            key_values(sorted(run.params.items())),
+            heading("Metrics", len(run.metrics)),
+            key_values([(k, repr(v)) for k, v in sorted(run.metrics.items())]),
+            heading("Dataset inputs", len(run.datasets)),
+            columns(
+                ["name", "digest", "context", "source type"],
+                [
+                    [d.dataset.name, d.dataset.digest, d.context, d.dataset.source_type]
+                    for d in run.datasets
+                ],
+            ),
+            heading("Tags", len(run.tags)),
+            key_values(sorted(run.tags.items())),
+        )
+    if part == "commit":
+        code = record.code
+        details = code.details
+        rows = [
+            ("commit", code.commit),
+            ("repository", code.repo_url),
+            ("branch", code.branch),
+            ("source", code.source_name),
+            ("local clone", code.clone),
+        ]
+        if details is not None:
+            rows += [
+                ("author", f"{details.author} <{details.email}>"),
+                ("date", details.date),
+                ("parents", " ".join(details.parents) or "none"),
+                ("message", details.subject),
+            ]
+        parts = [key_values(rows)]
+        if details is not None and details.body:
+            parts += [heading("Message body"), literal(details.body, limit=2000)]
+        return stack(*parts)
+    if part == "snapshot":
+        data = record.data
+        snap = data.snapshot
+        rows = [
+            ("table", data.table),
+            ("snapshot", data.snapshot_id),
+            ("dataset digest", data.dataset_digest),
+        ]
+        if snap is not None:
+            rows += [
+                ("committed", format_ms(snap.timestamp_ms)),
+                ("operation", snap.operation),
+                ("records added", snap.added_records),
+                ("records deleted", snap.deleted_records),
+                ("records in total", snap.total_records),
+                ("parent", snap.parent_id),
+                ("refs", ", ".join(snap.refs) or "none"),
+                ("current", "yes" if snap.is_current else "no"),
+            ]
+        parts = [key_values(rows)]
+        if snap is not None:
+            parts += [heading("Summary"), key_values(sorted(snap.summary.items()))]
+        return stack(*parts)
+    if part == "environment":
+        env = record.environment
+        mlmodel = env.mlmodel
+        parts = [heading("Requirements", len(env.requirements))]
+        parts.append(columns(["requirement"], [[line] for line in env.requirements]))
+        if env.python_env is not None:
+            parts += [
+                heading("Python environment"),
+                key_values(
+                    [
+                        ("python", env.python_env.python),
+                        ("build", " ".join(env.python_env.build_dependencies) or "-"),
+                        ("dependencies", " ".join(env.python_env.dependencies) or "-"),
+                    ]
+                ),
+            ]
+        if mlmodel is not None:
+            parts += [
+                heading("MLmodel"),
+                key_values(
+                    [
+                        ("flavors", ", ".join(sorted(mlmodel.flavors))),
+                        ("python", mlmodel.python_version),
+                        ("mlflow", mlmodel.mlflow_version),
+                        ("size (bytes)", mlmodel.model_size_bytes),
+                        ("created", mlmodel.utc_time_created),
+                    ]
+                ),
+            ]
+            if mlmodel.signature is not None:
+                sig = mlmodel.signature
+                spec_rows = [
+                    [side, s.name or "-", s.type or str((s.tensor_spec or {}).get("dtype", "-"))]
+                    for side, specs in (("input", sig.inputs), ("output", sig.outputs))
+                    for s in specs
+                ]
+                parts += [heading("Signature"), columns(["side", "name", "type"], spec_rows)]
+        parts += [
+            heading("Input example"),
+            Text("  logged" if env.has_input_example else "  none", style="dim"),
+        ]
+        if env.missing_files:
+            parts.append(Text("\nnot on the server: " + ", ".join(env.missing_files), style="dim"))
+        return stack(*parts)
+    lineage = record.lineage
+    if lineage is None:
+        return Text("  no lineage read: see the gaps", style="dim")
+    return stack(
+        key_values(
+            [
+                ("backend", lineage.backend),
+                ("store", lineage.location),
+                ("entities", lineage.nodes),
+                ("runs", ", ".join(lineage.runs) or "none"),
+                ("datasets", ", ".join(lineage.datasets) or "none"),
+            ]
+        ),
+        heading("Pinned snapshots"),
+        key_values(sorted(lineage.pinned_snapshots.items())),
+        heading("Problems", len(lineage.problems)),
+        columns(["problem"], [[p] for p in lineage.problems]),
+    )
+
+
+def overview(record: ProvenanceRecord):
+    v = record.version_info
+    run, data, code, env = record.run, record.data, record.code, record.environment
+    snap = data.snapshot
+    return stack(
+        heading("Version"),
+        key_values(
+            [
+                ("aliases", " ".join(f"@{a}" for a in v.aliases) if v else None),
+                ("stage", v.stage if v else None),
+                ("created", format_ms(v.created) if v else None),
+                ("logged model", v.logged_model_id if v else None),
+            ]
+        ),
+        heading("Run  (u)"),
+        key_values(
+            [
+                ("run", f"{run.run_id}  {run.name or ''}" if run else None),
+                ("params", len(run.params) if run else None),
+                (
+                    "metrics",
+                    ", ".join(f"{k}={v!r}" for k, v in sorted(run.metrics.items()))
+                    if run
+                    else None,
+                ),
+            ]
+        ),
+        heading("Data snapshot  (d)"),
+        key_values(
+            [
+                ("table", data.table),
+                ("snapshot", data.snapshot_id),
+                ("committed", format_ms(snap.timestamp_ms) if snap else None),
+                ("operation", snap.operation if snap else None),
+                ("records", f"{snap.total_records} in total" if snap else None),
+            ]
+        ),
+        heading("Code  (g)"),
+        key_values(
+            [
+                ("commit", code.commit),
+                ("message", code.details.subject if code.details else None),
+                ("repository", code.repo_url),
+            ]
+        ),
+        heading("Environment  (e)"),
+        key_values(
+            [
+                ("python", env.mlmodel.python_version if env.mlmodel else None),
+                ("requirements", ", ".join(env.requirements) or None),
+            ]
+        ),
+        heading("Gaps", len(record.gaps)),
+        _gaps(record),
+    )
+
+
+class _RecordScreen(Screen):
+    DEFAULT_CSS = """
+    _RecordScreen #title { height: 1; background: $panel; text-style: bold; }
+    _RecordScreen DetailBody { padding: 0 1; }
+    """
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self._title = title
+        self._pending: tuple | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(literal(self._title, limit=150), id="title")
+        with DetailBody(id="body"):
+            yield Static(Text("loading…"), id="content")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DetailBody).focus()
+        if self._pending is not None:
+            method, args = self._pending
+            self._pending = None
+            method(*args)
+
+    def _ready(self, method, *args) -> bool:
+        if self.is_mounted:
+            return True
+        self._pending = (method, args)
+        return False
+
+    def _set(self, renderable) -> None:
+        self.query_one("#content", Static).update(renderable)
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(HELP, "Help · Provenance"))
+
+
+class ProvenanceScreen(_RecordScreen):
+    """The record of one version; the shell loads it and calls ``show`` (or ``failed``)."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("u", "part('run')", "Run", id="provenance.run"),
+        Binding("g", "part('commit')", "Commit", id="provenance.commit"),
+        Binding("d", "part('snapshot')", "Snapshot", id="provenance.snapshot"),
+        Binding("e", "part('environment')", "Environment", id="provenance.environment"),
+        Binding("l", "part('lineage')", "Lineage", id="provenance.lineage"),
+        Binding("question_mark", "help", "Help", key_display="?", show=False),
+        Binding("f1", "help", "Help", show=False),
+    ]
+
+    def __init__(self, model: str, version: str) -> None:
+        super().__init__(f"Provenance · {model} · version {version}")
+        self.model = model
+        self.version = version
+        self.record: ProvenanceRecord | None = None
+
+    def loading(self) -> None:
+        if self._ready(self.loading):
+            self._set(Text("loading the provenance record…"))
+
+    def failed(self, message: str) -> None:
+        if not self._ready(self.failed, message):
+            return
+        body = Text("Could not load the provenance: ")
+        body.append_text(literal(message, limit=400))
+        body.append("\nr retries, escape goes back.")
+        self._set(body)
+
+    def show(self, record: ProvenanceRecord) -> None:
+        if not self._ready(self.show, record):
+            return
+        self.record = record
+        self._set(overview(record))
+
+    def action_part(self, part: str) -> None:
+        if self.record is None:
+            self.notify("the record is still loading", severity="warning")
+            return
+        self.app.push_screen(ProvenancePartScreen(self.record, part))
+
+
+class ProvenancePartScreen(_RecordScreen):
+    """One part of a loaded record (run, commit, snapshot, environment, lineage)."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("question_mark", "help", "Help", key_display="?", show=False),
+    ]
+
+    def __init__(self, record: ProvenanceRecord, part: str) -> None:
+        super().__init__(f"{PARTS.get(part, part)} · {record.model} · version {record.version}")
+        self.record = record
+        self.part = part
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._set(part_body(self.record, self.part))
