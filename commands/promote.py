@@ -263,7 +263,7 @@ async def promote(
 ) -> PromotionResult:
     """Run the whole flow for ``request``; the driver shows the plan and asks to confirm."""
     if ctx.read_only:
-        raise ReadOnlyError(f"{_verb(request)} (read-only mode)")
+        raise ReadOnlyError(_verb(request))
     plan = await build_plan(ctx, request, driver)
     driver.output(plan)
     if plan.refusal:

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from console.audit import Actor
+from console.model import ModelEditPermission
 
 ActionKind = Literal["set_alias", "remove_alias", "transition_stage"]
 GateStatus = Literal["passed", "failed", "skipped", "error"]
@@ -222,6 +223,15 @@ class PromotionResult(BaseModel):
     @property
     def ok(self) -> bool:
         return self.outcome in ("succeeded", "noop")
+
+
+def promotion_blocked(read_only: bool, permission: ModelEditPermission | None) -> str | None:
+    """Why promotion keys are greyed out for this model, or ``None`` when they are offered."""
+    if read_only:
+        return "read-only mode: promotions are disabled (run without --read-only)"
+    if permission is not None and permission.allowed is False:
+        return f"not permitted: {permission.reason}"
+    return None
 
 
 _MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERR "}

@@ -171,3 +171,21 @@ async def test_unknown_version_is_one_line_error(flow, seeder):
     async with flow.client() as client:
         with pytest.raises(NotFound):
             await promote(flow.context(client), req(name, "9", alias="x"), Recorder())
+
+
+def test_promotion_keys_are_blocked_with_a_reason() -> None:
+    from console.model import ModelEditPermission
+    from console.promotion_model import promotion_blocked
+
+    reader = ModelEditPermission(
+        model="m",
+        auth_enabled=True,
+        allowed=False,
+        reason="reader has READ on 'm', so may not edit it",
+    )
+    assert promotion_blocked(True, None).startswith("read-only mode")
+    assert (
+        promotion_blocked(False, reader)
+        == "not permitted: reader has READ on 'm', so may not edit it"
+    )
+    assert promotion_blocked(False, None) is None
