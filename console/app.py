@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -29,13 +29,15 @@ from textual.worker import Worker, WorkerState
 from console import app_data
 from console.app_commands import Command, CommandError, parse_command
 from console.errors import ConsoleError, EmbeddedError
-from console.model import Experiment
 from console.settings import Settings
 from widgets import messages as msg
 from widgets.main_screen import MainScreen
 from widgets.run_columns import parse_filter, parse_order
 from widgets.run_screen import RunScreen
 from widgets.version_screen import VersionScreen
+
+if TYPE_CHECKING:
+    from console.model import Experiment
 
 ClientFactory = Callable[[str], Any]
 
@@ -163,6 +165,9 @@ class ConsoleApp(App[int]):
 
     def _connect(self) -> None:
         def resolve() -> str:
+            # the client's imports (httpx, the models) cost a few hundred ms: pay them here,
+            # off the UI thread, after the first frame
+            import console.mlflow.client  # noqa: F401
             from console.connection import resolve_tracking_uri
 
             # progress comes from this thread: post_message is the thread-safe way to the UI
@@ -429,6 +434,8 @@ class ConsoleApp(App[int]):
             self._load_runs(reset=True)
         elif not pane.select_experiment(experiment_id):
             # not among the listed experiments: load its runs directly
+            from console.model import Experiment
+
             self._load_runs(Experiment(experiment_id=experiment_id, name=experiment_id), reset=True)
 
     def on_version_chosen(self, message: msg.VersionChosen) -> None:

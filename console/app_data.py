@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.mlflow.errors import MlflowError, NotFound
-from console.model import (
-    Experiment,
-    LoggedModel,
-    MetricHistory,
-    ModelFiles,
-    ModelVersion,
-    Page,
-    RegisteredModel,
-    Run,
-)
+
+if TYPE_CHECKING:  # only annotations here; the client imports the models when it runs
+    from console.model import (
+        Experiment,
+        LoggedModel,
+        MetricHistory,
+        ModelFiles,
+        ModelVersion,
+        Page,
+        RegisteredModel,
+        Run,
+    )
 
 DEFAULT_RUN_ORDER = "attributes.start_time DESC"
 EXPERIMENT_PAGE = 200

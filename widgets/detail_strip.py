@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
 
-from console.model import Experiment, ModelVersion, RegisteredModel, format_ms
-from widgets.format import duration
+from widgets.format import duration, format_ms
 from widgets.text import literal
+
+if TYPE_CHECKING:  # the model module costs import time before the first frame
+    from console.model import Experiment, ModelVersion, RegisteredModel
 
 
 def _field(text: Text, label: str, value: object, limit: int = 60) -> None:

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
+
+
+def format_ms(ms: int | None) -> str:
+    """A millisecond timestamp as ``YYYY-MM-DD HH:MM:SS`` UTC, or ``-`` when absent."""
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def age(ms: int | None, now_ms: float) -> str:

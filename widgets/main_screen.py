@@ -60,8 +60,10 @@ class MainScreen(Screen):
     MainScreen RunsTable, MainScreen VersionTable { height: 2fr; }
     MainScreen PaneTabs { display: none; height: 1; }
     MainScreen.-narrow PaneTabs { display: block; }
-    MainScreen.-narrow .pane { display: none; }
-    MainScreen.-narrow .pane.-active { display: block; width: 1fr; }
+    /* width 0 rather than display none: a hidden focused widget would make Textual move
+       focus on its own, racing the pane switch */
+    MainScreen.-narrow .pane { width: 0; border: none; }
+    MainScreen.-narrow .pane.-active { width: 1fr; border: heavy $accent; }
     MainScreen.-narrow ExperimentTable, MainScreen.-narrow ModelTable { max-height: 5; }
     """
 
@@ -165,8 +167,7 @@ class MainScreen(Screen):
         target = widget or self._last_focus.get(index) or self._default_focus(index)
         if self.prompt.is_open:
             self.prompt.close()
-        # focus after the layout change so a pane that was hidden can take it
-        self.call_after_refresh(target.focus)
+        target.focus()
 
     def _default_focus(self, index: int) -> Widget:
         if index == 0:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from console.model import Experiment, ModelVersion, RegisteredModel
+if TYPE_CHECKING:  # the model module costs import time before the first frame
+    from console.model import Experiment, ModelVersion, RegisteredModel
 
 
 class ExperimentHighlighted(Message):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -17,11 +18,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from console.model import ModelVersion, RegisteredModel
 from widgets.format import age
 from widgets.messages import ModelHighlighted, VersionChosen, VersionHighlighted
 from widgets.tables import NavTable
 from widgets.text import Cell, literal
+
+if TYPE_CHECKING:  # the model module costs import time before the first frame
+    from console.model import ModelVersion, RegisteredModel
 
 
 def _clock_ms(widget) -> float:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from console.model import Run
+if TYPE_CHECKING:  # the model module costs import time before the first frame
+    from console.model import Run
+
 
 MAX_METRICS = 6
 MAX_PARAMS = 6

@@ -4,6 +4,7 @@ inputs, logged models and where the artifacts live. Escape goes back."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,11 +13,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from console.model import LoggedModel, MetricHistory, Run, format_ms
-from widgets.format import duration, number, sparkline
+from widgets.format import duration, format_ms, number, sparkline
 from widgets.help_screen import HelpScreen
 from widgets.sections import columns, heading, key_values, stack
 from widgets.text import literal
+
+if TYPE_CHECKING:  # the model module costs import time before the first frame
+    from console.model import LoggedModel, MetricHistory, Run
 
 HELP = (
     "Run detail\n"

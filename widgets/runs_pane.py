@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -18,7 +19,6 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from console.model import Experiment, Page, Run
 from widgets.format import age, duration, number
 from widgets.messages import (
     ExperimentHighlighted,
@@ -30,6 +30,9 @@ from widgets.messages import (
 from widgets.run_columns import RunColumn, choose_columns
 from widgets.tables import NavTable
 from widgets.text import Cell, literal
+
+if TYPE_CHECKING:  # the model module costs import time before the first frame
+    from console.model import Experiment, Page, Run
 
 # ask for the next page when the cursor is this close to the last loaded row
 PREFETCH_ROWS = 10

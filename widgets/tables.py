@@ -25,6 +25,14 @@ class NavTable(DataTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", cursor_foreground_priority="renderable")
 
+    def _update_dimensions(self, new_rows) -> None:
+        super()._update_dimensions(new_rows)
+        # Textual 8.2.8 (pinned) caches rendered rows under a key without the column widths, so
+        # rows drawn before this idle-time measurement kept the old widths until something
+        # else changed; drop the caches once the widths are known
+        self._clear_caches()
+        self.refresh()
+
     @property
     def current_key(self) -> str | None:
         """The key of the row under the cursor, or ``None`` on an empty table."""

@@ -3,18 +3,23 @@ requirements, with ``g`` to go to its source run. Escape goes back."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from console.model import ModelFiles, ModelVersion, format_ms
+from widgets.format import format_ms
 from widgets.help_screen import HelpScreen
 from widgets.messages import JumpToRun
 from widgets.run_screen import DetailBody
 from widgets.sections import columns, heading, key_values, stack
 from widgets.text import literal, literal_block
+
+if TYPE_CHECKING:  # the model module costs import time before the first frame
+    from console.model import ModelFiles, ModelVersion
 
 HELP = (
     "Model version detail\n"

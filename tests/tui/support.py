@@ -10,10 +10,15 @@ from rich.console import Console
 from textual.pilot import Pilot
 
 
-async def settle(pilot: Pilot) -> None:
-    """Let running workers finish and the screen catch up."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+async def settle(pilot: Pilot, within: float = 15.0) -> None:
+    """Let workers finish — including the ones their results start — and the screen catch up."""
+    deadline = time.monotonic() + within
+    quiet = 0
+    while quiet < 3 and time.monotonic() < deadline:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.02)
+        busy = any(w.is_running or w.state.name == "PENDING" for w in pilot.app.workers)
+        quiet = 0 if busy else quiet + 1
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], bool], within: float = 15.0) -> None:

@@ -1,0 +1,212 @@
+"""Benchmark the console TUI against the budgets of DESIGN.md, launching the real CLI under a pty.
+
+Run with ``uv run python benchmarks/bench_tui.py [--runs N] [--json]``. It starts a real
+``mlflow server`` (sqlite, one worker), seeds N runs (10,000 by default) with the client
+benchmark's bulk-copy routine, then launches ``python -m console --tracking-uri URL`` in a
+160×48 pseudo-terminal and timestamps what the terminal receives: the first frame, the first page
+of runs on screen, and — after pressing ``G`` until every run is loaded — the resident memory of
+the console process. It also checks that mlflow, pandas, pyiceberg and datahub were never imported
+by the console process. Not part of the pytest suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_client import TEMPLATE, bulk_copy, python, warm_up  # noqa: E402
+from tests.support.servers import start_mlflow_server  # noqa: E402
+
+COLS, ROWS = 160, 48
+HEAVY = ("mlflow", "pandas", "pyiceberg", "datahub", "sklearn", "pyarrow")
+# strip escape sequences so text split by styling still matches
+_ANSI = re.compile(
+    rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Za-z0-9]"
+)
+
+
+class Terminal:
+    """A child process on a pty; ``wait_for`` timestamps when its output first contains text."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True
+        )
+        os.close(slave)
+        self.master = master
+        self.raw = bytearray()
+        self.text = bytearray()
+
+    def _read(self, timeout: float) -> None:
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if ready:
+            try:
+                chunk = os.read(self.master, 1 << 16)
+            except OSError:
+                return
+            self.raw += chunk
+            # a de-styled copy of the recent output is enough: what we look for was just drawn
+            self.text = bytearray(_ANSI.sub(b"", bytes(self.raw[-65_536:])))
+
+    def wait_for(self, needle: bytes | re.Pattern, timeout: float) -> float:
+        """Seconds from launch until ``needle`` appears in the output."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            found = (
+                needle.search(self.text) if isinstance(needle, re.Pattern) else needle in self.text
+            )
+            if found:
+                return time.perf_counter() - self.started
+            self._read(0.01)
+        tail = bytes(self.text[-600:]).decode("utf-8", "replace")
+        raise SystemExit(f"timed out waiting for {needle!r}; screen tail: {tail!r}")
+
+    def first_output(self, timeout: float) -> float:
+        while not self.raw:
+            self._read(timeout)
+        return time.perf_counter() - self.started
+
+    def press(self, keys: str) -> None:
+        os.write(self.master, keys.encode())
+
+    def rss_mb(self) -> float:
+        """Resident memory of the console process (the child of ``uv``-free python)."""
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+        return kb / 1024
+
+    def loaded_modules(self) -> set[str]:
+        maps = Path(f"/proc/{self.proc.pid}/maps").read_text()
+        return {m for m in HEAVY if f"/site-packages/{m}/" in maps}
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.press("q")
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        os.close(self.master)
+
+
+def heavy_imports(url: str) -> list[str]:
+    """Modules the console imports while connecting and loading its panes, in-process."""
+    code = (
+        "import asyncio, sys, json\n"
+        "from console.settings import Settings\n"
+        "from console.app import build_app\n"
+        "async def main():\n"
+        f"    app = build_app(Settings(home='/tmp/bench-home', tracking_uri={url!r}))\n"
+        "    async with app.run_test(size=(160, 48)) as pilot:\n"
+        "        for _ in range(100):\n"
+        "            await pilot.pause(0.05)\n"
+        "            if app.main.runs_pane.runs_table.row_count: break\n"
+        "asyncio.run(main())\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})))\n"
+    )
+    return json.loads(python(code))
+
+
+def measure(url: str, runs: int) -> dict:
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "COLORTERM": "",
+        "MLOPS_CONSOLE_HOME": tempfile.mkdtemp(prefix="bench-tui-home-"),
+    }
+    env.pop("NO_COLOR", None)
+    term = Terminal([sys.executable, "-m", "console", "--tracking-uri", url], env)
+    try:
+        first_output = term.first_output(30)
+        first_frame = term.wait_for(b"mlops-console", 30)
+        # the experiment's newest run is run-<N-1> (start times grow with the index)
+        first_page = term.wait_for(re.compile(rb"run-\d{5}"), 30)
+        page_count = term.wait_for(re.compile(rb"\d+ loaded"), 30)
+        rss_first_page = term.rss_mb()
+        term.press("\r")  # from the experiments into their runs
+        # browse to the end: G jumps to the last loaded row, which asks for the next page
+        started = time.perf_counter()
+        target = f"{runs} loaded".encode()
+        deadline = started + 900
+        while target not in term.text and time.perf_counter() < deadline:
+            term.press("G")
+            term._read(0.15)
+        browse_s = time.perf_counter() - started
+        if target not in term.text:
+            raise SystemExit("did not reach the last run while browsing")
+        time.sleep(1)
+        rss_after = term.rss_mb()
+        heavy = sorted(term.loaded_modules())
+    finally:
+        term.close()
+    return {
+        "first_output_s": first_output,
+        "first_frame_s": first_frame,
+        "first_page_on_screen_s": first_page,
+        "first_title_s": page_count,
+        "rss_first_page_mb": rss_first_page,
+        "browse_all_s": browse_s,
+        "rss_after_browsing_all_mb": rss_after,
+        "heavy_libraries_mapped": heavy,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000, help="runs to seed (default 10,000)")
+    parser.add_argument("--repeat", type=int, default=3, help="launches to measure (best of)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    args = parser.parse_args()
+
+    report: dict = {"runs": args.runs, "terminal": f"{COLS}x{ROWS}"}
+    with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
+        workdir = Path(tmp)
+        server = start_mlflow_server(workdir)
+        try:
+            exp, template_run = python(TEMPLATE, server.url).split()
+            bulk_copy(workdir / "mlflow.db", template_run, args.runs)
+            warm_up(server.url, exp)
+            samples = [measure(server.url, args.runs) for _ in range(args.repeat)]
+            report["heavy_imports_in_process"] = heavy_imports(server.url)
+        finally:
+            server.stop()
+    for key in samples[0]:
+        values = [s[key] for s in samples]
+        report[key] = min(values) if isinstance(values[0], float) else values[0]
+        if isinstance(values[0], float):
+            report[f"{key}_all"] = [round(v, 3) for v in values]
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(
+        f"runs on the server: {args.runs:,}; terminal {report['terminal']}; best of {args.repeat}"
+    )
+    print(f"first frame            {report['first_frame_s']:.2f} s   (budget 0.8 s)")
+    print(f"first page on screen   {report['first_page_on_screen_s']:.2f} s   (budget 1.2 s)")
+    print(f"RSS after first page   {report['rss_first_page_mb']:.0f} MB")
+    print(f"browse all runs        {report['browse_all_s']:.1f} s")
+    print(f"RSS after browsing all {report['rss_after_browsing_all_mb']:.0f} MB   (budget 150 MB)")
+    print(f"heavy libraries loaded: {report['heavy_imports_in_process'] or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
