@@ -160,3 +160,22 @@ async def test_runner_declined_action_stops_and_changes_nothing(tmp_path, databa
         await _until(pilot, lambda: screen.status is not None)
         assert screen.status == "declined"
         assert screen.states["vacuum"] == "declined" and screen.states["after"] == "pending"
+
+
+async def test_read_only_refuses_actions_and_audits_the_refusal(tmp_path, database):
+    from console.audit import AuditFilter, AuditLog
+    from tests.runbooks.conftest import ScriptedDriver
+
+    path = tmp_path / "tiny-vacuum.md"
+    path.write_text(textwrap.dedent(RUNBOOK))
+    settings = settings_for(tmp_path / "home", MLOPS_CONSOLE_READ_ONLY="true")
+    driver = ScriptedDriver(True)
+    transcript, _, _ = await run_runbook(
+        parse_runbook(path), settings, driver, overrides={"dsn": database}
+    )
+    assert transcript.status == "refused" and driver.prompts == []
+    assert transcript.step("vacuum").state == "refused"
+    records = AuditLog.for_settings(settings).read(AuditFilter(action_prefix="runbook.")).records
+    assert [(r.action, r.outcome) for r in records] == [
+        ("runbook.postgres.vacuum_analyze", "refused")
+    ]
