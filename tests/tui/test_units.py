@@ -1,0 +1,86 @@
+"""Pure pieces of the console: command line, filters, sort clauses, columns, formatting and the
+demo's progress protocol."""
+
+from __future__ import annotations
+
+import pytest
+
+from console.app import _progress_record, describe_failure
+from console.app_commands import Command, CommandError, parse_command
+from console.app_data import model_filter
+from console.mlflow.errors import Unauthorized, Unreachable
+from console.model import Run
+from widgets.format import age, sparkline
+from widgets.run_columns import choose_columns, parse_filter, parse_order
+from widgets.text import Cell
+
+
+def test_command_line() -> None:
+    assert parse_command(":q") == Command("quit")
+    assert parse_command("runs") == Command("focus", "runs")
+    assert parse_command(":experiment my exp") == Command("experiment", "my exp")
+    assert parse_command(":sort") == Command("order", "")
+    assert parse_command("  ") is None
+    with pytest.raises(CommandError, match="unknown command"):
+        parse_command(":frobnicate")
+    with pytest.raises(CommandError, match="needs an argument"):
+        parse_command(":run")
+
+
+def test_filters() -> None:
+    assert parse_filter("metrics.rmse < 1") == "metrics.rmse < 1"
+    assert parse_filter("fraud") == "attributes.run_name LIKE '%fraud%'"
+    assert parse_filter("it's") == 'attributes.run_name LIKE "%it\'s%"'
+    assert parse_filter("") is None
+    assert model_filter("churn") == "name ILIKE '%churn%'"
+    assert model_filter("name LIKE 'a%'") == "name LIKE 'a%'"
+
+
+def _run(i: int, **params: str) -> Run:
+    return Run.model_validate(
+        {
+            "info": {"run_id": str(i)},
+            "params": {"fixed": "1", **params},
+            "metrics": {"rmse": {"key": "rmse", "value": i}, "same": {"key": "same", "value": 1}},
+        }
+    )
+
+
+def test_columns_show_what_varies_and_sort_by_them() -> None:
+    columns = choose_columns([_run(1, seed="1"), _run(2, seed="2")])
+    labels = [c.label for c in columns]
+    assert labels == ["run", "status", "started", "rmse", "seed"]
+    assert parse_order("rmse", columns) == "metrics.`rmse` DESC"
+    assert parse_order("seed ASC", columns) == "params.`seed` ASC"
+    assert parse_order("start_time asc", columns) == "attributes.start_time ASC"
+    kept = choose_columns([_run(1), _run(2)], keep=["param:fixed"])
+    assert kept[-1].order_key == "params.`fixed`"
+
+
+def test_formatting() -> None:
+    assert age(0, 90_000) == "1m"
+    assert sparkline([1, 2, 3]) == "▁▅█"
+    assert sparkline([]) == ""
+    cell = Cell("\x1b[31m[b]x[/b]" + "y" * 200, limit=20)
+    assert str(cell).startswith("\\x1b[31m[b]x[/b]") and len(str(cell)) == 20
+    assert cell.__rich__().plain == str(cell)
+
+
+def test_demo_progress_protocol() -> None:
+    assert _progress_record(b'{"type": "progress", "message": "training", "fraction": 0.5}') == (
+        "progress",
+        "training (50%)",
+    )
+    assert _progress_record(b'{"type": "error", "message": "boom"}') == ("error", "boom")
+    assert _progress_record(b'{"type": "result", "result": {}}') == ("result", "done")
+    assert _progress_record(b"not json") == ("progress", "not json")
+
+
+def test_failure_messages_say_what_and_what_to_do() -> None:
+    auth = describe_failure("loading runs", Unauthorized("search runs failed: HTTP 401"))
+    assert auth.startswith("loading runs: authentication failed")
+    assert "MLFLOW_TRACKING_USERNAME" in auth
+    down = describe_failure("loading runs", Unreachable("search runs failed: refused"))
+    assert "check that the server is running" in down
+    bug = describe_failure("loading runs", ValueError("x"))
+    assert "unexpected ValueError" in bug
