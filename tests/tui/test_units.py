@@ -84,3 +84,32 @@ def test_failure_messages_say_what_and_what_to_do() -> None:
     assert "check that the server is running" in down
     bug = describe_failure("loading runs", ValueError("x"))
     assert "unexpected ValueError" in bug
+
+
+async def test_palette_offers_what_fits_the_screen(tmp_path) -> None:
+    from console.app import build_app
+    from console.settings import Settings
+    from tests.tui.fake_client import NOW, FakeClient
+    from tests.tui.support import settle
+    from widgets.run_screen import RunScreen
+
+    settings = Settings(home=tmp_path, tracking_uri="http://mlflow.test")
+    app = build_app(settings, client_factory=FakeClient, clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Filter runs" in titles and "Experiment: next-week-commits" in titles
+        assert "Back" not in titles
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Back" in titles and "Filter runs" not in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        for ch in "Back":
+            await pilot.press(ch)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is app.main
