@@ -68,6 +68,8 @@ class Job:
     on_fail: Callable[[str], None] | None = None
     thread: bool = False
     retry: bool = True
+    # False once the result has nowhere to go (a detail screen that was closed)
+    alive: Callable[[], bool] = lambda: True
     attempts: int = field(default=0)
 
 
@@ -218,6 +220,9 @@ class ConsoleApp(App[int]):
         timer = self._retry_timers.pop(job.group, None)
         if timer is not None:
             timer.stop()
+        if not job.alive():
+            self.main.banner.clear(job.group)
+            return
         self._jobs[job.group] = job
         self._current[job.group] = self.run_worker(
             job.work,
@@ -233,6 +238,9 @@ class ConsoleApp(App[int]):
         job = self._jobs.get(worker.group)
         if job is None or self._current.get(worker.group) is not worker:
             return  # a superseded request: its result is stale
+        if not job.alive():
+            self.main.banner.clear(job.group)
+            return
         if event.state == WorkerState.SUCCESS:
             job.attempts = 0
             self._failed.discard(job.group)
@@ -368,6 +376,7 @@ class ConsoleApp(App[int]):
                 partial(app_data.load_run_detail, self.client, screen.run_id),
                 lambda d: screen.show(d.run, d.histories, d.logged_models),
                 on_fail=screen.failed,
+                alive=lambda: screen.is_attached,
             )
         )
 
@@ -455,6 +464,7 @@ class ConsoleApp(App[int]):
                 partial(app_data.load_version_detail, self.client, v.name, v.version),
                 lambda d: screen.show(d.version, d.files, d.files_error),
                 on_fail=screen.failed,
+                alive=lambda: screen.is_attached,
             )
         )
 
