@@ -12,6 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 MAX_MARKS = 2
+# Textual merges BINDINGS only from DOMNode classes, so the app lists these in its own BINDINGS
+PROVENANCE_BINDINGS = [
+    ("p", "provenance", "Provenance"),
+    ("m", "mark", "Mark"),
+    ("c", "compare", "Compare"),
+]
 
 
 async def load_provenance(client: Any, settings: Any, model: str, version: str):
@@ -36,13 +42,11 @@ async def load_diagnosis(client: Any, settings: Any, model: str, left: str, righ
 
 
 class ProvenanceShell:
-    """Mixed into the app before ``App``; relies on the app's ``_run``, ``client``, ``settings``."""
+    """Mixed into the app before ``App``; relies on the app's ``_run``, ``client``, ``settings``.
 
-    BINDINGS = [
-        ("p", "provenance", "Provenance"),
-        ("m", "mark", "Mark"),
-        ("c", "compare", "Compare"),
-    ]
+    Wiring: ``class ConsoleApp(ProvenanceShell, App[int])`` with ``*PROVENANCE_BINDINGS`` added
+    to its ``BINDINGS``.
+    """
 
     # --- which version ----------------------------------------------------------------------
 

@@ -75,10 +75,14 @@ async def _git(repo: Path, *args: str) -> str:
         raise GitError("git is not installed", hint="install git to see commit details") from None
     try:
         out, err = await asyncio.wait_for(proc.communicate(), GIT_TIMEOUT_S)
-    except (TimeoutError, asyncio.CancelledError):
+    except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         await proc.wait()
+        raise GitError(f"git {args[0]} in {repo} took longer than {GIT_TIMEOUT_S:g} s") from None
+    except asyncio.CancelledError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
         raise
     if proc.returncode != 0:
         first = err.decode("utf-8", "replace").strip().splitlines()

@@ -137,8 +137,8 @@ class CompareScreen(Screen):
             self.probe_running = True
             self.query_one("#probe", Static).update(probe_line(message, fraction))
 
-    def probe_finished(self, note: str, *, ok: bool) -> None:
-        if not self._ready(self.probe_finished, note, ok=ok):
+    def probe_finished(self, note: str, ok: bool = True) -> None:
+        if not self._ready(self.probe_finished, note, ok):
             return
         self.probe_running = False
         style = "" if ok else "bold red"

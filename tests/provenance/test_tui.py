@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from console.app import ConsoleApp
-from console.app_provenance import ProvenanceShell
+from console.app_provenance import PROVENANCE_BINDINGS, ProvenanceShell
 from tests.provenance.conftest import settings_for
 from tests.provenance.world import World
 from tests.tui.support import plain, wait_for
@@ -20,6 +20,8 @@ from widgets.provenance_screen import ProvenancePartScreen, ProvenanceScreen
 
 class WiredApp(ProvenanceShell, ConsoleApp):
     """The console as app.py will wire it: the mixin before ``App`` in the bases."""
+
+    BINDINGS = PROVENANCE_BINDINGS
 
 
 def _text(screen) -> str:
