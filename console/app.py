@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from console import app_data
 from console.app_commands import Command, CommandError, parse_command
+from console.app_provenance import ProvenanceShell
 from console.errors import ConsoleError, EmbeddedError
 from console.settings import Settings
 from widgets import messages as msg
@@ -104,7 +105,7 @@ def _default_client_factory(settings: Settings) -> ClientFactory:
     return make
 
 
-class ConsoleApp(App[int]):
+class ConsoleApp(ProvenanceShell, App[int]):
     """The operations console: experiments and runs, registry, lineage; keyboard first."""
 
     TITLE = "mlops-console"
@@ -115,6 +116,10 @@ class ConsoleApp(App[int]):
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="reload and retry what failed"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("f1", "help", "Help", show=False, id="help.f1"),
+        # provenance and compare (console/app_provenance.py); off the footer to keep it short
+        Binding("p", "provenance", "Provenance", show=False, id="provenance"),
+        Binding("m", "mark", "Mark", show=False, id="mark"),
+        Binding("c", "compare", "Compare", show=False, id="compare"),
     ]
 
     def __init__(
@@ -556,6 +561,8 @@ class ConsoleApp(App[int]):
     # --- actions --------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
+        if self.refresh_provenance_screen():
+            return
         screen = self.screen
         if isinstance(screen, RunScreen):
             self._load_run_detail(screen)

@@ -12,12 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 MAX_MARKS = 2
-# Textual merges BINDINGS only from DOMNode classes, so the app lists these in its own BINDINGS
-PROVENANCE_BINDINGS = [
-    ("p", "provenance", "Provenance"),
-    ("m", "mark", "Mark"),
-    ("c", "compare", "Compare"),
-]
 
 
 async def load_provenance(client: Any, settings: Any, model: str, version: str):
@@ -44,8 +38,9 @@ async def load_diagnosis(client: Any, settings: Any, model: str, left: str, righ
 class ProvenanceShell:
     """Mixed into the app before ``App``; relies on the app's ``_run``, ``client``, ``settings``.
 
-    Wiring: ``class ConsoleApp(ProvenanceShell, App[int])`` with ``*PROVENANCE_BINDINGS`` added
-    to its ``BINDINGS``.
+    Wiring: ``class ConsoleApp(ProvenanceShell, App[int])``; the app binds ``p``, ``m`` and ``c``
+    to the actions below (Textual merges ``BINDINGS`` only from DOM classes) and asks
+    ``refresh_provenance_screen()`` first in its ``action_refresh``.
     """
 
     # --- which version ----------------------------------------------------------------------
@@ -99,6 +94,7 @@ class ProvenanceShell:
                 screen.show,
                 on_fail=screen.failed,
                 retry=False,
+                alive=lambda: screen.is_attached,
             )
         )
 
@@ -158,6 +154,7 @@ class ProvenanceShell:
                 screen.show,
                 on_fail=screen.failed,
                 retry=False,
+                alive=lambda: screen.is_attached,
             )
         )
 
@@ -184,7 +181,8 @@ class ProvenanceShell:
     async def _probe(self, screen) -> None:
         from commands.diagnose import probe_request
         from commands.diagnose_causes import rank_causes
-        from commands.probe_runner import ProbeError, child_env, run_probe
+        from commands.probe_runner import child_env, run_probe
+        from console.errors import ConsoleError
         from console.provenance import ProvenanceSources
 
         diagnosis = screen.diagnosis
@@ -201,10 +199,13 @@ class ProvenanceShell:
 
         try:
             outcome = await run_probe(request, progress, env=child_env(self.settings))  # type: ignore[attr-defined]
-        except ProbeError as exc:
+        except ConsoleError as exc:
             diagnosis.probe_error = str(exc)
             screen.probe_finished(str(exc), ok=False)
             screen.show(diagnosis)
+            return
+        except Exception as exc:  # noqa: BLE001 - the probe worker has no Job to report for it
+            screen.probe_finished(f"failed: {type(exc).__name__}: {exc}", ok=False)
             return
         diagnosis.predictions = outcome.predictions
         change = diagnosis.snapshot_change
@@ -239,17 +240,19 @@ class ProvenanceShell:
 
     # --- refresh ----------------------------------------------------------------------------
 
-    def action_refresh(self) -> None:
+    def refresh_provenance_screen(self) -> bool:
+        """Reload the provenance or compare screen on top; False when neither is there."""
         from widgets.compare_screen import CompareScreen
         from widgets.provenance_screen import ProvenanceScreen
 
         screen = self.screen  # type: ignore[attr-defined]
         if isinstance(screen, ProvenanceScreen):
             self._load_provenance(screen)
-        elif isinstance(screen, CompareScreen):
+            return True
+        if isinstance(screen, CompareScreen):
             self._load_compare(screen)
-        else:
-            super().action_refresh()  # type: ignore[misc]
+            return True
+        return False
 
 
 def _number(version: str) -> int:

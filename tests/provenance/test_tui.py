@@ -1,5 +1,5 @@
-"""Pilot tests of the provenance drill-down and the compare screen in the real console app with
-the provenance wiring mixed in, against the real server: keys p, m, c; escape back; the probe
+"""Pilot tests of the provenance drill-down and the compare screen in the real console app,
+against the real server: keys p, m, c; escape back; the probe
 with progress, its result and its cancellation (the probe's process is terminated)."""
 
 from __future__ import annotations
@@ -9,19 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from console.app import ConsoleApp
-from console.app_provenance import PROVENANCE_BINDINGS, ProvenanceShell
+from console.app import build_app
 from tests.provenance.conftest import settings_for
 from tests.provenance.world import World
 from tests.tui.support import plain, wait_for
 from widgets.compare_screen import CompareScreen
 from widgets.provenance_screen import ProvenancePartScreen, ProvenanceScreen
-
-
-class WiredApp(ProvenanceShell, ConsoleApp):
-    """The console as app.py will wire it: the mixin before ``App`` in the bases."""
-
-    BINDINGS = PROVENANCE_BINDINGS
 
 
 def _text(screen) -> str:
@@ -52,7 +45,7 @@ def _probe_processes() -> list[int]:
 
 async def test_provenance_drilldown_and_compare(world: World) -> None:
     case = world.cases["commit"]
-    app = WiredApp(settings_for(world.home, world.tracking_uri), build_demo=False)
+    app = build_app(settings_for(world.home, world.tracking_uri), build_demo=False)
     async with app.run_test(size=(160, 48)) as pilot:
         await _versions_of(pilot, app, case.model, 2)
         app.main.registry_pane.select_version(case.right)
@@ -100,7 +93,7 @@ async def test_provenance_drilldown_and_compare(world: World) -> None:
 
 
 async def test_keys_need_a_version(world: World) -> None:
-    app = WiredApp(settings_for(world.home, world.tracking_uri), build_demo=False)
+    app = build_app(settings_for(world.home, world.tracking_uri), build_demo=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("p")
@@ -113,7 +106,7 @@ async def test_keys_need_a_version(world: World) -> None:
 async def test_demo_pair_in_the_tui_with_probe_and_cancel(demo_home, prov_server) -> None:
     home, result = demo_home
     left, right = result.scenario_versions
-    app = WiredApp(settings_for(home, prov_server.url), build_demo=False)
+    app = build_app(settings_for(home, prov_server.url), build_demo=False)
     async with app.run_test(size=(160, 48)) as pilot:
         await _versions_of(pilot, app, result.model, 3)
         for version in (left, right):
