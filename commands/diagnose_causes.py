@@ -62,7 +62,8 @@ def _data_cause(diffs: list[Difference], change: SnapshotChange | None) -> Cause
         ops = ", ".join(change.operations) or "none"
         summary += (
             f": {len(change.chain)} commit(s) between them ({ops}): "
-            f"{_fmt(change.deleted_records)} records deleted, {_fmt(change.added_records)} added, "
+            f"{_fmt(change.deleted_records)} records deleted, {_fmt(change.added_records)} added "
+            f"as Iceberg counts them (rewritten files count whole), "
             f"total {_fmt(change.total_before)} → {_fmt(change.total_after)}"
         )
     elif change is not None:

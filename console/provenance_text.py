@@ -157,6 +157,28 @@ def diagnosis_lines(diagnosis: Diagnosis, *, probe_ran: bool) -> list[str]:
         lines.append("  none in what was recorded")
     for diff in d.differences:
         lines += _wrap(f"[{diff.kind}] {diff.key}: {diff.left} | {diff.right}", hanging=4)
+    change = d.snapshot_change
+    if change is not None:
+        lines += _section(f"Between the snapshots of {printable(change.table)}")
+        if not change.related:
+            lines.append("  not on one line of history")
+        for snap in change.chain:
+            lines += _wrap(
+                f"{snap.snapshot_id} {format_ms(snap.timestamp_ms)} {snap.operation or '?'}: "
+                f"+{snap.added_records or 0:,} −{snap.deleted_records or 0:,} records, "
+                f"{snap.total_records or 0:,} in total",
+                hanging=4,
+            )
+    commits = d.commit_range
+    if commits is not None:
+        lines += _section(
+            f"Between the commits: {len(commits.commits)} commit(s), {len(commits.files)} "
+            f"file(s), +{commits.insertions} −{commits.deletions}"
+        )
+        for commit in commits.commits[:10]:
+            lines += _wrap(f"{commit.sha[:12]} {commit.date or ''} {commit.subject or ''}")
+        for stat in commits.files[:10]:
+            lines += _wrap(f"{stat.path} +{stat.insertions} −{stat.deletions}", indent=4)
     lines += _section("Predictions")
     if d.predictions is not None:
         p = d.predictions
