@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static
 
 from widgets.format import age
 from widgets.messages import ModelHighlighted, VersionChosen, VersionHighlighted
-from widgets.tables import NavTable
+from widgets.tables import NavTable, event_key
 from widgets.text import Cell, literal
 
 if TYPE_CHECKING:  # the model module costs import time before the first frame
@@ -159,7 +159,7 @@ class RegistryPane(Vertical):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        key = event.row_key.value or ""
+        key = event_key(event)
         if event.data_table is self.model_table:
             if key in self.models:
                 self.post_message(ModelHighlighted(self.models[key]))
@@ -173,7 +173,7 @@ class RegistryPane(Vertical):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        key = event.row_key.value or ""
+        key = event_key(event)
         if event.data_table is self.model_table:
             self.version_table.focus()
         elif key in self.versions:

@@ -28,7 +28,7 @@ from widgets.messages import (
     RunOrderChosen,
 )
 from widgets.run_columns import RunColumn, choose_columns
-from widgets.tables import NavTable
+from widgets.tables import NavTable, event_key
 from widgets.text import Cell, literal
 
 if TYPE_CHECKING:  # the model module costs import time before the first frame
@@ -171,7 +171,7 @@ class RunsPane(Vertical):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        key = event.row_key.value
+        key = event_key(event)
         if event.data_table is self.experiment_table:
             experiment = self.experiments.get(key or "")
             if experiment is not None:
@@ -188,8 +188,8 @@ class RunsPane(Vertical):
         event.stop()
         if event.data_table is self.experiment_table:
             self.runs_table.focus()
-        elif event.row_key.value:
-            self.post_message(RunChosen(event.row_key.value))
+        elif event_key(event):
+            self.post_message(RunChosen(event_key(event)))
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()

@@ -52,3 +52,9 @@ class NavTable(DataTable):
             return False
         self.move_cursor(row=index, animate=False, scroll=True)
         return True
+
+
+def event_key(event: DataTable.RowHighlighted | DataTable.RowSelected) -> str:
+    """The row key of a table event; ``""`` when the table was just cleared (no row)."""
+    row_key = event.row_key
+    return str(row_key.value) if row_key is not None and row_key.value is not None else ""
