@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib.util
+import inspect
 import json
 import sys
 import time
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -91,6 +94,25 @@ def describe_failure(what: str, error: BaseException) -> str:
     if isinstance(error, ConsoleError):
         return f"{what}: {error}"
     return f"{what}: unexpected {type(error).__name__}: {error} (please report it)"
+
+
+def _tolerate_teardown(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Drop a message that arrives while the main screen is being torn down (on quit).
+
+    Workers and widgets may still post during shutdown; with the panes gone, ``query_one``
+    raises ``NoMatches``, which must not end the console with a traceback.
+    """
+
+    @functools.wraps(handler)
+    def guarded(self: ConsoleApp, *args: Any) -> Any:
+        try:
+            return handler(self, *args)
+        except NoMatches:
+            if self.main.children:
+                raise
+            return None
+
+    return guarded
 
 
 def _default_client_factory(settings: Settings) -> ClientFactory:
@@ -762,6 +784,11 @@ def _progress_record(raw: bytes) -> tuple[str, str]:
     elif kind == "warning":
         text = f"warning: {text}"
     return kind, text
+
+
+for _name, _handler in list(vars(ConsoleApp).items()):
+    if _name.startswith("on_") and callable(_handler) and not inspect.iscoroutinefunction(_handler):
+        setattr(ConsoleApp, _name, _tolerate_teardown(_handler))
 
 
 def build_app(
