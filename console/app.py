@@ -31,7 +31,10 @@ from textual.worker import Worker, WorkerState
 
 from console import app_data
 from console.app_commands import Command, CommandError, parse_command
+from console.app_lineage import LineageShell
+from console.app_promotion import PromotionShell
 from console.app_provenance import ProvenanceShell
+from console.app_runbooks import RunbookShell
 from console.errors import ConsoleError, EmbeddedError
 from console.settings import Settings
 from widgets import messages as msg
@@ -127,21 +130,26 @@ def _default_client_factory(settings: Settings) -> ClientFactory:
     return make
 
 
-class ConsoleApp(ProvenanceShell, App[int]):
+class ConsoleApp(LineageShell, PromotionShell, RunbookShell, ProvenanceShell, App[int]):
     """The operations console: experiments and runs, registry, lineage; keyboard first."""
 
     TITLE = "mlops-console"
-    # a, s, m, c, b, l and p are reserved for promotions, compare, runbooks, lineage and
-    # provenance (their issues bind them); nothing else may take them
+    # the shell mixins' keys are listed here: Textual merges BINDINGS only from DOM classes
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="reload and retry what failed"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("f1", "help", "Help", show=False, id="help.f1"),
+        # promotions (console/app_promotion.py): in the footer only on a version, greyed out
+        # in read-only mode
+        Binding("a", "alias", "Alias", id="promote.alias", tooltip="set, move or remove an alias"),
+        Binding("s", "stage", "Stage", id="promote.stage", tooltip="change the version's stage"),
         # provenance and compare (console/app_provenance.py); off the footer to keep it short
         Binding("p", "provenance", "Provenance", show=False, id="provenance"),
         Binding("m", "mark", "Mark", show=False, id="mark"),
         Binding("c", "compare", "Compare", show=False, id="compare"),
+        # runbooks (console/app_runbooks.py)
+        Binding("b", "runbooks", "Runbooks", show=False, id="runbooks"),
     ]
 
     def __init__(
@@ -226,6 +234,7 @@ class ConsoleApp(ProvenanceShell, App[int]):
         self.main.detail.show_message("")
         self._load_experiments()
         self._load_models()
+        self.load_runbook_catalog()
 
     def _touch_embedded(self) -> None:
         from console.embedded import touch
@@ -377,8 +386,10 @@ class ConsoleApp(ProvenanceShell, App[int]):
     def on_run_highlighted(self, message: msg.RunHighlighted) -> None:
         pane = self.main.runs_pane
         summary = pane.summary_of(message.run_id)
-        if summary is not None and self.main.focused is pane.runs_table:
-            self.main.detail.show_run(summary)
+        if self.main.focused is pane.runs_table:
+            if summary is not None:
+                self.main.detail.show_run(summary)
+            self.show_lineage_of_run(message.run_id)
 
     def on_run_order_chosen(self, message: msg.RunOrderChosen) -> None:
         self.runs_order = message.order_by
@@ -434,14 +445,19 @@ class ConsoleApp(ProvenanceShell, App[int]):
                 "versions",
                 f"loading versions of model {message.model.name}",
                 partial(app_data.load_versions, self.client, message.model.name),
-                lambda page: pane.show_versions(page.items, more=page.has_more),
+                self._show_versions,
                 on_fail=lambda _: pane.versions_failed(),
             )
         )
 
+    def _show_versions(self, page) -> None:
+        self.main.registry_pane.show_versions(page.items, more=page.has_more)
+        self.select_pending_version()
+        self.refresh_bindings()  # promotion keys depend on a version being there
+
     def on_version_highlighted(self, message: msg.VersionHighlighted) -> None:
         version = message.version
-        self.main.lineage_pane.show_subject(version.name, version.version)
+        self.show_lineage_of_version(version.name, version.version)
         if self.main.focused is self.main.registry_pane.version_table:
             self.main.detail.show_version(version)
             if version.run_id:
@@ -539,7 +555,7 @@ class ConsoleApp(ProvenanceShell, App[int]):
                 "runs": (0, main.runs_pane.runs_table),
                 "models": (1, main.registry_pane.model_table),
                 "versions": (1, main.registry_pane.version_table),
-                "lineage": (2, main.lineage_pane),
+                "lineage": (2, main.lineage_pane.tree),
             }
             index, widget = targets[command.argument]
             main.focus_pane(index, widget)
@@ -560,6 +576,10 @@ class ConsoleApp(ProvenanceShell, App[int]):
         elif command.action == "order":
             self.runs_order = parse_order(command.argument, main.runs_pane.columns)
             self._load_runs(reset=True)
+        elif command.action == "audit":
+            self.action_audit()
+        elif command.action == "runbook":
+            self.open_runbook(command.argument or None)
 
     def _go_to_experiment(self, name: str) -> None:
         pane = self.main.runs_pane
@@ -598,6 +618,7 @@ class ConsoleApp(ProvenanceShell, App[int]):
         self._load_experiments()
         self._load_models()
         self._load_runs(reset=True)
+        self.reload_lineage()
         model = self.main.registry_pane.model
         if model is not None:
             self.on_model_highlighted(msg.ModelHighlighted(model))
@@ -657,6 +678,8 @@ class ConsoleApp(ProvenanceShell, App[int]):
                 "Refresh", "reload everything and retry what failed", self.action_refresh
             )
             yield SystemCommand("Help", "keys for the focused pane", self.action_help)
+            yield from self.promotion_commands(screen)
+            yield from self.runbook_commands()
             for experiment in list(screen.runs_pane.experiments.values())[:200]:
                 yield SystemCommand(
                     f"Experiment: {experiment.name}",
@@ -680,6 +703,7 @@ class ConsoleApp(ProvenanceShell, App[int]):
                     "open the run that produced this version",
                     screen.action_go_to_run,
                 )
+                yield from self.promotion_commands(screen)
             yield SystemCommand("Help", "keys for this view", self.action_help)
         yield from super().get_system_commands(screen)
 

@@ -27,7 +27,11 @@ _ARGUMENT = {
     "filter": "filter",
     "sort": "order",
     "order": "order",
+    "runbook": "runbook",
+    "rb": "runbook",
 }
+# commands whose argument may be left out
+_OPTIONAL = {"filter", "order", "runbook"}
 _PLAIN = {
     "q": "quit",
     "q!": "quit",
@@ -37,12 +41,14 @@ _PLAIN = {
     "reload": "refresh",
     "help": "help",
     "h": "help",
+    "audit": "audit",
+    "runbooks": "runbook",
 }
 
 COMMAND_HELP = (
     ":runs :experiments :models :versions :lineage — go to a list; "
     ":experiment NAME, :model NAME, :run ID — go to one; :filter EXPR, :sort EXPR; "
-    ":refresh; :help; :q"
+    ":audit; :runbook [NAME]; :refresh; :help; :q"
 )
 
 
@@ -69,7 +75,7 @@ def parse_command(text: str) -> Command | None:
     if word in _FOCUS and not rest:
         return Command("focus", _FOCUS[word])
     if word in _ARGUMENT:
-        if not rest and _ARGUMENT[word] not in {"filter", "order"}:
+        if not rest and _ARGUMENT[word] not in _OPTIONAL:
             raise CommandError(f":{word} needs an argument", hint=COMMAND_HELP)
         return Command(_ARGUMENT[word], rest)
     raise CommandError(f"unknown command :{word}", hint=COMMAND_HELP)

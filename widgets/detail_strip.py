@@ -74,3 +74,16 @@ class DetailStrip(Static):
         _field(text, "run", version.run_id)
         _field(text, "created", format_ms(version.creation_timestamp))
         self.update(text)
+
+    def show_lineage_node(self, kind: str, name: str, urn: str, properties: dict) -> None:
+        """A lineage node (dataset, job, …): its name, URN and the facts DataHub holds."""
+        text = Text()
+        _field(text, kind, name, 60)
+        _field(text, "urn", urn, 100)
+        facts = Text()
+        for key, value in sorted(properties.items())[:8]:
+            _field(facts, key, value, 40)
+        if len(facts):
+            text.append("\n")
+            text.append_text(facts)
+        self.update(text)

@@ -9,20 +9,44 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-GLOBAL_KEYS = (
+EVERYWHERE = (
     "Everywhere\n"
     "  tab, shift+tab  next / previous pane      1 2 3  jump to a pane\n"
     "  j/k, arrows     move                      g / G  top / bottom\n"
     "  enter           drill in                  escape back out\n"
     "  /               filter                    :      command line (:runs, :models,\n"
     "                                                   :experiment NAME, :model NAME,\n"
-    "                                                   :run ID, :refresh, :help, :q)\n"
+    "                                                   :run ID, :audit, :runbook [NAME],\n"
+    "                                                   :refresh, :help, :q)\n"
     "  r               refresh (and retry what failed)\n"
     "  ctrl+p          command palette           ? F1   this help\n"
-    "  q               quit\n"
-    "Reserved for coming features: a alias, s stage, m mark, c compare, b runbooks,\n"
-    "l lineage direction, p provenance."
+    "  b               runbooks                  q      quit\n"
 )
+ON_A_VERSION = (
+    "On a version (registry pane or version detail)\n"
+    "  p               provenance                m      mark for compare\n"
+    "  c               compare the two marked versions\n"
+)
+PROMOTION_KEYS = (
+    "  a               set, move or remove an alias (plan, gates, confirmation, audit)\n"
+    "  s               change the stage (plan, gates, confirmation, audit)\n"
+)
+LINEAGE_KEYS = (
+    "Lineage pane\n  + / -           one hop more / less       d      both / upstream / downstream"
+)
+GLOBAL_KEYS = EVERYWHERE + ON_A_VERSION + PROMOTION_KEYS + LINEAGE_KEYS
+
+
+def global_keys(read_only: bool) -> Text:
+    """The keys that work everywhere; promotion keys greyed out in read-only mode."""
+    text = Text(EVERYWHERE + ON_A_VERSION)
+    if read_only:
+        text.append(PROMOTION_KEYS, style="dim strike")
+        text.append("  a and s are disabled: read-only mode\n", style="bold")
+    else:
+        text.append(PROMOTION_KEYS)
+    text.append(LINEAGE_KEYS)
+    return text
 
 
 class HelpScreen(ModalScreen[None]):
@@ -41,17 +65,23 @@ class HelpScreen(ModalScreen[None]):
         Binding("f1", "dismiss_help", "Close", show=False),
     ]
 
-    def __init__(self, pane_help: str, title: str = "Help") -> None:
+    def __init__(
+        self, pane_help: str, title: str = "Help", *, read_only: bool | None = None
+    ) -> None:
         super().__init__()
         self.pane_help = pane_help
         self.title_text = title
+        self.read_only = read_only
 
     def compose(self) -> ComposeResult:
         body = Text()
         body.append(self.title_text + "\n\n", style="bold")
         if self.pane_help:
             body.append(self.pane_help + "\n\n")
-        body.append(GLOBAL_KEYS)
+        read_only = self.read_only
+        if read_only is None:  # the console's settings say; a bare host app has none
+            read_only = bool(getattr(getattr(self.app, "settings", None), "read_only", False))
+        body.append_text(global_keys(read_only))
         with VerticalScroll():
             yield Static(body, id="help-body")
 

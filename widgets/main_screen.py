@@ -174,7 +174,7 @@ class MainScreen(Screen):
             return self.runs_pane.experiment_table
         if index == 1:
             return self.registry_pane.model_table
-        return self.lineage_pane
+        return self.lineage_pane.tree
 
     def action_next_pane(self) -> None:
         self.focus_pane(self.active_pane + 1)

@@ -1,0 +1,314 @@
+"""Shell wiring of promotions and the audit view: ``a`` alias, ``s`` stage, ``:audit``.
+
+A mixin for ``console.app.ConsoleApp`` (shell code, like ``app.py``). On a selected version it asks
+the server whether the operator may edit the model, opens the alias or stage chooser, turns the
+choice into a ``PromotionRequest`` whose ``expect`` is what the screen showed, and runs
+``commands.promote.promote`` in an async worker with ``PromotionDriver`` (the plan modal asks for
+the confirmation). Read-only mode greys the keys out (``check_action``) and pressing them says why.
+Commands, widgets and Textual are imported inside the methods: nothing before the first frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PROMOTION_ACTIONS = ("alias", "stage")
+
+
+@dataclass
+class PromotionInputs:
+    """Read when a promotion key is pressed: who may edit, and the aliases when not on screen."""
+
+    permission: Any
+    aliases: dict[str, str] = field(default_factory=dict)
+
+
+async def read_promotion_inputs(
+    client: Any, model: str, aliases: dict[str, str] | None
+) -> PromotionInputs:
+    permission = await client.can_edit_model(model)
+    if aliases is None:
+        aliases = dict((await client.get_registered_model(model)).aliases)
+    return PromotionInputs(permission, aliases)
+
+
+def read_audit(settings: Any) -> Any:
+    from console.audit import AuditFilter, AuditLog
+
+    return AuditLog.for_settings(settings).read(AuditFilter())
+
+
+class PromotionShell:
+    """Mixed into the app before ``App``; relies on the app's ``_run``, ``client``, ``main``.
+
+    Wiring: the app binds ``a``/``s`` to ``alias``/``stage`` (listed in ``ConsoleApp.BINDINGS``),
+    calls ``action_audit`` for ``:audit`` and the palette, and yields ``promotion_commands``.
+    """
+
+    # model name → why promotions are not permitted (learnt from the server)
+    _denied: dict[str, str] | None = None
+
+    # --- which version, and may it be promoted ----------------------------------------------
+
+    def _version_on(self, screen: Any) -> Any:
+        from widgets.version_screen import VersionScreen
+
+        if isinstance(screen, VersionScreen):
+            return screen.version
+        main = self.main  # type: ignore[attr-defined]
+        if screen is main and main.focused is main.registry_pane.version_table:
+            return main.registry_pane.current_version
+        return None
+
+    def _blocked(self, model: str | None) -> bool:
+        """Cheap (no imports): read-only, or the server said this operator may not edit."""
+        if self.settings.read_only:  # type: ignore[attr-defined]
+            return True
+        return model is not None and model in (self._denied or {})
+
+    def _block_reason(self, model: str | None) -> str | None:
+        from console.promotion_model import promotion_blocked
+
+        if model is not None and model in (self._denied or {}):
+            return (self._denied or {})[model]
+        return promotion_blocked(self.settings.read_only, None)  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in PROMOTION_ACTIONS:
+            version = self._version_on(self.screen)  # type: ignore[attr-defined]
+            if version is None:
+                return False  # not offered here (the footer shows what matters on this pane)
+            if self._blocked(version.name):
+                return None  # shown greyed; pressing the key says why (key_a / key_s)
+        return super().check_action(action, parameters)  # type: ignore[misc]
+
+    # a disabled binding does not run its action: the key then reaches these handlers
+    def key_a(self) -> None:
+        self._explain_disabled()
+
+    def key_s(self) -> None:
+        self._explain_disabled()
+
+    def _explain_disabled(self) -> None:
+        from textual.screen import ModalScreen
+
+        screen = self.screen  # type: ignore[attr-defined]
+        if isinstance(screen, ModalScreen):
+            return
+        version = self._version_on(screen)
+        if version is None:
+            self.notify("move to a version in the registry pane first", severity="warning")  # type: ignore[attr-defined]
+            return
+        reason = self._block_reason(version.name)
+        if reason:
+            self.notify(reason, severity="warning", markup=False)  # type: ignore[attr-defined]
+
+    # --- the flow ---------------------------------------------------------------------------
+
+    def action_alias(self) -> None:
+        self._start_promotion("alias")
+
+    def action_stage(self) -> None:
+        self._start_promotion("stage")
+
+    def _start_promotion(self, kind: str, screen: Any = None) -> None:
+        from functools import partial
+
+        from console.app import Job
+
+        version = self._version_on(screen or self.screen)  # type: ignore[attr-defined]
+        if version is None:
+            self.notify("move to a version in the registry pane first", severity="warning")  # type: ignore[attr-defined]
+            return
+        if self._blocked(version.name):
+            self._explain_disabled()
+            return
+        if self.client is None:  # type: ignore[attr-defined]
+            return
+        running = self._current.get("promote")  # type: ignore[attr-defined]
+        if running is not None and not running.is_finished:
+            self.notify("a promotion is in progress: finish it first", severity="warning")  # type: ignore[attr-defined]
+            return
+        self.main.status.set_state(f"checking who may change {version.name}…")  # type: ignore[attr-defined]
+        self._run(  # type: ignore[attr-defined]
+            Job(
+                "promote",
+                f"preparing to change {version.name}",
+                partial(
+                    read_promotion_inputs,
+                    self.client,  # type: ignore[attr-defined]
+                    version.name,
+                    self._aliases_shown(version.name),
+                ),
+                partial(self._choose_target, kind, version),
+                on_fail=lambda _: self.main.status.set_state("promotion not started"),  # type: ignore[attr-defined]
+                retry=False,
+            )
+        )
+
+    def _aliases_shown(self, model: str) -> dict[str, str] | None:
+        """The model's aliases as the registry pane shows them (None: not on screen)."""
+        shown = self.main.registry_pane.models.get(model)  # type: ignore[attr-defined]
+        return dict(shown.aliases) if shown is not None else None
+
+    def _stage_holder_shown(self, model: str, stage: str) -> str:
+        """The newest version in ``stage`` as the registry pane shows it, or ``"none"``."""
+        if stage == "None":
+            return "none"  # the flow does not compare holders of stage None
+        registry = self.main.registry_pane  # type: ignore[attr-defined]
+        if registry.model is None or registry.model.name != model:
+            return ""  # not on screen: let the flow compare with what it reads
+        holders = [v.version for v in registry.versions.values() if v.current_stage == stage]
+        return max(holders, key=int) if holders else "none"
+
+    def _choose_target(self, kind: str, version: Any, inputs: PromotionInputs) -> None:
+        from functools import partial
+
+        from console.promotion_model import promotion_blocked
+        from widgets.promote_modal import AliasChooser, StageChooser
+
+        reason = promotion_blocked(self.settings.read_only, inputs.permission)  # type: ignore[attr-defined]
+        if reason:
+            if self._denied is None:
+                self._denied = {}
+            self._denied[version.name] = reason
+            self.refresh_bindings()  # type: ignore[attr-defined]
+            self.main.status.set_state("promotion not permitted")  # type: ignore[attr-defined]
+            self.notify(reason, severity="warning", markup=False)  # type: ignore[attr-defined]
+            return
+        self.main.status.set_state(f"choose the {kind} for v{version.version}")  # type: ignore[attr-defined]
+        if kind == "alias":
+            chooser = AliasChooser(version.name, version.version, inputs.aliases)
+        else:
+            chooser = StageChooser(version.name, version.version, version.current_stage)
+        self.push_screen(chooser, partial(self._target_chosen, version, inputs.aliases))  # type: ignore[attr-defined]
+
+    def _target_chosen(self, version: Any, aliases: dict[str, str], choice: Any) -> None:
+        from functools import partial
+
+        from pydantic import ValidationError
+
+        from console.app import Job
+        from console.promotion_model import PromotionRequest
+
+        if choice is None:
+            self.main.status.set_state("promotion cancelled: nothing was written")  # type: ignore[attr-defined]
+            return
+        if choice.alias is not None:
+            expect = aliases.get(choice.alias) or "none"
+        else:
+            expect = self._stage_holder_shown(version.name, choice.stage) or None
+        try:
+            request = PromotionRequest(
+                model=version.name,
+                version=version.version,
+                alias=choice.alias,
+                stage=choice.stage,
+                remove=choice.remove,
+                archive_others=choice.archive_others,
+                expect=expect,
+                reason=choice.reason,
+            )
+        except ValidationError as exc:
+            message = "; ".join(e["msg"] for e in exc.errors())
+            self.notify(f"cannot promote: {message}", severity="error", markup=False)  # type: ignore[attr-defined]
+            return
+        self.main.status.set_state(f"promotion: planning {request.target} for v{request.version}…")  # type: ignore[attr-defined]
+        self._run(  # type: ignore[attr-defined]
+            Job(
+                "promote",
+                f"promoting v{request.version} of {request.model} ({request.target})",
+                partial(self._promote, request),
+                self._promoted,
+                on_fail=lambda _: self._after_promotion("promotion failed (see the banner)"),
+                retry=False,
+            )
+        )
+
+    async def _promote(self, request: Any) -> Any:
+        from commands.promote import PromoteContext, promote
+        from widgets.promote_modal import PromotionDriver
+
+        ctx = PromoteContext.from_settings(self.settings, self.client, self.tracking_uri)  # type: ignore[attr-defined]
+        return await promote(ctx, request, PromotionDriver(self))
+
+    def _promoted(self, result: Any) -> None:
+        from widgets.promote_modal import PlanModal
+
+        state = f"promotion {result.outcome.replace('_', ' ')}: {result.message}"
+        if result.ok:
+            self.notify(result.message, markup=False)  # type: ignore[attr-defined]
+        elif result.outcome == "cancelled":
+            self.notify(result.message, severity="warning", markup=False)  # type: ignore[attr-defined]
+        elif result.plan is not None:
+            # refused, lost race or failed: the plan with the outcome, so the operator sees why
+            self.push_screen(PlanModal(result.plan, result))  # type: ignore[attr-defined]
+        else:
+            self.notify(result.message, severity="error", markup=False)  # type: ignore[attr-defined]
+        self._after_promotion(state)
+
+    def _after_promotion(self, state: str) -> None:
+        """Show how it ended and reload what a promotion may have changed."""
+        from widgets import messages as msg
+        from widgets.version_screen import VersionScreen
+
+        self.main.status.set_state(state)  # type: ignore[attr-defined]
+        self._load_models()  # type: ignore[attr-defined]
+        model = self.main.registry_pane.model  # type: ignore[attr-defined]
+        if model is not None:
+            self.on_model_highlighted(msg.ModelHighlighted(model))  # type: ignore[attr-defined]
+        for screen in self.screen_stack:  # type: ignore[attr-defined]
+            if isinstance(screen, VersionScreen):
+                self._load_version_detail(screen)  # type: ignore[attr-defined]
+
+    def on_promotion_progress(self, message: Any) -> None:
+        self.main.status.set_state(f"promotion: {message.text}")  # type: ignore[attr-defined]
+        if message.warning:
+            self.notify(message.text, severity="warning", markup=False)  # type: ignore[attr-defined]
+
+    # --- the audit view ---------------------------------------------------------------------
+
+    def action_audit(self) -> None:
+        from console.app import Job
+        from widgets.audit_screen import AuditScreen
+
+        if isinstance(self.screen, AuditScreen):  # type: ignore[attr-defined]
+            return
+
+        def show(read: Any) -> None:
+            self.push_screen(  # type: ignore[attr-defined]
+                AuditScreen(read.records, path=read.path, unreadable_lines=read.unreadable_lines)
+            )
+
+        self._run(  # type: ignore[attr-defined]
+            Job(
+                "audit",
+                "reading the audit log",
+                lambda: read_audit(self.settings),  # type: ignore[attr-defined]
+                show,
+                thread=True,
+                retry=False,
+            )
+        )
+
+    # --- the palette ------------------------------------------------------------------------
+
+    def promotion_commands(self, screen: Any) -> Any:
+        """Palette entries: the audit log always; alias and stage on a version that may change."""
+        from functools import partial
+
+        from textual.app import SystemCommand
+
+        yield SystemCommand(
+            "Audit log", "promotions and runbook actions, newest first", self.action_audit
+        )
+        version = self._version_on(screen)
+        if version is None or self._blocked(version.name):
+            return
+        for kind, what in (("alias", "set, move or remove an alias"), ("stage", "change stage")):
+            yield SystemCommand(
+                f"Promote: {kind} of v{version.version}",
+                f"{what} of {version.name} v{version.version}",
+                partial(self._start_promotion, kind, screen),
+            )

@@ -1,0 +1,165 @@
+"""Shell wiring of runbooks: ``b``, ``:runbook [NAME]`` and the palette → chooser → form → runner.
+
+A mixin for ``console.app.ConsoleApp`` (shell code, like ``app.py``). The catalog is read once in
+a worker thread (parsing YAML) and kept for the palette; choosing a runbook loads it, turns its
+declared parameters into plain ``ParamField`` data for ``RunbookForm``, and pushes
+``RunbookScreen`` with the engine's ``run_runbook`` bound to the runbook, settings and choices.
+Commands, widgets and Textual are imported inside the methods: nothing before the first frame.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def read_catalog() -> list[Any]:
+    """The runbooks as ``widgets.runbook_chooser.RunbookEntry`` values (plain data)."""
+    from commands.runbooks.catalog import list_runbooks
+    from widgets.runbook_chooser import RunbookEntry
+
+    return [
+        RunbookEntry(
+            name=e.name,
+            title=e.title,
+            summary=e.summary,
+            steps=e.steps,
+            actions=e.actions,
+            error=e.error,
+        )
+        for e in list_runbooks()
+    ]
+
+
+def param_fields(runbook: Any, env: Any = None) -> list[Any]:
+    """The runbook's declared parameters as form fields (defaults as text)."""
+    from widgets.runbook_chooser import ParamField
+
+    env = os.environ if env is None else env
+    fields = []
+    for name, param in runbook.header.parameters.items():
+        default = param.default
+        if isinstance(default, bool):
+            default = "true" if default else "false"
+        fields.append(
+            ParamField(
+                name=name,
+                type=param.type,
+                description=param.description,
+                default="" if default is None else str(default),
+                env=param.env,
+                env_set=bool(param.env and env.get(param.env)),
+                required=param.required,
+            )
+        )
+    return fields
+
+
+class RunbookShell:
+    """Mixed into the app before ``App``; relies on the app's ``_run``, ``settings``.
+
+    Wiring: the app binds ``b`` to ``runbooks``, calls ``open_runbook(name)`` for ``:runbook``
+    and yields ``runbook_commands`` in its palette.
+    """
+
+    _runbook_catalog: list[Any] | None = None
+
+    def action_runbooks(self) -> None:
+        self.open_runbook(None)
+
+    def open_runbook(self, name: str | None) -> None:
+        """The chooser (no name) or the named runbook's form."""
+        if name:
+            self._runbook_form(name)
+            return
+        self._with_catalog(self._choose_runbook)
+
+    def _with_catalog(self, then: Any) -> None:
+        from console.app import Job
+
+        if self._runbook_catalog is not None:
+            then(self._runbook_catalog)
+            return
+
+        def loaded(entries: list[Any]) -> None:
+            self._runbook_catalog = entries
+            then(entries)
+
+        self._run(Job("runbooks", "listing the runbooks", read_catalog, loaded, thread=True))  # type: ignore[attr-defined]
+
+    def load_runbook_catalog(self) -> None:
+        """Read the catalog in the background once, so the palette can offer each runbook."""
+        self._with_catalog(lambda _: None)
+
+    def _choose_runbook(self, entries: list[Any]) -> None:
+        from widgets.runbook_chooser import RunbookChooser
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self._runbook_form(name)
+
+        self.push_screen(RunbookChooser(entries), chosen)  # type: ignore[attr-defined]
+
+    def _runbook_form(self, name: str) -> None:
+        from functools import partial
+
+        from commands.runbooks.catalog import load_runbook
+        from console.app import Job
+
+        self._run(  # type: ignore[attr-defined]
+            Job(
+                "runbooks",
+                f"loading runbook {name}",
+                partial(load_runbook, name),
+                self._show_runbook_form,
+                thread=True,
+                retry=False,
+            )
+        )
+
+    def _show_runbook_form(self, runbook: Any) -> None:
+        from functools import partial
+
+        from widgets.runbook_chooser import RunbookForm
+
+        form = RunbookForm(
+            runbook.header.title,
+            runbook.header.summary,
+            param_fields(runbook),
+            read_only=self.settings.read_only,  # type: ignore[attr-defined]
+        )
+        self.push_screen(form, partial(self._launch_runbook, runbook))  # type: ignore[attr-defined]
+
+    def _launch_runbook(self, runbook: Any, launch: Any) -> None:
+        from commands.runbooks.engine import run_runbook
+        from widgets.runbook_screen import RunbookScreen, StepView
+
+        if launch is None:
+            return
+        settings = self.settings  # type: ignore[attr-defined]
+        steps = [StepView(s.id, s.title, s.kind, s.command, s.explanation) for s in runbook.steps]
+
+        def runner(driver: Any) -> Any:
+            return run_runbook(
+                runbook, settings, driver, dry_run=launch.dry_run, overrides=launch.params
+            )
+
+        self.push_screen(  # type: ignore[attr-defined]
+            RunbookScreen(runbook.header.title, steps, runner, dry_run=launch.dry_run)
+        )
+
+    def runbook_commands(self) -> Any:
+        """Palette entries: the chooser, and one per runbook once the catalog was read."""
+        from functools import partial
+
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Runbooks", "choose a runbook to run (b)", self.action_runbooks)
+        for entry in self._runbook_catalog or []:
+            if entry.error:
+                continue
+            yield SystemCommand(
+                f"Runbook: {entry.title or entry.name}",
+                entry.summary or entry.name,
+                partial(self.open_runbook, entry.name),
+            )

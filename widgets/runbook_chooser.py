@@ -1,0 +1,224 @@
+"""Choosing a runbook and filling in its parameters before it runs (dry run or for real).
+
+``RunbookChooser`` lists runbooks (name, title, summary; malformed ones shown with their error and
+not selectable) and dismisses with the chosen name. ``RunbookForm`` shows one input per declared
+parameter, prefilled with its default (secrets masked), and dismisses with a ``RunbookLaunch``;
+"Dry run" has the focus, being the safe choice. Plain data in, plain data out: no commands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from console.safe_text import printable
+
+SECRET_TYPES = frozenset({"secret", "dsn"})
+
+_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{ width: 90; max-width: 100%; height: auto; max-height: 100%;
+                     border: heavy $accent; background: $surface; padding: 0 1; }}
+{name} .title {{ text-style: bold; }}
+{name} .error {{ color: $error; }}
+{name} Horizontal {{ height: auto; }}
+{name} Button {{ margin: 0 1 0 0; }}
+"""
+
+
+@dataclass(frozen=True)
+class RunbookEntry:
+    """One runbook of the catalog, as listed."""
+
+    name: str
+    title: str = ""
+    summary: str = ""
+    steps: int = 0
+    actions: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ParamField:
+    """One declared parameter: ``type`` is the runbook type (``secret``/``dsn`` are masked)."""
+
+    name: str
+    type: str = "string"
+    description: str = ""
+    default: str = ""
+    env: str | None = None
+    env_set: bool = False
+    required: bool = False
+
+    @property
+    def secret(self) -> bool:
+        return self.type in SECRET_TYPES
+
+
+@dataclass(frozen=True)
+class RunbookLaunch:
+    """What the form returns: parameter values typed (empty ones left out) and the mode."""
+
+    dry_run: bool
+    params: dict[str, str] = field(default_factory=dict)
+
+
+class RunbookChooser(ModalScreen[str | None]):
+    """Pick a runbook; enter runs the highlighted one's form, escape cancels."""
+
+    DEFAULT_CSS = _CSS.format(name="RunbookChooser") + (
+        "RunbookChooser OptionList { height: auto; max-height: 18; }"
+    )
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, entries: list[RunbookEntry]) -> None:
+        super().__init__()
+        self.entries = list(entries)
+
+    def compose(self) -> ComposeResult:
+        options: list[Option] = []
+        for entry in self.entries:
+            label = Text(printable(entry.title or entry.name), style="bold")
+            label.append(printable(f"  {entry.name}"), style="dim")
+            if entry.error:
+                label.append("\n  malformed: ", style="bold red")
+                label.append(printable(entry.error, limit=200))
+            else:
+                steps = f"{entry.steps} steps, {entry.actions} action(s)"
+                label.append("\n  " + printable(entry.summary, limit=240))
+                label.append(f"\n  {steps}", style="dim")
+            options.append(Option(label, id=entry.name, disabled=entry.error is not None))
+        with Vertical():
+            yield Label("Runbooks", classes="title")
+            if options:
+                yield OptionList(*options, id="runbook-options")
+            else:
+                yield Label("no runbooks found", classes="error")
+
+    @on(OptionList.OptionSelected, "#runbook-options")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(str(event.option.id))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class RunbookForm(ModalScreen[RunbookLaunch | None]):
+    """The runbook's parameters and a dry-run / run choice; escape cancels."""
+
+    DEFAULT_CSS = _CSS.format(name="RunbookForm") + (
+        "RunbookForm VerticalScroll { height: auto; max-height: 20; }\n"
+        "RunbookForm .param { height: auto; margin: 1 0 0 0; }"
+    )
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self,
+        title: str,
+        summary: str,
+        fields: list[ParamField],
+        *,
+        read_only: bool = False,
+    ) -> None:
+        super().__init__()
+        self.title_text, self.summary = title, summary
+        self.fields = list(fields)
+        self.read_only = read_only
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(printable(f"Runbook: {self.title_text}")), classes="title")
+            yield Static(Text(printable(self.summary, limit=600)))
+            if self.read_only:
+                yield Static(
+                    Text(
+                        "read-only mode: checks run, actions are refused (a dry run shows "
+                        "what they would change)",
+                        style="bold",
+                    )
+                )
+            with VerticalScroll():
+                if not self.fields:
+                    yield Static(Text("no parameters", style="dim"))
+                for param in self.fields:
+                    yield Label(_param_label(param), classes="param")
+                    yield Input(
+                        value="" if param.env else param.default,
+                        placeholder=_placeholder(param),
+                        password=param.secret,
+                        id=f"param-{param.name}",
+                    )
+            yield Label("", id="form-error", classes="error")
+            with Horizontal():
+                yield Button("Dry run", id="form-dry", variant="primary")
+                yield Button("Run", id="form-run", variant="warning")
+                yield Button("Cancel", id="form-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#form-dry", Button).focus()
+
+    def values(self) -> dict[str, str]:
+        """The typed values; empty ones are left to the runbook (environment, then default)."""
+        out = {}
+        for param in self.fields:
+            value = self.query_one(f"#param-{param.name}", Input).value.strip()
+            if value:
+                out[param.name] = value
+        return out
+
+    def _missing(self, values: dict[str, str]) -> list[str]:
+        return [
+            p.name
+            for p in self.fields
+            if p.required and p.name not in values and not p.env_set and not p.default
+        ]
+
+    def _launch(self, dry_run: bool) -> None:
+        values = self.values()
+        missing = self._missing(values)
+        if missing:
+            error = f"needed: {', '.join(missing)}"
+            self.query_one("#form-error", Label).update(Text(printable(error)))
+            return
+        self.dismiss(RunbookLaunch(dry_run=dry_run, params=values))
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "form-cancel":
+            self.dismiss(None)
+        else:
+            self._launch(dry_run=event.button.id == "form-dry")
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        # enter in a field is the safe choice: a dry run
+        self._launch(dry_run=True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _param_label(param: ParamField) -> Text:
+    text = Text(printable(param.name), style="bold")
+    text.append(f" ({param.type}{', required' if param.required else ''})", style="dim")
+    if param.description:
+        text.append(" " + printable(param.description, limit=200))
+    return text
+
+
+def _placeholder(param: ParamField) -> str:
+    parts = []
+    if param.env:
+        parts.append(f"from ${param.env}" + (" (set)" if param.env_set else " (not set)"))
+    if param.default:
+        shown = "********" if param.secret else param.default
+        parts.append(f"default {shown}")
+    return printable(", ".join(parts) or "empty", limit=120)
