@@ -136,14 +136,15 @@ class ConsoleApp(LineageShell, PromotionShell, RunbookShell, ProvenanceShell, Ap
     TITLE = "mlops-console"
     # the shell mixins' keys are listed here: Textual merges BINDINGS only from DOM classes
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit"),
+        # promotions (console/app_promotion.py): in the footer only on a version, greyed out
+        # in read-only mode; first, so they fit in the footer at 80 columns
+        Binding("a", "alias", "Alias", id="promote.alias", tooltip="set, move or remove an alias"),
+        Binding("s", "stage", "Stage", id="promote.stage", tooltip="change the version's stage"),
+        # quit is in the help and the command line (:q); the footer keeps the pane's keys
+        Binding("q", "quit", "Quit", show=False, id="quit"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="reload and retry what failed"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("f1", "help", "Help", show=False, id="help.f1"),
-        # promotions (console/app_promotion.py): in the footer only on a version, greyed out
-        # in read-only mode
-        Binding("a", "alias", "Alias", id="promote.alias", tooltip="set, move or remove an alias"),
-        Binding("s", "stage", "Stage", id="promote.stage", tooltip="change the version's stage"),
         # provenance and compare (console/app_provenance.py); off the footer to keep it short
         Binding("p", "provenance", "Provenance", show=False, id="provenance"),
         Binding("m", "mark", "Mark", show=False, id="mark"),

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 GMS_HINT = (
-    "Set DATAHUB_GMS_URL (and DATAHUB_GMS_TOKEN) to read lineage from DataHub GMS, "
-    "or keep a DataHub Lite store in the console home: `mlops-console lineage sync`."
+    "Set DATAHUB_GMS_URL (and DATAHUB_GMS_TOKEN) for DataHub GMS, or build a DataHub Lite "
+    "store in the console home with `mlops-console lineage sync`."
 )
 
 
@@ -31,7 +31,7 @@ class LineageSubject:
         if self.kind == "version":
             return f"{self.key} version {self.version}"
         if self.kind == "run":
-            return f"run {self.key}"
+            return f"run {self.key[:8]}"  # the pane is narrow; the detail strip has the full id
         return f"dataset {self.key}"
 
 
@@ -57,7 +57,7 @@ def unavailable(settings: Any) -> LineageUnavailable | None:
             f"No DataHub Lite store at {lite} yet: the demo build writes it "
             f"(`mlops-console demo`), or `mlops-console lineage sync`. {GMS_HINT}"
         )
-    return LineageUnavailable(f"This server has no DataHub configured. {GMS_HINT}")
+    return LineageUnavailable(f"No DataHub is configured for this server. {GMS_HINT}")
 
 
 async def load_lineage(

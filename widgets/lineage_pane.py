@@ -41,6 +41,7 @@ class LineagePane(Vertical):
         "  j/k, arrows   move            enter   on a run: select it in the runs pane;\n"
         "                                        on a version: select it in the registry;\n"
         "                                        on a dataset or job: its details below\n"
+        "  space         fold / unfold a node\n"
         "  + / -         one hop more / less     d       both / upstream / downstream\n"
         "  the store is DataHub GMS when DATAHUB_GMS_URL is set, else the embedded\n"
         "  DataHub Lite store of the console home (built by the demo or `lineage sync`)"
@@ -48,6 +49,7 @@ class LineagePane(Vertical):
 
     DEFAULT_CSS = """
     LineagePane #lineage-body { height: auto; max-height: 9; }
+    LineagePane.-bare #lineage-body { max-height: 24; }
     LineagePane LineageTree { height: 1fr; }
     """
 
@@ -60,6 +62,8 @@ class LineagePane(Vertical):
         yield LineageTree(id="lineage-tree")
 
     def on_mount(self) -> None:
+        # enter chooses a node (selects it in the other panes); space folds it
+        self.tree.auto_expand = False
         self._empty_tree()
 
     @property
@@ -78,6 +82,7 @@ class LineagePane(Vertical):
         tree.graph = None
         tree.clear()
         tree.root.set_label(Text("(no lineage shown)", style="dim"))
+        tree.root.allow_expand = False
 
     def loading(self, subject: str) -> None:
         """A request for ``subject`` is on its way; the last graph stays until it arrives."""
@@ -86,6 +91,7 @@ class LineagePane(Vertical):
     def show_graph(self, graph: LineageGraph, subject: str) -> None:
         """The graph of ``subject``; its problems are counted here and listed atop the tree."""
         self._title(subject)
+        self.remove_class("-bare")
         body = Text()
         body.append(f"{graph.backend} ", style="bold")
         body.append_text(literal(graph.location, limit=120))
@@ -113,6 +119,7 @@ class LineagePane(Vertical):
         body.append("\nSelected: ")
         body.append_text(literal(subject, limit=120))
         self._body(body)
+        self.add_class("-bare")
         self._empty_tree()
 
     def failed(self, message: str) -> None:
@@ -120,4 +127,5 @@ class LineagePane(Vertical):
         body = Text("Lineage could not be read: ", style="bold red")
         body.append_text(_wrapped(message, 400))
         self._body(body)
+        self.add_class("-bare")
         self._empty_tree()

@@ -68,7 +68,8 @@ class MainScreen(Screen):
     """
 
     BINDINGS = [
-        Binding("tab", "next_pane", "Next pane", id="pane.next"),
+        # off the footer (the pane tabs and help name it) so pane keys fit in 80 columns
+        Binding("tab", "next_pane", "Next pane", show=False, id="pane.next"),
         Binding("shift+tab", "previous_pane", "Prev pane", show=False, id="pane.previous"),
         Binding("1", "pane(0)", "Runs pane", show=False),
         Binding("2", "pane(1)", "Registry pane", show=False),
@@ -95,7 +96,7 @@ class MainScreen(Screen):
             yield LineagePane(id="lineage-pane")
         yield DetailStrip(id="detail")
         yield PromptBar(id="prompt")
-        yield Footer()
+        yield Footer(compact=True)
 
     class Ready(Message):
         """The screen is composed: the shell may start loading data into it."""
