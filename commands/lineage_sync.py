@@ -124,7 +124,21 @@ def mlflow_mcps(tracking_uri: str) -> tuple[list[Any], list[str]]:
         MetadataChangeProposalClass,
     )
 
-    source = MLflowSource.create(
+    class TolerantMLflowSource(MLflowSource):
+        """DataHub's source, minus its crash on a dataset input logged without a schema.
+
+        acryl-datahub 1.7 calls ``json.loads(None)`` on such an input and then writes a ``None``
+        custom property, and either aborts the whole ingestion. An empty schema string takes its
+        "unparseable schema" path instead: a warning, and the input is still linked.
+        """
+
+        def _get_dataset_input_workunits(self, run: Any) -> Any:
+            for dataset_input in run.inputs.dataset_inputs if run.inputs else []:
+                if dataset_input.dataset.schema is None:
+                    dataset_input.dataset._schema = ""
+            return super()._get_dataset_input_workunits(run)
+
+    source = TolerantMLflowSource.create(
         {"tracking_uri": tracking_uri, "source_mapping_to_platform": {"iceberg": "iceberg"}},
         PipelineContext(run_id="mlops-console-lineage-sync"),
     )

@@ -169,11 +169,16 @@ def test_sync_with_datahubs_mlflow_source(tmp_path: Path, mlflow_server) -> None
         digest=snapshot,
         source_type="iceberg",
         source='{"table": "lake.git.commits"}',
-        # DataHub's MLflow source fails on a dataset input without a schema
         schema='{"mlflow_colspec": [{"type": "string", "name": "repo"}]}',
     )
+    # stock DataHub 1.7 aborts the whole ingestion on an input without a schema; sync must not
+    schemaless = Dataset(name="scratch", digest="0", source_type="local", source="{}")
     client.log_inputs(
-        run_id, [DatasetInput(dataset, [InputTag("mlflow.data.context", "training")])]
+        run_id,
+        [
+            DatasetInput(dataset, [InputTag("mlflow.data.context", "training")]),
+            DatasetInput(schemaless, [InputTag("mlflow.data.context", "eval")]),
+        ],
     )
     client.set_terminated(run_id)
     client.create_registered_model(model)
