@@ -85,7 +85,9 @@ class RunbookShell:
             self._runbook_catalog = entries
             then(entries)
 
-        self._run(Job("runbooks", "listing the runbooks", read_catalog, loaded, thread=True))  # type: ignore[attr-defined]
+        self._run(  # type: ignore[attr-defined]
+            Job("runbook-catalog", "listing the runbooks", read_catalog, loaded, thread=True)
+        )
 
     def load_runbook_catalog(self) -> None:
         """Read the catalog in the background once, so the palette can offer each runbook."""
@@ -145,7 +147,9 @@ class RunbookShell:
             )
 
         self.push_screen(  # type: ignore[attr-defined]
-            RunbookScreen(runbook.header.title, steps, runner, dry_run=launch.dry_run)
+            RunbookScreen(runbook.header.title, steps, runner, dry_run=launch.dry_run),
+            # a runbook may have moved aliases or repaired lineage: show the registry as it is now
+            lambda _: self.action_refresh(),  # type: ignore[attr-defined]
         )
 
     def runbook_commands(self) -> Any:

@@ -213,3 +213,40 @@ async def test_runbook_chooser_form_and_dry_run_to_the_end(demo: Demo) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.main
+
+
+async def test_lineage_problems_are_shown_in_the_pane(demo: Demo) -> None:
+    import httpx
+
+    # a version registered after the last lineage sync: DataHub does not know it
+    model, base = demo.result.model, f"{demo.url}/api/2.0/mlflow"
+    async with httpx.AsyncClient(timeout=30) as http:
+        champion = (
+            await http.get(
+                f"{base}/model-versions/get",
+                params={"name": model, "version": demo.result.champion_version},
+            )
+        ).json()["model_version"]
+        created = (
+            await http.post(
+                f"{base}/model-versions/create",
+                json={
+                    "name": model,
+                    "source": champion["source"],  # models:/m-<logged model id>
+                    "model_id": champion["source"].rsplit("/", 1)[-1],
+                    "run_id": champion["run_id"],
+                },
+            )
+        ).json()["model_version"]["version"]
+    app = build_app(demo.settings(), build_demo=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _on_version(pilot, app, model, created)
+        pane = app.main.lineage_pane
+        await wait_for(pilot, lambda: _graph_of(pane.tree, created), within=20)
+        await pilot.pause()
+        kinds = {p.kind for p in pane.tree.graph.problems}
+        assert "version_not_in_datahub" in kinds, kinds
+        body = plain(pane.query_one("#lineage-body").content)
+        assert "problem(s)" in body and "what to do" in body
+        labels = [node.label.plain for node in _tree_nodes(pane.tree)]
+        assert any("version_not_in_datahub" in label for label in labels)
