@@ -2,8 +2,9 @@
 Lite store, real promotions with their audit records and a real runbook dry run.
 
 Lineage of a version (run, dataset and snapshot) and enter on its run; ``a`` moving ``champion``
-with the typed confirmation, checked on the server and in the audit log, then ``:audit``;
-read-only greying ``a``/``s`` with the reason; ``b`` → chooser → form → dry run to the end.
+with the typed confirmation, checked on the server and in the audit log, then ``:audit``; ``s``
+from the version detail; read-only greying ``a``/``s`` with the reason; ``b`` → chooser → form →
+dry run to the end; a lineage problem shown in the pane.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from console.audit import AuditLog
 from tests.tui.support import plain, table_texts, wait_for
 from tests.tui_wiring.conftest import Demo
 from widgets.audit_screen import AuditScreen
-from widgets.promote_modal import AliasChooser, PlanModal
+from widgets.promote_modal import AliasChooser, PlanModal, StageChooser
 from widgets.runbook_chooser import RunbookChooser, RunbookForm
 from widgets.runbook_screen import RunbookScreen
+from widgets.version_screen import VersionScreen
 
 pytestmark = pytest.mark.slow
 
@@ -169,6 +171,36 @@ async def test_alias_move_with_typed_confirmation_is_written_and_audited(
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.main
+
+
+async def test_stage_change_from_the_version_detail_screen(demo: Demo) -> None:
+    model = demo.result.model
+    app = build_app(demo.settings(), build_demo=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _on_version(pilot, app, model)
+        registry = app.main.registry_pane
+        target = next(
+            v
+            for v in sorted(registry.versions, key=int)
+            if registry.versions[v].current_stage != "Staging"
+        )
+        registry.select_version(target)
+        await pilot.pause()
+        await pilot.press("enter")  # the version's detail screen
+        await wait_for(pilot, lambda: isinstance(app.screen, VersionScreen), within=10)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, StageChooser), within=20)
+        options = app.screen.query_one("#stage-options", OptionList)
+        options.focus()
+        options.highlighted = options.get_option_index("Staging")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlanModal), within=30)
+        assert app.screen.typed is None  # Staging needs no typed confirmation
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "promotion succeeded" in app.main.status.state, within=30)
+        assert isinstance(app.screen, VersionScreen)
+        version = await app.client.get_model_version(model, target)
+        assert version.current_stage == "Staging"
 
 
 async def test_read_only_greys_out_alias_and_stage_and_says_why(demo: Demo) -> None:
