@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState
 
 from console import app_data
 from console.app_commands import Command, CommandError, parse_command
+from console.app_crash import CrashGuard
 from console.app_lineage import LineageShell
 from console.app_promotion import PromotionShell
 from console.app_provenance import ProvenanceShell
@@ -130,7 +131,7 @@ def _default_client_factory(settings: Settings) -> ClientFactory:
     return make
 
 
-class ConsoleApp(LineageShell, PromotionShell, RunbookShell, ProvenanceShell, App[int]):
+class ConsoleApp(CrashGuard, LineageShell, PromotionShell, RunbookShell, ProvenanceShell, App[int]):
     """The operations console: experiments and runs, registry, lineage; keyboard first."""
 
     TITLE = "mlops-console"

@@ -1,0 +1,72 @@
+"""The TUI's last line of defence: an unexpected exception ends the console with one line, not a
+traceback; the traceback goes to a crash log in the home directory with every secret masked.
+
+Textual stops processing a widget's messages after an exception in one of its handlers, so the
+console cannot carry on safely: it exits, says what happened and where the details are. Under
+Pilot (headless) or with ``MLOPS_CONSOLE_DEBUG`` set, Textual's own behaviour is kept so tests and
+developers see the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+CRASH_LOG = "logs/console-crash.log"
+
+
+def write_crash_log(home: Path, error: BaseException, secrets: list[str]) -> Path | None:
+    """Append the traceback to the home's crash log; return its path (None if unwritable)."""
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) >= 3:
+            text = text.replace(secret, "********")
+    path = Path(home) / CRASH_LOG
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"--- {datetime.now(UTC).isoformat()} ---\n{text}\n")
+    except OSError:
+        return None
+    return path
+
+
+def crash_line(error: BaseException, log: Path | None) -> str:
+    """One line for the operator: what failed and where the details are."""
+    from console.safe_text import printable
+
+    what = printable(f"{type(error).__name__}: {error}", limit=300).replace("\n", " ")
+    where = f"the traceback is in {log}" if log else "the crash log could not be written"
+    return (
+        f"mlops-console: internal error: {what} — the console stopped; {where}. "
+        "Please report it; restarting the console is safe."
+    )
+
+
+class CrashGuard:
+    """Mixin for the Textual app: replaces the traceback on exit with ``crash_line``."""
+
+    settings: Any
+
+    def _crash_guard_active(self) -> bool:
+        return not (self.is_headless or os.environ.get("MLOPS_CONSOLE_DEBUG"))  # type: ignore[attr-defined]
+
+    def _handle_exception(self, error: Exception) -> None:
+        if not self._crash_guard_active():
+            super()._handle_exception(error)  # type: ignore[misc]
+            return
+        from rich.text import Text
+
+        from console.audit import secret_values
+
+        # mirrors Textual 8.2's App._handle_exception, minus the traceback renderable
+        self._return_code = 1
+        if self._exception is None:  # type: ignore[has-type]
+            self._exception = error
+            self._exception_event.set()  # type: ignore[attr-defined]
+        log = write_crash_log(self.settings.home, error, secret_values(self.settings))
+        self._exit_renderables.append(Text(crash_line(error, log)))  # type: ignore[attr-defined]
+        self._close_messages_no_wait()  # type: ignore[attr-defined]
