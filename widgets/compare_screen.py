@@ -12,14 +12,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console.diagnosis_model import Diagnosis, Difference
 from console.model import format_ms
-from widgets.help_screen import HelpScreen
+from widgets.detail_base import DetailScreen
 from widgets.provenance_messages import ProbeCancelWanted, ProbeWanted
-from widgets.run_screen import DetailBody
 from widgets.sections import columns, heading, stack
 from widgets.text import literal
 
@@ -64,13 +62,11 @@ def probe_line(message: str, fraction: float | None) -> Text:
     return text
 
 
-class CompareScreen(Screen):
+class CompareScreen(DetailScreen):
     """Two versions of one model; the shell calls ``show`` with a ``Diagnosis``."""
 
     DEFAULT_CSS = """
-    CompareScreen #title { height: 1; background: $panel; text-style: bold; }
     CompareScreen #probe { height: auto; padding: 0 1; background: $boost; }
-    CompareScreen DetailBody { padding: 0 1; }
     """
 
     BINDINGS = [
@@ -81,56 +77,30 @@ class CompareScreen(Screen):
         Binding("question_mark", "help", "Help", key_display="?", show=False),
         Binding("f1", "help", "Help", show=False),
     ]
+    LOADING = "comparing the provenance…"
+    FAILED = "Could not compare: "
+    HELP = HELP
+    HELP_TITLE = "Help · Compare"
 
     def __init__(self, model: str, left: str, right: str) -> None:
-        super().__init__()
+        super().__init__(f"Compare · {model} · version {left} ↔ version {right}")
         self.model = model
         self.left = left
         self.right = right
         self.diagnosis: Diagnosis | None = None
         self.show_all = False
         self.probe_running = False
-        self._pending: list[tuple] = []
 
-    def compose(self) -> ComposeResult:
-        title = f"Compare · {self.model} · version {self.left} ↔ version {self.right}"
-        yield Static(literal(title, limit=150), id="title")
+    def compose_header(self) -> ComposeResult:
         yield Static(Text("probe: not run (p runs it)", style="dim"), id="probe")
-        with DetailBody(id="body"):
-            yield Static(Text("loading…"), id="content")
-        yield Footer()
 
-    def on_mount(self) -> None:
-        self.query_one(DetailBody).focus()
-        pending, self._pending = self._pending, []
-        for method, args in pending:
-            method(*args)
-
-    def _ready(self, method, *args) -> bool:
-        if self.is_mounted:
-            return True
-        self._pending.append((method, args))
-        return False
-
-    # --- what the shell calls ---------------------------------------------------------------
-
-    def loading(self) -> None:
-        if self._ready(self.loading):
-            self.query_one("#content", Static).update(Text("comparing the provenance…"))
-
-    def failed(self, message: str) -> None:
-        if not self._ready(self.failed, message):
-            return
-        body = Text("Could not compare: ")
-        body.append_text(literal(message, limit=400))
-        body.append("\nr retries, escape goes back.")
-        self.query_one("#content", Static).update(body)
+    # --- what the shell calls (loading and failed come from DetailScreen) -------------------
 
     def show(self, diagnosis: Diagnosis) -> None:
         if not self._ready(self.show, diagnosis):
             return
         self.diagnosis = diagnosis
-        self.query_one("#content", Static).update(self.render_diagnosis())
+        self._set(self.render_diagnosis())
 
     def probe_progress(self, message: str, fraction: float | None) -> None:
         if self._ready(self.probe_progress, message, fraction):
@@ -214,7 +184,7 @@ class CompareScreen(Screen):
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
         if self.diagnosis is not None:
-            self.query_one("#content", Static).update(self.render_diagnosis())
+            self._set(self.render_diagnosis())
 
     def action_probe(self) -> None:
         if self.probe_running:
@@ -231,6 +201,3 @@ class CompareScreen(Screen):
         if self.probe_running:
             self.post_message(ProbeCancelWanted())
         self.dismiss()
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(HELP, "Help · Compare"))

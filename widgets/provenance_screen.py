@@ -8,15 +8,11 @@ over the same record (nothing more is fetched); escape goes back one level.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Static
 
 from console.model import format_ms
 from console.provenance_model import ProvenanceRecord
-from widgets.help_screen import HelpScreen
-from widgets.run_screen import DetailBody
+from widgets.detail_base import DetailScreen
 from widgets.sections import columns, heading, key_values, stack
 from widgets.text import literal
 
@@ -243,44 +239,9 @@ def overview(record: ProvenanceRecord):
     )
 
 
-class _RecordScreen(Screen):
-    DEFAULT_CSS = """
-    _RecordScreen #title { height: 1; background: $panel; text-style: bold; }
-    _RecordScreen DetailBody { padding: 0 1; }
-    """
-
-    def __init__(self, title: str) -> None:
-        super().__init__()
-        self._title = title
-        self._pending: tuple | None = None
-
-    def compose(self) -> ComposeResult:
-        yield Static(literal(self._title, limit=150), id="title")
-        with DetailBody(id="body"):
-            yield Static(Text("loading…"), id="content")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(DetailBody).focus()
-        if self._pending is not None:
-            method, args = self._pending
-            self._pending = None
-            method(*args)
-
-    def _ready(self, method, *args) -> bool:
-        if self.is_mounted:
-            return True
-        self._pending = (method, args)
-        return False
-
-    def _set(self, renderable) -> None:
-        self.query_one("#content", Static).update(renderable)
-
-    def action_back(self) -> None:
-        self.dismiss()
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(HELP, "Help · Provenance"))
+class _RecordScreen(DetailScreen):
+    HELP = HELP
+    HELP_TITLE = "Help · Provenance"
 
 
 class ProvenanceScreen(_RecordScreen):
@@ -297,23 +258,14 @@ class ProvenanceScreen(_RecordScreen):
         Binding("f1", "help", "Help", show=False),
     ]
 
+    LOADING = "loading the provenance record…"
+    FAILED = "Could not load the provenance: "
+
     def __init__(self, model: str, version: str) -> None:
         super().__init__(f"Provenance · {model} · version {version}")
         self.model = model
         self.version = version
         self.record: ProvenanceRecord | None = None
-
-    def loading(self) -> None:
-        if self._ready(self.loading):
-            self._set(Text("loading the provenance record…"))
-
-    def failed(self, message: str) -> None:
-        if not self._ready(self.failed, message):
-            return
-        body = Text("Could not load the provenance: ")
-        body.append_text(literal(message, limit=400))
-        body.append("\nr retries, escape goes back.")
-        self._set(body)
 
     def show(self, record: ProvenanceRecord) -> None:
         if not self._ready(self.show, record):

@@ -7,14 +7,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from widgets.detail_base import DetailScreen
 from widgets.format import duration, format_ms, number, sparkline
-from widgets.help_screen import HelpScreen
 from widgets.sections import columns, heading, key_values, stack
 from widgets.text import literal
 
@@ -29,70 +26,22 @@ HELP = (
 )
 
 
-class DetailBody(VerticalScroll):
-    """The scrollable body of a detail screen, scrolled with j/k as well as the arrows.
-
-    No ``g``/``G`` here: ``g`` is "go to run" on the version screen (home/end scroll instead).
-    """
-
-    BINDINGS = [
-        Binding("j", "scroll_down", "Down", show=False),
-        Binding("k", "scroll_up", "Up", show=False),
-    ]
-    can_focus = True
-
-
-class RunScreen(Screen):
+class RunScreen(DetailScreen):
     """One run in full; the shell loads it and calls ``show`` (or ``failed``)."""
-
-    DEFAULT_CSS = """
-    RunScreen #title { height: 1; background: $panel; text-style: bold; }
-    RunScreen DetailBody { padding: 0 1; }
-    """
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("question_mark", "help", "Help", key_display="?", show=False),
         Binding("f1", "help", "Help", show=False),
     ]
+    FAILED = "Could not load this run: "
+    HELP = HELP
+    HELP_TITLE = "Help · Run"
 
     def __init__(self, run_id: str) -> None:
-        super().__init__()
-        self._pending: tuple | None = None
+        super().__init__(f"Run {run_id}", title_limit=100)
         self.run_id = run_id
         self.run: Run | None = None
-
-    def compose(self) -> ComposeResult:
-        yield Static(literal(f"Run {self.run_id}", limit=100), id="title")
-        with DetailBody(id="body"):
-            yield Static(Text("loading…"), id="content")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(DetailBody).focus()
-        if self._pending is not None:
-            method, args = self._pending
-            self._pending = None
-            method(*args)
-
-    def _ready(self, method, *args) -> bool:
-        """False (and the call kept for ``on_mount``) when the screen is not composed yet."""
-        if self.is_mounted:
-            return True
-        self._pending = (method, args)
-        return False
-
-    def loading(self) -> None:
-        if self._ready(self.loading):
-            self.query_one("#content", Static).update(Text("loading…"))
-
-    def failed(self, message: str) -> None:
-        if not self._ready(self.failed, message):
-            return
-        body = Text("Could not load this run: ")
-        body.append_text(literal(message, limit=400))
-        body.append("\nr retries, escape goes back.")
-        self.query_one("#content", Static).update(body)
 
     def show(
         self,
@@ -169,10 +118,4 @@ class RunScreen(Screen):
             heading("Logged models", len(model_rows)),
             columns(["model id", "name", "type", "status", "artifacts"], model_rows),
         )
-        self.query_one("#content", Static).update(content)
-
-    def action_back(self) -> None:
-        self.dismiss()
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(HELP, "Help · Run"))
+        self._set(content)

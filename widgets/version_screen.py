@@ -6,15 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Static
 
+from widgets.detail_base import DetailScreen
 from widgets.format import format_ms
-from widgets.help_screen import HelpScreen
 from widgets.messages import JumpToRun
-from widgets.run_screen import DetailBody
 from widgets.sections import columns, heading, key_values, stack
 from widgets.text import literal, literal_block
 
@@ -38,13 +34,8 @@ def _signature_rows(specs) -> list[list[object]]:
     return rows
 
 
-class VersionScreen(Screen):
+class VersionScreen(DetailScreen):
     """One model version in full; the shell loads it and calls ``show`` (or ``failed``)."""
-
-    DEFAULT_CSS = """
-    VersionScreen #title { height: 1; background: $panel; text-style: bold; }
-    VersionScreen DetailBody { padding: 0 1; }
-    """
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
@@ -52,45 +43,14 @@ class VersionScreen(Screen):
         Binding("question_mark", "help", "Help", key_display="?", show=False),
         Binding("f1", "help", "Help", show=False),
     ]
+    FAILED = "Could not load this version: "
+    HELP = HELP
+    HELP_TITLE = "Help · Model version"
 
     def __init__(self, version: ModelVersion) -> None:
-        super().__init__()
-        self._pending: tuple | None = None
+        super().__init__(f"Model {version.name} · version {version.version}")
         self.version = version
         self.files: ModelFiles | None = None
-
-    def compose(self) -> ComposeResult:
-        v = self.version
-        yield Static(literal(f"Model {v.name} · version {v.version}", limit=150), id="title")
-        with DetailBody(id="body"):
-            yield Static(Text("loading…"), id="content")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(DetailBody).focus()
-        if self._pending is not None:
-            method, args = self._pending
-            self._pending = None
-            method(*args)
-
-    def _ready(self, method, *args) -> bool:
-        """False (and the call kept for ``on_mount``) when the screen is not composed yet."""
-        if self.is_mounted:
-            return True
-        self._pending = (method, args)
-        return False
-
-    def loading(self) -> None:
-        if self._ready(self.loading):
-            self.query_one("#content", Static).update(Text("loading…"))
-
-    def failed(self, message: str) -> None:
-        if not self._ready(self.failed, message):
-            return
-        body = Text("Could not load this version: ")
-        body.append_text(literal(message, limit=400))
-        body.append("\nr retries, escape goes back.")
-        self.query_one("#content", Static).update(body)
 
     def show(
         self, version: ModelVersion, files: ModelFiles | None, files_note: str | None = None
@@ -124,7 +84,7 @@ class VersionScreen(Screen):
             key_values(sorted(v.tags.items())),
         ]
         parts += self._file_parts(files, files_note)
-        self.query_one("#content", Static).update(stack(*parts))
+        self._set(stack(*parts))
 
     @staticmethod
     def _file_parts(files: ModelFiles | None, note: str | None) -> list:
@@ -175,14 +135,8 @@ class VersionScreen(Screen):
             parts.append(Text("\nnot on the server: " + ", ".join(files.missing), style="dim"))
         return parts
 
-    def action_back(self) -> None:
-        self.dismiss()
-
     def action_go_to_run(self) -> None:
         if self.version.run_id:
             self.post_message(JumpToRun(self.version.run_id))
         else:
             self.notify("this version has no source run", severity="warning")
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(HELP, "Help · Model version"))
