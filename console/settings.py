@@ -59,6 +59,40 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(config_home).expanduser() / APP_NAME / "config.toml"
 
 
+def _check_http_url(value: str) -> None:
+    """Refuse an http(s) URL that httpx could not use (no host, bad port, spaces, broken IPv6)."""
+    from urllib.parse import urlsplit
+
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
+        raise ValueError("the URL contains spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # parsing the port raises on "abc" or 99999
+    except ValueError as exc:
+        raise ValueError(f"the URL cannot be parsed ({exc})") from None
+    if not parts.hostname:
+        raise ValueError("the URL has no host")
+    if port == 0:
+        raise ValueError("the URL has port 0")
+
+
+def show_url(value: str | None) -> str | None:
+    """``value`` with any ``user:password@`` removed, for display: URLs may carry credentials."""
+    if not value or "@" not in value:
+        return value
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return "********"
+    netloc, slash, path = rest.partition("/")
+    if "@" not in netloc:
+        return value
+    return f"{scheme}://********@{netloc.rpartition('@')[2]}{slash}{path}"
+
+
+# settings that hold URLs, which may carry credentials in their user info
+URL_FIELDS = frozenset({"tracking_uri", "datahub_gms_url", "openlineage_url"})
+
+
 class Settings(BaseModel):
     """Everything the console needs to reach its services. Immutable once built."""
 
@@ -98,9 +132,7 @@ class Settings(BaseModel):
             return None
         value = value.strip()
         if value.startswith(("http://", "https://")):
-            rest = value.split("://", 1)[1]
-            if not rest or rest.startswith("/"):
-                raise ValueError("the URL has no host")
+            _check_http_url(value)
             return value.rstrip("/")
         if value.startswith(("file:", "sqlite:", "postgresql:", "mysql:", "databricks")):
             raise ValueError(
@@ -123,6 +155,8 @@ class Settings(BaseModel):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********"
+            elif name in URL_FIELDS:
+                value = show_url(value)
             elif isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, dict):
@@ -242,7 +276,14 @@ def load_settings(
         field = str(first["loc"][0]) if first.get("loc") else "settings"
         source = sources.get(field, "default")
         shown = values.get(field)
-        if field in {"tracking_token", "tracking_password", "datahub_gms_token"}:
+        if field in {
+            "tracking_token",
+            "tracking_password",
+            "datahub_gms_token",
+            "openlineage_api_key",
+        }:
             shown = "********"
+        elif field in URL_FIELDS and isinstance(shown, str):
+            shown = show_url(shown)
         message = first.get("msg", "invalid value").removeprefix("Value error, ")
         raise SettingsError(f"invalid setting {field}={shown!r} from {source}: {message}") from None

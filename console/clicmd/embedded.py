@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from console.clicmd._common import print_json, say
+from console.settings import show_url
 
 
 def register(subparsers, add_globals) -> None:
@@ -39,7 +40,7 @@ def _status(args: argparse.Namespace, settings) -> int:
 
     current = status(settings.home)
     doc = current.model_dump(mode="json")
-    doc["configured_tracking_uri"] = settings.tracking_uri
+    doc["configured_tracking_uri"] = show_url(settings.tracking_uri)
     if args.json:
         print_json(doc)
         return 0
@@ -51,7 +52,7 @@ def _status(args: argparse.Namespace, settings) -> int:
     say(f"detail: {current.detail}")
     if settings.tracking_uri:
         say(
-            f"note: the console is configured for {settings.tracking_uri} "
+            f"note: the console is configured for {show_url(settings.tracking_uri)} "
             f"(from {settings.sources.get('tracking_uri', 'settings')}), not the embedded server"
         )
     return 0
@@ -68,7 +69,10 @@ def _start(args: argparse.Namespace, settings) -> int:
     else:
         say(f"embedded MLflow server running at {current.tracking_uri} (pid {current.pid})")
     if settings.tracking_uri:
-        _progress(f"note: the console is configured for {settings.tracking_uri}, not this server")
+        _progress(
+            f"note: the console is configured for {show_url(settings.tracking_uri)}, "
+            "not this server"
+        )
     return 0
 
 
