@@ -15,12 +15,26 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 # subcommand modules listed first in --help; the rest of console.clicmd follows alphabetically
 PREFERRED_ORDER = ("demo", "models", "registry", "provenance", "diagnose", "lineage", "promote")
 
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
+
+
+# an error line quotes operator input; a 10,000-character argument must not become the line
+MAX_WORD = 200
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr (exit 2), like every other failure."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        where = self.prog.removeprefix("mlops-console").strip()
+        _print_error(f"{where + ': ' if where else ''}{message} (see `{self.prog} --help`)")
+        sys.exit(2)
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -66,7 +80,7 @@ def _subcommand_modules() -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="mlops-console",
         description=(
             "Terminal operations console for the model lifecycle (MLflow, DataHub lineage, "
@@ -137,5 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _print_error(message: str) -> None:
     from console.safe_text import printable
 
-    line = printable(message).replace("\n", " ")
+    words = printable(message).replace("\n", " ").split(" ")
+    line = " ".join(
+        w if len(w) <= MAX_WORD else f"{w[: MAX_WORD // 2]}… (+{len(w) - MAX_WORD // 2} chars)"
+        for w in words
+    )
     print(f"mlops-console: error: {line}", file=sys.stderr)
