@@ -6,51 +6,30 @@ Users and grants are made with MLflow's own admin REST endpoints, as an operator
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from console.cli import main
 from console.mlflow.errors import PermissionDenied, Unauthorized
-from tests.support.servers import start_mlflow_server
-
-ADMIN = ("admin", "admin-pw-1234")
-READER = ("reader", "reader-pw-1234")
-EDITOR = ("editor", "editor-pw-1234")
+from tests.support.auth_server import (
+    ADMIN,
+    ADMIN_ENV,
+    EDITOR,
+    READER,
+    add_reader_and_editor,
+    basic_auth_mlflow_server,
+)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def auth_server(tmp_path_factory):
-    env = {"MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN[1], "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-only"}
-    server = start_mlflow_server(
-        tmp_path_factory.mktemp("mlflow-auth"), app_name="basic-auth", env=env
-    )
-    try:
+    with basic_auth_mlflow_server(tmp_path_factory.mktemp("mlflow-auth")) as server:
         from tests.client.conftest import seed
 
-        seeded = seed(
-            server.url,
-            "registry",
-            env={"MLFLOW_TRACKING_USERNAME": ADMIN[0], "MLFLOW_TRACKING_PASSWORD": ADMIN[1]},
-        )
-        with httpx.Client(base_url=server.url, auth=ADMIN, timeout=30) as admin:
-            for user, password in (READER, EDITOR):
-                admin.post(
-                    "/api/2.0/mlflow/users/create", json={"username": user, "password": password}
-                ).raise_for_status()
-            admin.post(
-                "/api/3.0/mlflow/users/permissions/grant",
-                json={
-                    "username": EDITOR[0],
-                    "resource_type": "registered_model",
-                    "resource_id": seeded["model"],
-                    "permission": "EDIT",
-                },
-            ).raise_for_status()
+        seeded = seed(server.url, "registry", env=ADMIN_ENV)
+        add_reader_and_editor(server.url, seeded["model"])
         yield {"url": server.url, **seeded}
-    finally:
-        server.stop()
 
 
 def creds(pair):

@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.servers import (
-    create_postgres_database,
-    drop_postgres_database,
-    postgres_available,
-    start_mlflow_server,
-)
+from tests.support.servers import postgres_available, postgres_mlflow_server
 
 pytestmark = [
     pytest.mark.postgres,
@@ -23,17 +18,10 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def pg_seeded(tmp_path_factory):
-    db_name, uri = create_postgres_database("mlc_client")
-    server = None
-    try:
-        server = start_mlflow_server(tmp_path_factory.mktemp("mlflow-pg"), backend_uri=uri)
+    with postgres_mlflow_server(tmp_path_factory.mktemp("mlflow-pg"), "mlc_client") as (server, _):
         from tests.client.conftest import seed
 
         yield {"url": server.url, **seed(server.url, "registry")}
-    finally:
-        if server is not None:
-            server.stop()
-        drop_postgres_database(db_name)
 
 
 async def test_reads_and_writes_on_postgres(pg_seeded, make_client):

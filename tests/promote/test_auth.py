@@ -11,40 +11,25 @@ from commands.promote import promote
 from console.promotion_model import PromotionRequest
 from tests.promote.conftest import Flow, Seeder
 from tests.promote.test_actions import Recorder
-from tests.support.servers import start_mlflow_server
-
-ADMIN = ("admin", "admin-pw-1234")
-READER = ("reader", "reader-pw-1234")
-EDITOR = ("editor", "editor-pw-1234")
+from tests.support.auth_server import (
+    ADMIN,
+    EDITOR,
+    READER,
+    add_reader_and_editor,
+    basic_auth_mlflow_server,
+)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def auth_model(tmp_path_factory):
-    env = {"MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN[1], "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-only"}
-    server = start_mlflow_server(
-        tmp_path_factory.mktemp("promote-auth"), app_name="basic-auth", env=env
-    )
-    try:
+    with basic_auth_mlflow_server(tmp_path_factory.mktemp("promote-auth")) as server:
         seeder = Seeder(server.url, auth=ADMIN)
         name = seeder.model([{}, {}])
         seeder.alias(name, "champion", "1")
-        for user, password in (READER, EDITOR):
-            seeder.post("users/create", {"username": user, "password": password})
-        with httpx.Client(base_url=server.url, auth=ADMIN, timeout=30) as admin:
-            admin.post(
-                "/api/3.0/mlflow/users/permissions/grant",
-                json={
-                    "username": EDITOR[0],
-                    "resource_type": "registered_model",
-                    "resource_id": name,
-                    "permission": "EDIT",
-                },
-            ).raise_for_status()
+        add_reader_and_editor(server.url, name)
         yield server.url, name, seeder
-    finally:
-        server.stop()
 
 
 class Recording(httpx.AsyncBaseTransport):

@@ -16,12 +16,7 @@ from console.mlflow.errors import InvalidRequest
 from console.promotion_model import PromotionRequest
 from tests.promote.conftest import Flow, Seeder
 from tests.promote.test_actions import Recorder
-from tests.support.servers import (
-    create_postgres_database,
-    drop_postgres_database,
-    postgres_available,
-    start_mlflow_server,
-)
+from tests.support.servers import postgres_available, postgres_mlflow_server
 
 pytestmark = [
     pytest.mark.postgres,
@@ -32,15 +27,9 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def pg_server(tmp_path_factory):
-    db_name, uri = create_postgres_database("mlc_promote")
-    server = None
-    try:
-        server = start_mlflow_server(tmp_path_factory.mktemp("promote-pg"), backend_uri=uri)
+    workdir = tmp_path_factory.mktemp("promote-pg")
+    with postgres_mlflow_server(workdir, "mlc_promote") as (server, _):
         yield server.url, Seeder(server.url)
-    finally:
-        if server is not None:
-            server.stop()
-        drop_postgres_database(db_name)
 
 
 class CollideOnce(httpx.AsyncBaseTransport):

@@ -17,13 +17,7 @@ from commands.runbooks.catalog import load_runbook
 from commands.runbooks.engine import run_runbook
 from console.audit import AuditFilter, AuditLog
 from tests.runbooks.conftest import ScriptedDriver, settings_for
-from tests.support.servers import (
-    PG_DSN,
-    create_postgres_database,
-    drop_postgres_database,
-    postgres_available,
-    start_mlflow_server,
-)
+from tests.support.servers import PG_DSN, postgres_available, postgres_mlflow_server
 
 pytestmark = [
     pytest.mark.postgres,
@@ -75,10 +69,8 @@ def _seed(url: str, dsn: str) -> dict:
 
 @pytest.fixture(scope="module")
 def bloated(tmp_path_factory):
-    name, uri = create_postgres_database("mlc_rb_bloat")
-    server = None
-    try:
-        server = start_mlflow_server(tmp_path_factory.mktemp("mlflow-pg-bloat"), backend_uri=uri)
+    workdir = tmp_path_factory.mktemp("mlflow-pg-bloat")
+    with postgres_mlflow_server(workdir, "mlc_rb_bloat") as (server, name):
         dsn = PG_DSN.rsplit("/", 1)[0] + f"/{name}"
         seeded = _seed(server.url, dsn)
         secret_dsn = dsn.replace("postgres@", f"postgres:{PASSWORD}@")
@@ -93,10 +85,6 @@ def bloated(tmp_path_factory):
             "settings": settings_for(home, server.url),
             **seeded,
         }
-    finally:
-        if server is not None:
-            server.stop()
-        drop_postgres_database(name)
 
 
 def _run_state(dsn: str) -> dict[str, set[str]]:

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,3 +164,22 @@ def drop_postgres_database(name: str) -> None:
 
 def git_available() -> bool:
     return shutil.which("git") is not None
+
+
+@contextlib.contextmanager
+def postgres_mlflow_server(
+    workdir: Path, prefix: str = "mlc"
+) -> Iterator[tuple[MlflowServer, str]]:
+    """An ``mlflow server`` on a fresh PostgreSQL database; yields (server, database name).
+
+    On exit the server is stopped and the database dropped, even if the server never came up.
+    """
+    name, uri = create_postgres_database(prefix)
+    server = None
+    try:
+        server = start_mlflow_server(workdir, backend_uri=uri)
+        yield server, name
+    finally:
+        if server is not None:
+            server.stop()
+        drop_postgres_database(name)
