@@ -18,6 +18,25 @@ T = TypeVar("T")
 _LOGGED_MODEL_SOURCE = re.compile(r"^models:/(m-[0-9a-f]+)")
 
 
+# MLflow stores versions as 64-bit integers; larger numbers make its sqlite backend fail (HTTP 500)
+MAX_VERSION = 2**63 - 1
+
+
+def version_number(value: str | int) -> str:
+    """``value`` as a canonical model version ("007" -> "7"); ValueError if it is not one.
+
+    Only ASCII digits count: ``str.isdigit`` also accepts "²", which ``int`` then refuses.
+    """
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()):
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise ValueError(f"version {shown!r} is not a version number (1, 2, 3, …)")
+    number = int(text)
+    if not 1 <= number <= MAX_VERSION:
+        raise ValueError(f"version {number} is out of range (versions start at 1)")
+    return str(number)
+
+
 def ms_to_datetime(ms: int | None) -> datetime | None:
     """A millisecond timestamp as an aware UTC datetime; ``None`` stays ``None``."""
     if ms is None:

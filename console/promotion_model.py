@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from console.audit import Actor
-from console.model import ModelEditPermission
+from console.model import ModelEditPermission, version_number
 
 ActionKind = Literal["set_alias", "remove_alias", "transition_stage"]
 GateStatus = Literal["passed", "failed", "skipped", "error"]
@@ -64,10 +64,7 @@ class PromotionRequest(BaseModel):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
-        value = value.strip().removeprefix("v")
-        if not value.isdigit():
-            raise ValueError(f"version {value!r} is not a version number")
-        return str(int(value))
+        return version_number(value.strip().removeprefix("v"))
 
     @field_validator("alias")
     @classmethod
@@ -87,9 +84,10 @@ class PromotionRequest(BaseModel):
         value = value.strip().lower().removeprefix("v")
         if value == "none":
             return "none"
-        if not value.isdigit():
-            raise ValueError(f"--expect {value!r} must be a version number or 'none'")
-        return str(int(value))
+        try:
+            return version_number(value)
+        except ValueError:
+            raise ValueError(f"--expect {value!r} must be a version number or 'none'") from None
 
     @field_validator("reason")
     @classmethod

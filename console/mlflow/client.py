@@ -44,6 +44,7 @@ from console.model import (
     Page,
     RegisteredModel,
     Run,
+    version_number,
 )
 
 log = logging.getLogger("console.mlflow")
@@ -678,6 +679,13 @@ class MlflowRestClient:
 
     async def get_model_version(self, name: str, version: str | int) -> ModelVersion:
         what = f"get version {version} of model {name!r}"
+        try:
+            version = version_number(version)
+        except ValueError as exc:
+            # refused here: the server answers "abc" with a 400 but a huge number with a 500
+            raise InvalidRequest(
+                f"{what}: {exc}", hint=f"`mlops-console versions {name}` lists the versions"
+            ) from None
         doc = await self._json(
             "GET",
             "model-versions/get",
