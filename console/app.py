@@ -37,7 +37,7 @@ from console.app_promotion import PromotionShell
 from console.app_provenance import ProvenanceShell
 from console.app_runbooks import RunbookShell
 from console.errors import ConsoleError, EmbeddedError
-from console.settings import Settings
+from console.settings import Settings, show_url
 from widgets import messages as msg
 from widgets.main_screen import MainScreen
 from widgets.run_columns import parse_filter, parse_order
@@ -193,7 +193,7 @@ class ConsoleApp(CrashGuard, LineageShell, PromotionShell, RunbookShell, Provena
 
     def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
         if self.settings.tracking_uri:
-            self.main.status.set_target(self.settings.tracking_uri)
+            self.main.status.set_target(show_url(self.settings.tracking_uri) or "")
             self.main.status.set_state("connecting…")
         else:
             self.main.status.set_target(f"embedded · {self.settings.home}")

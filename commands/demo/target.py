@@ -23,10 +23,15 @@ def resolve_target(
 ) -> DemoTarget:
     """An explicit ``tracking_uri`` wins; else the home's embedded server (started if needed)."""
     if tracking_uri:
+        from console.settings import show_url
+
         return DemoTarget(
             tracking_uri=tracking_uri,
             embedded=False,
-            description=f"the MLflow server at {tracking_uri} (given with --tracking-uri)",
+            # the URL may carry user:password; the description is printed
+            description=(
+                f"the MLflow server at {show_url(tracking_uri)} (given with --tracking-uri)"
+            ),
         )
     from console.embedded import ensure_server
 

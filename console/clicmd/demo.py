@@ -51,11 +51,18 @@ def _demo(args: argparse.Namespace, settings) -> int:
         idle_minutes=settings.embedded_idle_minutes,
     )
     driver.progress(f"target: {target.description}")
+    if not target.embedded:
+        _check_reachable(target.tracking_uri)
     result = build_demo(
         DemoPaths.for_home(settings.home), target.tracking_uri, driver, reset=args.reset
     )
     if args.json:
-        print_json({"target": target, **result.model_dump(mode="json")})
+        from console.settings import show_url
+
+        shown = target.model_copy(update={"tracking_uri": show_url(target.tracking_uri)})
+        document = result.model_dump(mode="json")
+        document["tracking_uri"] = show_url(document.get("tracking_uri"))
+        print_json({"target": shown, **document})
         return 0
     verb = "built" if result.status == "built" else "already built, nothing changed"
     say(f"demo lifecycle {verb} in {result.seconds:.1f} s — {target.description}")
@@ -76,3 +83,28 @@ def _demo(args: argparse.Namespace, settings) -> int:
     )
     sys.stdout.flush()
     return 0
+
+
+def _check_reachable(tracking_uri: str) -> None:
+    """Fail in seconds, before mlflow is imported: its own client retries for minutes."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from console.errors import ConsoleError
+    from console.settings import show_url
+
+    parts = urllib.parse.urlsplit(tracking_uri)
+    # /health is open even behind auth; urllib cannot take user:password in the URL
+    bare = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl().rstrip("/")
+    try:
+        with urllib.request.urlopen(f"{bare}/health", timeout=5):
+            return
+    except urllib.error.HTTPError:
+        return  # it answers; auth and the rest are the pipeline's business
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ConsoleError(
+            f"cannot reach the MLflow server at {show_url(tracking_uri)}: {reason}",
+            hint="check --tracking-uri and that the server is running",
+        ) from None
