@@ -186,7 +186,18 @@ def _run(args: argparse.Namespace, settings) -> int:
             }
         )
     else:
-        say(f"\n{transcript.status}: transcript {md_path}")
+        print()
+        say(f"{transcript.status}: transcript {md_path}")
         if transcript.status in {"failed", "declined", "interrupted"}:
             say(f"resume with: mlops-console runbook run {runbook.name} --resume")
-    return EXIT_FOR_STATUS.get(transcript.status, 1)
+    code = EXIT_FOR_STATUS.get(transcript.status, 1)
+    if code != 0:
+        # the one line on stderr that every failed command ends with
+        import sys
+
+        print(
+            f"mlops-console: error: runbook {printable(runbook.name)} ended {transcript.status}"
+            f" — see {md_path}",
+            file=sys.stderr,
+        )
+    return code
