@@ -14,7 +14,8 @@ import pytest
 
 from commands.demo.result import DemoPaths, DemoResult
 from commands.driver import QuietDriver
-from tests.support.servers import MlflowServer, git_available, start_mlflow_server
+from tests.support.demo import build_demo_home
+from tests.support.servers import MlflowServer, start_mlflow_server
 
 
 @dataclass
@@ -37,14 +38,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServ
 
 @pytest.fixture(scope="session")
 def built_demo(tmp_path_factory: pytest.TempPathFactory, demo_server: MlflowServer) -> BuiltDemo:
-    if not git_available():
-        pytest.skip("git is not installed")
-    from commands.demo.pipeline import build_demo
-
-    paths = DemoPaths.for_home(tmp_path_factory.mktemp("demo-home"))
     driver = QuietDriver()
     started = time.monotonic()
-    result = build_demo(paths, demo_server.url, driver)
+    paths, result = build_demo_home(tmp_path_factory, demo_server.url, "demo-home", driver)
     return BuiltDemo(demo_server, paths, result, driver, time.monotonic() - started)
 
 

@@ -8,27 +8,21 @@ import time
 
 import pytest
 
-from commands.driver import QuietDriver
 from commands.promote import promote
 from console.promotion_model import PromotionRequest
 from tests.promote.conftest import Flow
 from tests.promote.test_actions import Recorder
-from tests.support.servers import git_available, start_mlflow_server
+from tests.support.demo import build_demo_home
+from tests.support.servers import start_mlflow_server
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    if not git_available():
-        pytest.skip("git is not installed")
-    from commands.demo.pipeline import build_demo
-    from commands.demo.result import DemoPaths
-
     server = start_mlflow_server(tmp_path_factory.mktemp("promote-demo-mlflow"))
     try:
-        paths = DemoPaths.for_home(tmp_path_factory.mktemp("promote-demo-home"))
-        result = build_demo(paths, server.url, QuietDriver())
+        paths, result = build_demo_home(tmp_path_factory, server.url, "promote-demo-home")
         yield server.url, paths.home, result
     finally:
         server.stop()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.provenance.world import World, build_world
+from tests.support.demo import build_demo_home
 from tests.support.servers import MlflowServer, git_available, start_mlflow_server
 
 
@@ -30,14 +31,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, prov_server: MlflowServer) -
 @pytest.fixture(scope="package")
 def demo_home(tmp_path_factory: pytest.TempPathFactory, prov_server: MlflowServer):
     """The demo lifecycle on the package's server (about 30–60 s)."""
-    if not git_available():
-        pytest.skip("git is not installed")
-    from commands.demo.pipeline import build_demo
-    from commands.demo.result import DemoPaths
-    from commands.driver import QuietDriver
-
-    paths = DemoPaths.for_home(tmp_path_factory.mktemp("prov-demo-home"))
-    result = build_demo(paths, prov_server.url, QuietDriver())
+    paths, result = build_demo_home(tmp_path_factory, prov_server.url, "prov-demo-home")
     return paths.home, result
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import git_available, start_mlflow_server
+from tests.support.demo import build_demo_home
+from tests.support.servers import start_mlflow_server
 
 
 @dataclass
@@ -40,16 +41,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         doc = json.loads(Path(reuse).read_text())
         yield Demo(doc["url"], Path(doc["home"]), DemoResult.model_validate(doc["result"]))
         return
-    if not git_available():
-        pytest.skip("git is not installed")
-    from commands.demo.pipeline import build_demo
-    from commands.demo.result import DemoPaths
-    from commands.driver import QuietDriver
-
     server = start_mlflow_server(tmp_path_factory.mktemp("wiring-mlflow"))
     try:
-        paths = DemoPaths.for_home(tmp_path_factory.mktemp("wiring-home"))
-        result = build_demo(paths, server.url, QuietDriver())
+        paths, result = build_demo_home(tmp_path_factory, server.url, "wiring-home")
         yield Demo(server.url, paths.home, result)
     finally:
         server.stop()
