@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
@@ -50,3 +51,29 @@ def table(rows: list[list[object]], headers: list[str], *, limit: int = 60) -> N
 def run_async(factory: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine from a synchronous handler."""
     return asyncio.run(factory())  # type: ignore[arg-type]
+
+
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def open_client(settings):
+    """A client for the configured server, or the embedded one (started if needed).
+
+    Progress of an embedded start goes to stderr so ``--json`` output stays one document.
+    """
+    from console.connection import resolve_tracking_uri
+    from console.mlflow.client import MlflowRestClient
+
+    def progress(message: str) -> None:
+        print(printable(message), file=sys.stderr, flush=True)
+
+    uri = resolve_tracking_uri(settings, progress)
+    return MlflowRestClient.from_settings(settings, tracking_uri=uri)

@@ -8,17 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.clicmd._common import print_json, table
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+from console.clicmd._common import positive, print_json, table
 
 
 def register(subparsers, add_globals) -> None:
@@ -27,7 +17,7 @@ def register(subparsers, add_globals) -> None:
     parser.add_argument(
         "--action", metavar="PREFIX", help="only actions starting with PREFIX, e.g. promote."
     )
-    parser.add_argument("--limit", type=_positive, metavar="N", help="only the newest N records")
+    parser.add_argument("--limit", type=positive, metavar="N", help="only the newest N records")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(parser)
     parser.set_defaults(handler=_audit)

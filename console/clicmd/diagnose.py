@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.clicmd._common import print_json, run_async
+from console.clicmd._common import open_client, print_json, run_async
 from console.safe_text import printable
 
 
@@ -43,12 +43,11 @@ def _progress(message: str, fraction: float | None) -> None:
 async def _diagnose(args: argparse.Namespace, settings):
     from commands.diagnose import diagnose
     from commands.probe_runner import child_env
-    from console.clicmd.registry import _client
     from console.provenance import ProvenanceSources
 
     sources = ProvenanceSources.from_settings(settings, lineage=not args.no_lineage)
     try:
-        async with _client(settings) as client:
+        async with open_client(settings) as client:
             return await diagnose(
                 client,
                 args.model,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from console.clicmd._common import print_json, run_async
+from console.clicmd._common import open_client, print_json, run_async
 
 
 def register(subparsers, add_globals) -> None:
@@ -30,12 +30,11 @@ def register(subparsers, add_globals) -> None:
 
 
 async def _collect(args: argparse.Namespace, settings):
-    from console.clicmd.registry import _client
     from console.provenance import ProvenanceSources, collect
 
     sources = ProvenanceSources.from_settings(settings, lineage=not args.no_lineage)
     try:
-        async with _client(settings) as client:
+        async with open_client(settings) as client:
             return await collect(client, args.model, args.version, sources)
     finally:
         await sources.aclose()

@@ -10,24 +10,14 @@ import argparse
 import sys
 from typing import Any
 
-from console.clicmd._common import print_json, run_async, table
+from console.clicmd._common import open_client, positive, print_json, run_async, table
 from console.safe_text import printable
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def register(subparsers, add_globals) -> None:
     models = subparsers.add_parser("models", help="list registered models with their aliases")
     models.add_argument("--filter", metavar="F", help="MLflow filter, e.g. \"name LIKE 'churn%%'\"")
-    models.add_argument("--max", type=_positive, default=200, metavar="N", help="at most N models")
+    models.add_argument("--max", type=positive, default=200, metavar="N", help="at most N models")
     models.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(models)
     models.set_defaults(handler=_models)
@@ -35,7 +25,7 @@ def register(subparsers, add_globals) -> None:
     versions = subparsers.add_parser("versions", help="list the versions of a registered model")
     versions.add_argument("model", metavar="MODEL", help="registered model name")
     versions.add_argument(
-        "--max", type=_positive, default=200, metavar="N", help="at most N versions"
+        "--max", type=positive, default=200, metavar="N", help="at most N versions"
     )
     versions.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(versions)
@@ -52,7 +42,7 @@ def register(subparsers, add_globals) -> None:
         action="append",
         help="sort key, e.g. 'metrics.rmse ASC' (repeatable; default: newest first)",
     )
-    runs.add_argument("--max", type=_positive, default=100, metavar="N", help="at most N runs")
+    runs.add_argument("--max", type=positive, default=100, metavar="N", help="at most N runs")
     runs.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(runs)
     runs.set_defaults(handler=_runs)
@@ -60,23 +50,11 @@ def register(subparsers, add_globals) -> None:
     experiments = subparsers.add_parser("experiments", help="list experiments")
     experiments.add_argument("--filter", metavar="F", help="MLflow experiment filter")
     experiments.add_argument(
-        "--max", type=_positive, default=200, metavar="N", help="at most N experiments"
+        "--max", type=positive, default=200, metavar="N", help="at most N experiments"
     )
     experiments.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(experiments)
     experiments.set_defaults(handler=_experiments)
-
-
-def _client(settings):
-    """A client for the configured server, or the embedded one (started if needed)."""
-    from console.connection import resolve_tracking_uri
-    from console.mlflow.client import MlflowRestClient
-
-    def progress(message: str) -> None:
-        print(printable(message), file=sys.stderr, flush=True)
-
-    uri = resolve_tracking_uri(settings, progress)
-    return MlflowRestClient.from_settings(settings, tracking_uri=uri)
 
 
 async def _collect(iterator, limit: int) -> tuple[list[Any], bool]:
@@ -98,7 +76,7 @@ def _note_truncated(shown: int, what: str) -> None:
 
 def _models(args: argparse.Namespace, settings) -> int:
     async def work():
-        async with _client(settings) as client:
+        async with open_client(settings) as client:
             iterator = client.iter_registered_models(
                 filter=args.filter, page_size=min(args.max + 1, 1000), max_items=args.max + 1
             )
@@ -134,7 +112,7 @@ def _models(args: argparse.Namespace, settings) -> int:
 
 def _versions(args: argparse.Namespace, settings) -> int:
     async def work():
-        async with _client(settings) as client:
+        async with open_client(settings) as client:
             model = await client.get_registered_model(args.model)
             iterator = client.iter_model_versions(
                 name=args.model,
@@ -197,7 +175,7 @@ def _metrics_summary(run, limit: int = 3) -> str:
 
 def _runs(args: argparse.Namespace, settings) -> int:
     async def work():
-        async with _client(settings) as client:
+        async with open_client(settings) as client:
             experiment = await client.find_experiment(args.experiment)
             iterator = client.iter_runs(
                 experiment.experiment_id,
@@ -240,7 +218,7 @@ def _runs(args: argparse.Namespace, settings) -> int:
 
 def _experiments(args: argparse.Namespace, settings) -> int:
     async def work():
-        async with _client(settings) as client:
+        async with open_client(settings) as client:
             iterator = client.iter_experiments(
                 filter=args.filter, page_size=min(args.max + 1, 1000), max_items=args.max + 1
             )
