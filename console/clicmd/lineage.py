@@ -67,7 +67,19 @@ def _handle(args: argparse.Namespace, settings) -> int:
 
         for line in tree_lines(graph):
             print(line)
-    return 1 if any(p.severity == "error" for p in graph.problems) else 0
+    errors = [p for p in graph.problems if p.severity == "error"]
+    if errors:
+        import sys
+
+        from console.safe_text import printable
+
+        print(
+            f"mlops-console: error: lineage has {len(errors)} problem(s); first: "
+            f"{printable(errors[0].message, limit=200)}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 async def _read(args: argparse.Namespace, settings):

@@ -48,4 +48,15 @@ def _handle(args: argparse.Namespace, settings) -> int:
         from console.provenance_text import print_lines, provenance_lines
 
         print_lines(provenance_lines(record))
-    return 1 if record.gaps else 0
+    if record.gaps:
+        import sys
+
+        from console.safe_text import printable
+
+        print(
+            f"mlops-console: error: provenance of {printable(args.model)} version "
+            f"{printable(args.version)} is incomplete: {len(record.gaps)} gap(s) listed above",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
