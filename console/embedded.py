@@ -372,9 +372,14 @@ class _Attempt:
 _CHILDREN: list[subprocess.Popen[bytes]] = []
 
 
-def _spawn(paths: EmbeddedPaths, port: int, idle_minutes: float) -> _Attempt:
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(read_fd, False)
+def _launch_supervisor(
+    paths: EmbeddedPaths,
+    port: int,
+    idle_minutes: float,
+    extra: list[str],
+    pass_fds: tuple[int, ...] = (),
+) -> subprocess.Popen[bytes]:
+    """Start our supervisor in a session of its own, so it outlives the console and its terminal."""
     cmd = [
         sys.executable,
         "-m",
@@ -385,30 +390,35 @@ def _spawn(paths: EmbeddedPaths, port: int, idle_minutes: float) -> _Attempt:
         str(port),
         "--idle-minutes",
         repr(float(idle_minutes)),
-        "--pid-fd",
-        str(write_fd),
-        "--",
-        *_server_command(paths, port),
+        *extra,
     ]
+    with open(paths.server_log, "ab") as log:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=paths.mlflow_dir,
+            env=_server_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            pass_fds=pass_fds,
+            start_new_session=True,
+        )
+    _CHILDREN[:] = [c for c in _CHILDREN if c.poll() is None]
+    _CHILDREN.append(proc)
+    return proc
+
+
+def _spawn(paths: EmbeddedPaths, port: int, idle_minutes: float) -> _Attempt:
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    extra = ["--pid-fd", str(write_fd), "--", *_server_command(paths, port)]
     try:
-        with open(paths.server_log, "ab") as log:
-            proc = subprocess.Popen(
-                cmd,
-                cwd=paths.mlflow_dir,
-                env=_server_env(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,),
-                start_new_session=True,  # outlives the console and its terminal
-            )
+        proc = _launch_supervisor(paths, port, idle_minutes, extra, pass_fds=(write_fd,))
     except OSError as exc:
         os.close(read_fd)
         raise EmbeddedError(f"cannot start the embedded MLflow server: {exc}") from None
     finally:
         os.close(write_fd)
-    _CHILDREN[:] = [c for c in _CHILDREN if c.poll() is None]
-    _CHILDREN.append(proc)
     return _Attempt(port=port, supervisor=proc, pid_pipe=read_fd)
 
 
@@ -562,30 +572,7 @@ def stop(home: Path | str, timeout: float = 20.0) -> bool:
 
 def _adopt(state: ServerState, paths: EmbeddedPaths, idle_minutes: float) -> ServerState:
     """Put a new supervisor over a healthy server whose supervisor was killed."""
-    cmd = [
-        sys.executable,
-        "-m",
-        SUPERVISOR_MODULE,
-        "--home",
-        str(paths.home),
-        "--port",
-        str(state.port),
-        "--idle-minutes",
-        repr(float(idle_minutes)),
-        "--adopt",
-        str(state.server_pid),
-    ]
-    with open(paths.server_log, "ab") as log:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=paths.mlflow_dir,
-            env=_server_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    _CHILDREN.append(proc)
+    proc = _launch_supervisor(paths, state.port, idle_minutes, ["--adopt", str(state.server_pid)])
     adopted = state.model_copy(update={"supervisor_pid": proc.pid, "idle_minutes": idle_minutes})
     _write_state(paths, adopted)
     return adopted
