@@ -55,6 +55,14 @@ RUNS_PAGE_SIZE = 100
 TOUCH_EVERY_S = 60.0
 DEMO_EXPERIMENT = "next-week-commits"
 DEMO_MODULE = "commands.demo"
+# palette entries that move the focus: (title, help, `:` focus target)
+PANE_COMMANDS = (
+    ("Experiments", "go to the experiments list", "experiments"),
+    ("Runs", "go to the runs of the selected experiment", "runs"),
+    ("Models", "go to the registered models", "models"),
+    ("Versions", "go to the versions of the selected model", "versions"),
+    ("Lineage", "go to the lineage pane", "lineage"),
+)
 
 
 class Progress(Message):
@@ -642,27 +650,8 @@ class ConsoleApp(CrashGuard, LineageShell, PromotionShell, RunbookShell, Provena
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         if isinstance(screen, MainScreen):
             run = self.execute
-            yield SystemCommand(
-                "Experiments",
-                "go to the experiments list",
-                partial(run, Command("focus", "experiments")),
-            )
-            yield SystemCommand(
-                "Runs",
-                "go to the runs of the selected experiment",
-                partial(run, Command("focus", "runs")),
-            )
-            yield SystemCommand(
-                "Models", "go to the registered models", partial(run, Command("focus", "models"))
-            )
-            yield SystemCommand(
-                "Versions",
-                "go to the versions of the selected model",
-                partial(run, Command("focus", "versions")),
-            )
-            yield SystemCommand(
-                "Lineage", "go to the lineage pane", partial(run, Command("focus", "lineage"))
-            )
+            for title, help_text, target in PANE_COMMANDS:
+                yield SystemCommand(title, help_text, partial(run, Command("focus", target)))
             yield SystemCommand(
                 "Filter runs",
                 "MLflow filter syntax or part of a run name",
