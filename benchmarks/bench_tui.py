@@ -122,7 +122,7 @@ def heavy_imports(url: str) -> list[str]:
     code = (
         "import asyncio, sys, json\n"
         "from console.settings import Settings\n"
-        "from console.app import build_app\n"
+        "from console.tui.app import build_app\n"
         "async def main():\n"
         f"    app = build_app(Settings(home='/tmp/bench-home', tracking_uri={url!r}))\n"
         "    async with app.run_test(size=(160, 48)) as pilot:\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHELL = {"console.cli", "console.app", "console.__main__"}
+SHELL = {"console.cli", "console.__main__"}
 
 FORBIDDEN = {
     "console": ("textual", "widgets", "commands"),

@@ -1,7 +1,7 @@
 """Opening the TUI from the command line (kept out of ``--help``'s import path).
 
 ``cli.py`` calls ``open_console`` when no subcommand is given; the app is built by the same
-``console.app.build_app`` factory the tests use.
+``console.tui.app.build_app`` factory the tests use.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def open_console(settings) -> int:
             hint="run it in a terminal (ssh -t for remote shells), or use a subcommand "
             "such as `mlops-console runs` for scripts",
         )
-    from console.app import build_app
+    from console.tui.app import build_app
 
     app = build_app(settings)
     app.run()

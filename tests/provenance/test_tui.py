@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from console.app import build_app
+from console.tui.app import build_app
 from tests.provenance.conftest import settings_for
 from tests.provenance.world import World
 from tests.tui.support import plain, wait_for

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.widgets import Static
 
-from console.app_crash import CRASH_LOG, CrashGuard, crash_line, write_crash_log
 from console.settings import load_settings
+from console.tui.crash import CRASH_LOG, CrashGuardedApp, crash_line, write_crash_log
 
 
 class Exploding(Static):
@@ -18,7 +18,7 @@ class Exploding(Static):
         raise RuntimeError("boom \x1b[31m with an escape and s3cret-token-value")
 
 
-class GuardedApp(CrashGuard, App[int]):
+class GuardedApp(CrashGuardedApp):
     def __init__(self, settings) -> None:
         super().__init__()
         self.settings = settings

@@ -3,7 +3,7 @@ filtering, sorting, paging, hostile strings, read-only badge, help and the comma
 
 from __future__ import annotations
 
-from console.app import build_app
+from console.tui.app import build_app
 from tests.tui.conftest import RUNS_IN_MAIN, World
 from tests.tui.support import plain, settle, table_texts, wait_for
 from widgets import messages as msg
@@ -158,7 +158,7 @@ async def test_filter_and_server_side_sort(tui_world: World, settings_for) -> No
         await type_text(pilot, "run-1")
         await pilot.press("enter")
         await wait_for(pilot, lambda: table.row_count == 2)
-        assert app.runs_filter == "attributes.run_name LIKE '%run-1%'"
+        assert app.browse.runs_filter == "attributes.run_name LIKE '%run-1%'"
         # MLflow filter syntax passes through
         await command(pilot, "filter metrics.rmse < 1.025")
         await wait_for(pilot, lambda: table.row_count == 3)
@@ -176,7 +176,7 @@ async def test_filter_and_server_side_sort(tui_world: World, settings_for) -> No
         await type_text(pilot, "rmse ASC")
         await pilot.press("enter")
         await wait_for(pilot, lambda: table.current_key == tui_world.runs[0])
-        assert app.runs_order == "metrics.`rmse` ASC"
+        assert app.browse.runs_order == "metrics.`rmse` ASC"
         await command(pilot, "sort rmse DESC")
         await wait_for(pilot, lambda: table.current_key == tui_world.runs[-1])
         columns = {c.label for c in app.main.runs_pane.columns}

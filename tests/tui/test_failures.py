@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from console.app import build_app
 from console.mlflow.client import MlflowRestClient, RetryPolicy
+from console.tui.app import build_app
 from tests.support.servers import start_mlflow_server
 from tests.tui.conftest import seed
 from tests.tui.support import wait_for

@@ -15,7 +15,7 @@ HEAVY = {"mlflow", "pandas", "pyiceberg", "datahub", "sklearn", "pyarrow"}
 
 CHILD = """
 import asyncio, json, sys
-from console.app import build_app
+from console.tui.app import build_app
 from console.settings import Settings
 import console.connection, console.embedded, console.mlflow.client
 from tests.tui.fake_client import FakeClient, NOW

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from console.app import build_app
 from console.settings import Settings
+from console.tui.app import build_app
 from tests.tui.fake_client import NOW, FakeClient
 from tests.tui.support import settle
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from console.app import _progress_record, describe_failure
-from console.app_commands import Command, CommandError, parse_command
-from console.app_data import model_filter
 from console.mlflow.errors import Unauthorized, Unreachable
 from console.model import Run
+from console.tui.commands import Command, CommandError, parse_command
+from console.tui.data import model_filter
+from console.tui.demo import progress_record as _progress_record
+from console.tui.jobs import describe_failure
 from widgets.format import age, sparkline
 from widgets.run_columns import choose_columns, parse_filter, parse_order
 from widgets.text import Cell
@@ -87,8 +88,8 @@ def test_failure_messages_say_what_and_what_to_do() -> None:
 
 
 async def test_palette_offers_what_fits_the_screen(tmp_path) -> None:
-    from console.app import build_app
     from console.settings import Settings
+    from console.tui.app import build_app
     from tests.tui.fake_client import NOW, FakeClient
     from tests.tui.support import settle
     from widgets.run_screen import RunScreen

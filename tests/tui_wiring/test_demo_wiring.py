@@ -13,8 +13,8 @@ import pytest
 from textual.notifications import Notify
 from textual.widgets import Button, DataTable, Input, OptionList
 
-from console.app import build_app
 from console.audit import AuditLog
+from console.tui.app import build_app
 from tests.tui.support import plain, table_texts, wait_for
 from tests.tui_wiring.conftest import Demo
 from widgets.audit_screen import AuditScreen
@@ -221,7 +221,7 @@ async def test_read_only_greys_out_alias_and_stage_and_says_why(demo: Demo) -> N
 async def test_runbook_chooser_form_and_dry_run_to_the_end(demo: Demo) -> None:
     app = build_app(demo.settings(), build_demo=False)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app._runbook_catalog is not None, within=30)
+        await wait_for(pilot, lambda: app.runbooks.catalog is not None, within=30)
         await pilot.press("b")
         await wait_for(pilot, lambda: isinstance(app.screen, RunbookChooser), within=10)
         options = app.screen.query_one(OptionList)

@@ -7,11 +7,11 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import Input
 
-from console.app import build_app
-from console.app_commands import Command, parse_command
-from console.app_lineage import unavailable
-from console.app_runbooks import param_fields
 from console.settings import Settings
+from console.tui.app import build_app
+from console.tui.commands import Command, parse_command
+from console.tui.lineage import unavailable
+from console.tui.runbooks import param_fields
 from tests.tui.fake_client import NOW, FakeClient
 from tests.tui.support import plain, wait_for
 from widgets.help_screen import HelpScreen
@@ -118,7 +118,7 @@ async def test_runbook_command_opens_the_form_and_help_greys_promotions(tmp_path
 async def test_palette_offers_audit_runbooks_and_promotions_on_a_version(tmp_path) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app._runbook_catalog is not None)
+        await wait_for(pilot, lambda: app.runbooks.catalog is not None)
         titles = [c.title for c in app.get_system_commands(app.main)]
         assert "Audit log" in titles and "Runbooks" in titles
         assert "Runbook: Lineage is broken on the MLflow side" in titles

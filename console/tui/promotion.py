@@ -1,6 +1,6 @@
 """Shell wiring of promotions and the audit view: ``a`` alias, ``s`` stage, ``:audit``.
 
-A mixin for ``console.app.ConsoleApp`` (shell code, like ``app.py``). On a selected version it asks
+A feature of the shell (``console.tui.shell``). On a selected version it asks
 the server whether the operator may edit the model, opens the alias or stage chooser, turns the
 choice into a ``PromotionRequest`` whose ``expect`` is what the screen showed, and runs
 ``commands.promote.promote`` in an async worker with ``PromotionDriver`` (the plan modal asks for
@@ -11,7 +11,10 @@ Commands, widgets and Textual are imported inside the methods: nothing before th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.tui.shell import Shell
 
 PROMOTION_ACTIONS = ("alias", "stage")
 
@@ -39,15 +42,18 @@ def read_audit(settings: Any) -> Any:
     return AuditLog.for_settings(settings).read(AuditFilter())
 
 
-class PromotionShell:
-    """Mixed into the app before ``App``; relies on the app's ``_run``, ``client``, ``main``.
+class PromotionFeature:
+    """Promotions and the audit view.
 
-    Wiring: the app binds ``a``/``s`` to ``alias``/``stage`` (listed in ``ConsoleApp.BINDINGS``),
-    calls ``action_audit`` for ``:audit`` and the palette, and yields ``promotion_commands``.
+    Wiring: the app binds ``a``/``s`` to ``alias``/``stage`` and asks ``check_action`` about
+    them, calls ``action_audit`` for ``:audit`` and the palette, and yields
+    ``promotion_commands``.
     """
 
-    # model name → why promotions are not permitted (learnt from the server)
-    _denied: dict[str, str] | None = None
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        # model name → why promotions are not permitted (learnt from the server)
+        self._denied: dict[str, str] | None = None
 
     # --- which version, and may it be promoted ----------------------------------------------
 
@@ -56,14 +62,14 @@ class PromotionShell:
 
         if isinstance(screen, VersionScreen):
             return screen.version
-        main = self.main  # type: ignore[attr-defined]
+        main = self.shell.main
         if screen is main and main.focused is main.registry_pane.version_table:
             return main.registry_pane.current_version
         return None
 
     def _blocked(self, model: str | None) -> bool:
         """Cheap (no imports): read-only, or the server said this operator may not edit."""
-        if self.settings.read_only:  # type: ignore[attr-defined]
+        if self.shell.settings.read_only:
             return True
         return model is not None and model in (self._denied or {})
 
@@ -72,37 +78,31 @@ class PromotionShell:
 
         if model is not None and model in (self._denied or {}):
             return (self._denied or {})[model]
-        return promotion_blocked(self.settings.read_only, None)  # type: ignore[attr-defined]
+        return promotion_blocked(self.shell.settings.read_only, None)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in PROMOTION_ACTIONS:
-            version = self._version_on(self.screen)  # type: ignore[attr-defined]
-            if version is None:
-                return False  # not offered here (the footer shows what matters on this pane)
-            if self._blocked(version.name):
-                return None  # shown greyed; pressing the key says why (key_a / key_s)
-        return super().check_action(action, parameters)  # type: ignore[misc]
+    def check_action(self, action: str) -> bool | None:
+        """Textual's answer for ``a``/``s``: hidden (False), greyed (None) or live (True)."""
+        version = self._version_on(self.shell.app.screen)
+        if version is None:
+            return False  # not offered here (the footer shows what matters on this pane)
+        if self._blocked(version.name):
+            return None  # shown greyed; pressing the key says why (explain_disabled)
+        return True
 
-    # a disabled binding does not run its action: the key then reaches these handlers
-    def key_a(self) -> None:
-        self._explain_disabled()
-
-    def key_s(self) -> None:
-        self._explain_disabled()
-
-    def _explain_disabled(self) -> None:
+    # a disabled binding does not run its action: the app hands the key here instead
+    def explain_disabled(self) -> None:
         from textual.screen import ModalScreen
 
-        screen = self.screen  # type: ignore[attr-defined]
+        screen = self.shell.app.screen
         if isinstance(screen, ModalScreen):
             return
         version = self._version_on(screen)
         if version is None:
-            self.notify("move to a version in the registry pane first", severity="warning")  # type: ignore[attr-defined]
+            self.shell.notify("move to a version in the registry pane first", severity="warning")
             return
         reason = self._block_reason(version.name)
         if reason:
-            self.notify(reason, severity="warning", markup=False)  # type: ignore[attr-defined]
+            self.shell.notify(reason, severity="warning")
 
     # --- the flow ---------------------------------------------------------------------------
 
@@ -115,48 +115,47 @@ class PromotionShell:
     def _start_promotion(self, kind: str, screen: Any = None) -> None:
         from functools import partial
 
-        from console.app import Job
+        from console.tui.jobs import Job
 
-        version = self._version_on(screen or self.screen)  # type: ignore[attr-defined]
+        version = self._version_on(screen or self.shell.app.screen)
         if version is None:
-            self.notify("move to a version in the registry pane first", severity="warning")  # type: ignore[attr-defined]
+            self.shell.notify("move to a version in the registry pane first", severity="warning")
             return
         if self._blocked(version.name):
-            self._explain_disabled()
+            self.explain_disabled()
             return
-        if self.client is None:  # type: ignore[attr-defined]
+        if self.shell.client is None:
             return
-        running = self._current.get("promote")  # type: ignore[attr-defined]
-        if running is not None and not running.is_finished:
-            self.notify("a promotion is in progress: finish it first", severity="warning")  # type: ignore[attr-defined]
+        if self.shell.jobs.running("promote"):
+            self.shell.notify("a promotion is in progress: finish it first", severity="warning")
             return
-        self.main.status.set_state(f"checking who may change {version.name}…")  # type: ignore[attr-defined]
-        self._run(  # type: ignore[attr-defined]
+        self.shell.main.status.set_state(f"checking who may change {version.name}…")
+        self.shell.run(
             Job(
                 "promote",
                 f"preparing to change {version.name}",
                 partial(
                     read_promotion_inputs,
-                    self.client,  # type: ignore[attr-defined]
+                    self.shell.client,
                     version.name,
                     self._aliases_shown(version.name),
                 ),
                 partial(self._choose_target, kind, version),
-                on_fail=lambda _: self.main.status.set_state("promotion not started"),  # type: ignore[attr-defined]
+                on_fail=lambda _: self.shell.main.status.set_state("promotion not started"),
                 retry=False,
             )
         )
 
     def _aliases_shown(self, model: str) -> dict[str, str] | None:
         """The model's aliases as the registry pane shows them (None: not on screen)."""
-        shown = self.main.registry_pane.models.get(model)  # type: ignore[attr-defined]
+        shown = self.shell.main.registry_pane.models.get(model)
         return dict(shown.aliases) if shown is not None else None
 
     def _stage_holder_shown(self, model: str, stage: str) -> str:
         """The newest version in ``stage`` as the registry pane shows it, or ``"none"``."""
         if stage == "None":
             return "none"  # the flow does not compare holders of stage None
-        registry = self.main.registry_pane  # type: ignore[attr-defined]
+        registry = self.shell.main.registry_pane
         if registry.model is None or registry.model.name != model:
             return ""  # not on screen: let the flow compare with what it reads
         holders = [v.version for v in registry.versions.values() if v.current_stage == stage]
@@ -168,32 +167,32 @@ class PromotionShell:
         from console.promotion_model import promotion_blocked
         from widgets.promote_modal import AliasChooser, StageChooser
 
-        reason = promotion_blocked(self.settings.read_only, inputs.permission)  # type: ignore[attr-defined]
+        reason = promotion_blocked(self.shell.settings.read_only, inputs.permission)
         if reason:
             if self._denied is None:
                 self._denied = {}
             self._denied[version.name] = reason
-            self.refresh_bindings()  # type: ignore[attr-defined]
-            self.main.status.set_state("promotion not permitted")  # type: ignore[attr-defined]
-            self.notify(reason, severity="warning", markup=False)  # type: ignore[attr-defined]
+            self.shell.app.refresh_bindings()
+            self.shell.main.status.set_state("promotion not permitted")
+            self.shell.notify(reason, severity="warning")
             return
-        self.main.status.set_state(f"choose the {kind} for v{version.version}")  # type: ignore[attr-defined]
+        self.shell.main.status.set_state(f"choose the {kind} for v{version.version}")
         if kind == "alias":
             chooser = AliasChooser(version.name, version.version, inputs.aliases)
         else:
             chooser = StageChooser(version.name, version.version, version.current_stage)
-        self.push_screen(chooser, partial(self._target_chosen, version, inputs.aliases))  # type: ignore[attr-defined]
+        self.shell.app.push_screen(chooser, partial(self._target_chosen, version, inputs.aliases))
 
     def _target_chosen(self, version: Any, aliases: dict[str, str], choice: Any) -> None:
         from functools import partial
 
         from pydantic import ValidationError
 
-        from console.app import Job
         from console.promotion_model import PromotionRequest
+        from console.tui.jobs import Job
 
         if choice is None:
-            self.main.status.set_state("promotion cancelled: nothing was written")  # type: ignore[attr-defined]
+            self.shell.main.status.set_state("promotion cancelled: nothing was written")
             return
         if choice.alias is not None:
             expect = aliases.get(choice.alias) or "none"
@@ -212,10 +211,12 @@ class PromotionShell:
             )
         except ValidationError as exc:
             message = "; ".join(e["msg"] for e in exc.errors())
-            self.notify(f"cannot promote: {message}", severity="error", markup=False)  # type: ignore[attr-defined]
+            self.shell.notify(f"cannot promote: {message}", severity="error")
             return
-        self.main.status.set_state(f"promotion: planning {request.target} for v{request.version}…")  # type: ignore[attr-defined]
-        self._run(  # type: ignore[attr-defined]
+        self.shell.main.status.set_state(
+            f"promotion: planning {request.target} for v{request.version}…"
+        )
+        self.shell.run(
             Job(
                 "promote",
                 f"promoting v{request.version} of {request.model} ({request.target})",
@@ -230,62 +231,55 @@ class PromotionShell:
         from commands.promote import PromoteContext, promote
         from widgets.promote_modal import PromotionDriver
 
-        ctx = PromoteContext.from_settings(self.settings, self.client, self.tracking_uri)  # type: ignore[attr-defined]
-        return await promote(ctx, request, PromotionDriver(self))
+        ctx = PromoteContext.from_settings(
+            self.shell.settings, self.shell.client, self.shell.tracking_uri
+        )
+        return await promote(ctx, request, PromotionDriver(self.shell.app))
 
     def _promoted(self, result: Any) -> None:
         from widgets.promote_modal import PlanModal
 
         state = f"promotion {result.outcome.replace('_', ' ')}: {result.message}"
         if result.ok:
-            self.notify(result.message, markup=False)  # type: ignore[attr-defined]
+            self.shell.notify(result.message)
         elif result.outcome == "cancelled":
-            self.notify(result.message, severity="warning", markup=False)  # type: ignore[attr-defined]
+            self.shell.notify(result.message, severity="warning")
         elif result.plan is not None:
             # refused, lost race or failed: the plan with the outcome, so the operator sees why
-            self.push_screen(PlanModal(result.plan, result))  # type: ignore[attr-defined]
+            self.shell.app.push_screen(PlanModal(result.plan, result))
         else:
-            self.notify(result.message, severity="error", markup=False)  # type: ignore[attr-defined]
+            self.shell.notify(result.message, severity="error")
         self._after_promotion(state)
 
     def _after_promotion(self, state: str) -> None:
         """Show how it ended and reload what a promotion may have changed."""
-        from widgets import messages as msg
-        from widgets.version_screen import VersionScreen
+        self.shell.main.status.set_state(state)
+        self.shell.hooks.reload_registry()
 
-        self.main.status.set_state(state)  # type: ignore[attr-defined]
-        self._load_models()  # type: ignore[attr-defined]
-        model = self.main.registry_pane.model  # type: ignore[attr-defined]
-        if model is not None:
-            self.on_model_highlighted(msg.ModelHighlighted(model))  # type: ignore[attr-defined]
-        for screen in self.screen_stack:  # type: ignore[attr-defined]
-            if isinstance(screen, VersionScreen):
-                self._load_version_detail(screen)  # type: ignore[attr-defined]
-
-    def on_promotion_progress(self, message: Any) -> None:
-        self.main.status.set_state(f"promotion: {message.text}")  # type: ignore[attr-defined]
+    def progress(self, message: Any) -> None:
+        self.shell.main.status.set_state(f"promotion: {message.text}")
         if message.warning:
-            self.notify(message.text, severity="warning", markup=False)  # type: ignore[attr-defined]
+            self.shell.notify(message.text, severity="warning")
 
     # --- the audit view ---------------------------------------------------------------------
 
     def action_audit(self) -> None:
-        from console.app import Job
+        from console.tui.jobs import Job
         from widgets.audit_screen import AuditScreen
 
-        if isinstance(self.screen, AuditScreen):  # type: ignore[attr-defined]
+        if isinstance(self.shell.app.screen, AuditScreen):
             return
 
         def show(read: Any) -> None:
-            self.push_screen(  # type: ignore[attr-defined]
+            self.shell.app.push_screen(
                 AuditScreen(read.records, path=read.path, unreadable_lines=read.unreadable_lines)
             )
 
-        self._run(  # type: ignore[attr-defined]
+        self.shell.run(
             Job(
                 "audit",
                 "reading the audit log",
-                lambda: read_audit(self.settings),  # type: ignore[attr-defined]
+                lambda: read_audit(self.shell.settings),
                 show,
                 thread=True,
                 retry=False,

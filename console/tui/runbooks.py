@@ -1,6 +1,6 @@
 """Shell wiring of runbooks: ``b``, ``:runbook [NAME]`` and the palette → chooser → form → runner.
 
-A mixin for ``console.app.ConsoleApp`` (shell code, like ``app.py``). The catalog is read once in
+A feature of the shell (``console.tui.shell``). The catalog is read once in
 a worker thread (parsing YAML) and kept for the palette; choosing a runbook loads it, turns its
 declared parameters into plain ``ParamField`` data for ``RunbookForm``, and pushes
 ``RunbookScreen`` with the engine's ``run_runbook`` bound to the runbook, settings and choices.
@@ -10,7 +10,10 @@ Commands, widgets and Textual are imported inside the methods: nothing before th
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.tui.shell import Shell
 
 
 def read_catalog() -> list[Any]:
@@ -55,14 +58,16 @@ def param_fields(runbook: Any, env: Any = None) -> list[Any]:
     return fields
 
 
-class RunbookShell:
-    """Mixed into the app before ``App``; relies on the app's ``_run``, ``settings``.
+class RunbookFeature:
+    """Runbooks: chooser, parameter form, runner screen.
 
     Wiring: the app binds ``b`` to ``runbooks``, calls ``open_runbook(name)`` for ``:runbook``
     and yields ``runbook_commands`` in its palette.
     """
 
-    _runbook_catalog: list[Any] | None = None
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.catalog: list[Any] | None = None
 
     def action_runbooks(self) -> None:
         self.open_runbook(None)
@@ -75,17 +80,17 @@ class RunbookShell:
         self._with_catalog(self._choose_runbook)
 
     def _with_catalog(self, then: Any) -> None:
-        from console.app import Job
+        from console.tui.jobs import Job
 
-        if self._runbook_catalog is not None:
-            then(self._runbook_catalog)
+        if self.catalog is not None:
+            then(self.catalog)
             return
 
         def loaded(entries: list[Any]) -> None:
-            self._runbook_catalog = entries
+            self.catalog = entries
             then(entries)
 
-        self._run(  # type: ignore[attr-defined]
+        self.shell.run(
             Job("runbook-catalog", "listing the runbooks", read_catalog, loaded, thread=True)
         )
 
@@ -100,15 +105,15 @@ class RunbookShell:
             if name:
                 self._runbook_form(name)
 
-        self.push_screen(RunbookChooser(entries), chosen)  # type: ignore[attr-defined]
+        self.shell.app.push_screen(RunbookChooser(entries), chosen)
 
     def _runbook_form(self, name: str) -> None:
         from functools import partial
 
         from commands.runbooks.catalog import load_runbook
-        from console.app import Job
+        from console.tui.jobs import Job
 
-        self._run(  # type: ignore[attr-defined]
+        self.shell.run(
             Job(
                 "runbooks",
                 f"loading runbook {name}",
@@ -128,9 +133,9 @@ class RunbookShell:
             runbook.header.title,
             runbook.header.summary,
             param_fields(runbook),
-            read_only=self.settings.read_only,  # type: ignore[attr-defined]
+            read_only=self.shell.settings.read_only,
         )
-        self.push_screen(form, partial(self._launch_runbook, runbook))  # type: ignore[attr-defined]
+        self.shell.app.push_screen(form, partial(self._launch_runbook, runbook))
 
     def _launch_runbook(self, runbook: Any, launch: Any) -> None:
         from commands.runbooks.engine import run_runbook
@@ -138,7 +143,7 @@ class RunbookShell:
 
         if launch is None:
             return
-        settings = self.settings  # type: ignore[attr-defined]
+        settings = self.shell.settings
         steps = [StepView(s.id, s.title, s.kind, s.command, s.explanation) for s in runbook.steps]
 
         def runner(driver: Any) -> Any:
@@ -146,10 +151,10 @@ class RunbookShell:
                 runbook, settings, driver, dry_run=launch.dry_run, overrides=launch.params
             )
 
-        self.push_screen(  # type: ignore[attr-defined]
+        self.shell.app.push_screen(
             RunbookScreen(runbook.header.title, steps, runner, dry_run=launch.dry_run),
             # a runbook may have moved aliases or repaired lineage: show the registry as it is now
-            lambda _: self.action_refresh(),  # type: ignore[attr-defined]
+            lambda _: self.shell.hooks.refresh(),
         )
 
     def runbook_commands(self) -> Any:
@@ -159,7 +164,7 @@ class RunbookShell:
         from textual.app import SystemCommand
 
         yield SystemCommand("Runbooks", "choose a runbook to run (b)", self.action_runbooks)
-        for entry in self._runbook_catalog or []:
+        for entry in self.catalog or []:
             if entry.error:
                 continue
             yield SystemCommand(

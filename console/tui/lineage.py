@@ -1,16 +1,19 @@
 """Shell wiring of the lineage pane: what is selected → its lineage, read in a worker, shown.
 
-A mixin for ``console.app.ConsoleApp`` (shell code, like ``app.py``): a highlighted version (or a
-run, while the runs list has the focus) is read with ``console.lineage.reader`` through the app's
-workers (``_run``/``Job``); enter on a lineage node selects it in the other panes; depth and
-direction changes re-fetch. Lineage, widgets and Textual are imported inside the methods so
-importing this module costs nothing before the first frame.
+A feature of the shell (``console.tui.shell``): a highlighted version (or a run, while the runs
+list has the focus) is read with ``console.lineage.reader`` in a job; enter on a lineage node
+selects it in the other panes; depth and direction changes re-fetch. Lineage, widgets and
+Textual are imported inside the methods so importing this module costs nothing before the first
+frame.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.tui.shell import Shell
 
 GMS_HINT = (
     "Set DATAHUB_GMS_URL (and DATAHUB_GMS_TOKEN) for DataHub GMS, or build a DataHub Lite "
@@ -99,17 +102,21 @@ async def load_lineage(
         )
 
 
-class LineageShell:
-    """Mixed into the app before ``App``; relies on the app's ``_run``, ``main``, ``settings``.
+class LineageFeature:
+    """The lineage pane's controller.
 
     Wiring: the app calls ``show_lineage_of_version`` when a version is highlighted,
     ``show_lineage_of_run`` when a run is highlighted in the focused runs list,
-    ``reload_lineage`` on refresh and ``select_pending_version`` after versions load.
+    ``reload_lineage`` on refresh, and hands it the lineage tree's messages; it registers
+    ``select_pending_version`` to run after a model's versions are shown.
     """
 
-    _lineage_subject: LineageSubject | None = None
-    _lineage_shown: tuple | None = None
-    _pending_version: tuple[str, str] | None = None
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self._lineage_subject: LineageSubject | None = None
+        self._lineage_shown: tuple[Any, ...] | None = None
+        self._pending_version: tuple[str, str] | None = None
+        shell.hooks.versions_shown.append(self.select_pending_version)
 
     # --- what to show -----------------------------------------------------------------------
 
@@ -120,7 +127,7 @@ class LineageShell:
         self._show_lineage(LineageSubject("run", run_id))
 
     def _show_lineage(self, subject: LineageSubject) -> None:
-        tree = self.main.lineage_pane.tree  # type: ignore[attr-defined]
+        tree = self.shell.main.lineage_pane.tree
         if (subject, tree.depth, tree.direction) == self._lineage_shown:
             return  # already shown or on its way (focus moves re-post the same selection)
         self._lineage_subject = subject
@@ -133,12 +140,12 @@ class LineageShell:
     def _load_lineage(self) -> None:
         from functools import partial
 
-        from console.app import Job
+        from console.tui.jobs import Job
 
         subject = self._lineage_subject
         if subject is None:
             return
-        pane = self.main.lineage_pane  # type: ignore[attr-defined]
+        pane = self.shell.main.lineage_pane
         tree = pane.tree
         self._lineage_shown = (subject, tree.depth, tree.direction)
         pane.loading(subject.label)
@@ -147,14 +154,14 @@ class LineageShell:
             self._lineage_shown = None  # a later selection of the same subject tries again
             pane.failed(message)
 
-        self._run(  # type: ignore[attr-defined]
+        self.shell.run(
             Job(
                 "lineage",
                 f"reading the lineage of {subject.label}",
                 partial(
                     load_lineage,
-                    self.settings,  # type: ignore[attr-defined]
-                    self.client,  # type: ignore[attr-defined]
+                    self.shell.settings,
+                    self.shell.client,
                     subject,
                     tree.depth,
                     tree.direction,
@@ -165,7 +172,7 @@ class LineageShell:
         )
 
     def _lineage_loaded(self, subject: LineageSubject, result: Any) -> None:
-        pane = self.main.lineage_pane  # type: ignore[attr-defined]
+        pane = self.shell.main.lineage_pane
         if isinstance(result, LineageUnavailable):
             self._lineage_shown = None  # look again next time: the demo may have built a store
             pane.not_configured(subject.label, result.how)
@@ -174,15 +181,15 @@ class LineageShell:
 
     # --- the tree's messages ----------------------------------------------------------------
 
-    def on_lineage_tree_view_changed(self, message: Any) -> None:
+    def view_changed(self, message: Any) -> None:
         self._load_lineage()
 
-    def on_lineage_tree_node_chosen(self, message: Any) -> None:
-        main = self.main  # type: ignore[attr-defined]
+    def node_chosen(self, message: Any) -> None:
+        main = self.shell.main
         props = message.properties
         if message.node_type == "run" and props.get("run_id"):
             main.detail.show_lineage_node("run", message.name, message.urn, props)
-            self._link_run(props["run_id"])  # type: ignore[attr-defined]
+            self.shell.hooks.link_run(props["run_id"])
         elif message.node_type == "model_version" and props.get("model"):
             self._select_version(props["model"], props.get("version", ""))
         elif message.node_type == "model_group":
@@ -194,20 +201,20 @@ class LineageShell:
 
     def _select_version(self, model: str, version: str) -> None:
         """Select ``version`` of ``model`` in the registry pane, loading the model's versions."""
-        registry = self.main.registry_pane  # type: ignore[attr-defined]
+        registry = self.shell.main.registry_pane
         current = registry.model
         if current is not None and current.name == model:
             if not registry.select_version(version):
-                self.notify(f"version {version} is not among the listed versions", markup=False)  # type: ignore[attr-defined]
+                self.shell.notify(f"version {version} is not among the listed versions")
             return
         if registry.select_model(model):
             self._pending_version = (model, version)  # selected once its versions arrive
         else:
-            self.notify(f"model {model} is not in the registry list", markup=False)  # type: ignore[attr-defined]
+            self.shell.notify(f"model {model} is not in the registry list")
 
     def select_pending_version(self) -> None:
         """Called after a model's versions were shown: finish a selection made from lineage."""
         pending, self._pending_version = self._pending_version, None
-        registry = self.main.registry_pane  # type: ignore[attr-defined]
+        registry = self.shell.main.registry_pane
         if pending is not None and registry.model is not None and registry.model.name == pending[0]:
             registry.select_version(pending[1])

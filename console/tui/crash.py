@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
+
 CRASH_LOG = "logs/console-crash.log"
 
 
@@ -46,17 +48,17 @@ def crash_line(error: BaseException, log: Path | None) -> str:
     )
 
 
-class CrashGuard:
-    """Mixin for the Textual app: replaces the traceback on exit with ``crash_line``."""
+class CrashGuardedApp(App[int]):
+    """The console's base app: replaces the traceback on exit with ``crash_line``."""
 
     settings: Any
 
     def _crash_guard_active(self) -> bool:
-        return not (self.is_headless or os.environ.get("MLOPS_CONSOLE_DEBUG"))  # type: ignore[attr-defined]
+        return not (self.is_headless or os.environ.get("MLOPS_CONSOLE_DEBUG"))
 
     def _handle_exception(self, error: Exception) -> None:
         if not self._crash_guard_active():
-            super()._handle_exception(error)  # type: ignore[misc]
+            super()._handle_exception(error)
             return
         from rich.text import Text
 
@@ -64,9 +66,9 @@ class CrashGuard:
 
         # mirrors Textual 8.2's App._handle_exception, minus the traceback renderable
         self._return_code = 1
-        if self._exception is None:  # type: ignore[has-type]
+        if self._exception is None:
             self._exception = error
-            self._exception_event.set()  # type: ignore[attr-defined]
+            self._exception_event.set()
         log = write_crash_log(self.settings.home, error, secret_values(self.settings))
-        self._exit_renderables.append(Text(crash_line(error, log)))  # type: ignore[attr-defined]
-        self._close_messages_no_wait()  # type: ignore[attr-defined]
+        self._exit_renderables.append(Text(crash_line(error, log)))
+        self._close_messages_no_wait()

@@ -1,7 +1,7 @@
 """Shell wiring of provenance and compare: ``p`` provenance, ``m`` mark, ``c`` compare, the probe.
 
-A mixin for ``console.app.ConsoleApp`` (shell code, like ``app.py``): it opens the provenance and
-compare screens, loads their data through the app's workers (``_run``/``Job``), runs the
+A feature of the shell (``console.tui.shell``): it opens the provenance and compare screens,
+loads their data in jobs, runs the
 prediction probe as a cancellable worker whose child process is terminated on cancel, and relays
 the probe's progress as messages. Widgets, Textual and commands are imported inside the methods
 so importing this module costs nothing before the first frame.
@@ -9,7 +9,10 @@ so importing this module costs nothing before the first frame.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.tui.shell import Shell
 
 MAX_MARKS = 2
 
@@ -35,62 +38,67 @@ async def load_diagnosis(client: Any, settings: Any, model: str, left: str, righ
         await sources.aclose()
 
 
-class ProvenanceShell:
-    """Mixed into the app before ``App``; relies on the app's ``_run``, ``client``, ``settings``.
+class ProvenanceFeature:
+    """Provenance, marks, compare and the probe.
 
-    Wiring: ``class ConsoleApp(ProvenanceShell, App[int])``; the app binds ``p``, ``m`` and ``c``
-    to the actions below (Textual merges ``BINDINGS`` only from DOM classes) and asks
-    ``refresh_provenance_screen()`` first in its ``action_refresh``.
+    Wiring: the app binds ``p``, ``m`` and ``c`` to the actions below, hands it the compare
+    screen's probe messages and asks ``refresh_provenance_screen()`` first on refresh.
     """
+
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.marks: list[tuple[str, str]] = []
+        self._probe_screen: Any = None
+        self._probe_worker: Any = None
 
     # --- which version ----------------------------------------------------------------------
 
     def _version_here(self) -> Any:
         from widgets.version_screen import VersionScreen
 
-        screen = self.screen  # type: ignore[attr-defined]
+        screen = self.shell.app.screen
         if isinstance(screen, VersionScreen):
             return screen.version
-        main = self.main  # type: ignore[attr-defined]
+        main = self.shell.main
         if screen is main and main.focused is main.registry_pane.version_table:
             return main.registry_pane.current_version
         return None
-
-    @property
-    def marks(self) -> list[tuple[str, str]]:
-        if not hasattr(self, "_marks"):
-            self._marks: list[tuple[str, str]] = []
-        return self._marks
 
     # --- provenance -------------------------------------------------------------------------
 
     def action_provenance(self) -> None:
         version = self._version_here()
         if version is None:
-            self.notify("move to a version in the registry pane first", severity="warning")  # type: ignore[attr-defined]
+            self.shell.notify("move to a version in the registry pane first", severity="warning")
             return
         self.open_provenance(version.name, version.version)
 
     def open_provenance(self, model: str, version: str) -> None:
         from widgets.provenance_screen import ProvenanceScreen
 
-        if self.client is None:  # type: ignore[attr-defined]
+        if self.shell.client is None:
             return
         screen = ProvenanceScreen(model, version)
-        self.push_screen(screen)  # type: ignore[attr-defined]
+        self.shell.app.push_screen(screen)
         self._load_provenance(screen)
 
     def _load_provenance(self, screen) -> None:
         from functools import partial
 
-        from console.app import Job
+        from console.tui.jobs import Job
 
         screen.loading()
-        self._run(  # type: ignore[attr-defined]
+        self.shell.run(
             Job(
                 "provenance",
                 f"loading the provenance of version {screen.version} of {screen.model}",
-                partial(load_provenance, self.client, self.settings, screen.model, screen.version),  # type: ignore[attr-defined]
+                partial(
+                    load_provenance,
+                    self.shell.client,
+                    self.shell.settings,
+                    screen.model,
+                    screen.version,
+                ),
                 screen.show,
                 on_fail=screen.failed,
                 retry=False,
@@ -103,23 +111,25 @@ class ProvenanceShell:
     def action_mark(self) -> None:
         version = self._version_here()
         if version is None:
-            self.notify("move to a version in the registry pane to mark it", severity="warning")  # type: ignore[attr-defined]
+            self.shell.notify(
+                "move to a version in the registry pane to mark it", severity="warning"
+            )
             return
         key = (version.name, version.version)
         marks = self.marks
         if key in marks:
             marks.remove(key)
-            self.notify(f"unmarked version {version.version}", markup=False)  # type: ignore[attr-defined]
+            self.shell.notify(f"unmarked version {version.version}")
             return
         same_model = [m for m in marks if m[0] == version.name]
         marks[:] = [*same_model[-(MAX_MARKS - 1) :], key]
         shown = ", ".join(f"v{v}" for _, v in marks)
         hint = " — c compares them" if len(marks) == MAX_MARKS else " — mark one more"
-        self.notify(f"marked {shown} of {version.name}{hint}", markup=False)  # type: ignore[attr-defined]
+        self.shell.notify(f"marked {shown} of {version.name}{hint}")
 
     def action_compare(self) -> None:
         if len(self.marks) != MAX_MARKS:
-            self.notify("mark two versions of one model with m, then c compares them")  # type: ignore[attr-defined]
+            self.shell.notify("mark two versions of one model with m, then c compares them")
             return
         (model, left), (_, right) = sorted(self.marks, key=lambda m: _number(m[1]))
         self.open_compare(model, left, right)
@@ -127,26 +137,26 @@ class ProvenanceShell:
     def open_compare(self, model: str, left: str, right: str) -> None:
         from widgets.compare_screen import CompareScreen
 
-        if self.client is None:  # type: ignore[attr-defined]
+        if self.shell.client is None:
             return
         screen = CompareScreen(model, left, right)
-        self.push_screen(screen)  # type: ignore[attr-defined]
+        self.shell.app.push_screen(screen)
         self._load_compare(screen)
 
     def _load_compare(self, screen) -> None:
         from functools import partial
 
-        from console.app import Job
+        from console.tui.jobs import Job
 
         screen.loading()
-        self._run(  # type: ignore[attr-defined]
+        self.shell.run(
             Job(
                 "compare",
                 f"comparing versions {screen.left} and {screen.right} of {screen.model}",
                 partial(
                     load_diagnosis,
-                    self.client,  # type: ignore[attr-defined]
-                    self.settings,  # type: ignore[attr-defined]
+                    self.shell.client,
+                    self.shell.settings,
                     screen.model,
                     screen.left,
                     screen.right,
@@ -160,17 +170,17 @@ class ProvenanceShell:
 
     # --- the probe --------------------------------------------------------------------------
 
-    def on_probe_wanted(self, message) -> None:
+    def probe_wanted(self, message: Any) -> None:
         from widgets.compare_screen import CompareScreen
 
-        screen = self.screen  # type: ignore[attr-defined]
+        screen = self.shell.app.screen
         if not isinstance(screen, CompareScreen) or screen.diagnosis is None:
-            self.notify("the comparison is still loading", severity="warning")  # type: ignore[attr-defined]
+            self.shell.notify("the comparison is still loading", severity="warning")
             if isinstance(screen, CompareScreen):
                 screen.probe_finished("not started: the comparison is still loading", ok=False)
             return
         self._probe_screen = screen
-        self._probe_worker = self.run_worker(  # type: ignore[attr-defined]
+        self._probe_worker = self.shell.app.run_worker(
             self._probe(screen),
             name="prediction probe",
             group="probe",
@@ -186,19 +196,19 @@ class ProvenanceShell:
         from console.provenance import ProvenanceSources
 
         diagnosis = screen.diagnosis
-        sources = ProvenanceSources.from_settings(self.settings, lineage=False)  # type: ignore[attr-defined]
+        sources = ProvenanceSources.from_settings(self.shell.settings, lineage=False)
         request = probe_request(
-            self.tracking_uri,  # type: ignore[attr-defined]
+            self.shell.tracking_uri,
             diagnosis.left_record,
             diagnosis.right_record,
             sources,
         )
 
         def progress(text: str, fraction: float | None) -> None:
-            self.call_later(screen.probe_progress, text, fraction)  # type: ignore[attr-defined]
+            self.shell.app.call_later(screen.probe_progress, text, fraction)
 
         try:
-            outcome = await run_probe(request, progress, env=child_env(self.settings))  # type: ignore[attr-defined]
+            outcome = await run_probe(request, progress, env=child_env(self.shell.settings))
         except ConsoleError as exc:
             diagnosis.probe_error = str(exc)
             screen.probe_finished(str(exc), ok=False)
@@ -230,9 +240,8 @@ class ProvenanceShell:
         )
         screen.show(diagnosis)
 
-    def on_probe_cancel_wanted(self, message) -> None:
-        worker = getattr(self, "_probe_worker", None)
-        screen = getattr(self, "_probe_screen", None)
+    def probe_cancel_wanted(self, message: Any) -> None:
+        worker, screen = self._probe_worker, self._probe_screen
         if worker is not None and not worker.is_finished:
             worker.cancel()  # the runner terminates the probe's process on cancellation
             if screen is not None:
@@ -245,7 +254,7 @@ class ProvenanceShell:
         from widgets.compare_screen import CompareScreen
         from widgets.provenance_screen import ProvenanceScreen
 
-        screen = self.screen  # type: ignore[attr-defined]
+        screen = self.shell.app.screen
         if isinstance(screen, ProvenanceScreen):
             self._load_provenance(screen)
             return True

@@ -1,0 +1,476 @@
+"""The TUI app: builds the shell, owns one object per feature, and routes keys and messages to them.
+
+The app holds no feature logic. ``ConsoleApp`` creates the ``Shell`` handle (``console.tui.shell``)
+and the features (browse, lineage, promotion, provenance, runbooks, demo), wires the few calls
+between features through ``ShellHooks``, and turns Textual's bindings, messages and palette
+requests into calls on those objects. Network calls run as jobs (``console.tui.jobs``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+from textual.app import SystemCommand
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker
+
+from console.settings import Settings, show_url
+from console.tui.browse import BrowseFeature
+from console.tui.commands import Command, CommandError, parse_command
+from console.tui.crash import CrashGuardedApp
+from console.tui.demo import DemoFeature
+from console.tui.jobs import RETRY_DELAYS, Job, JobRunner
+from console.tui.lineage import LineageFeature
+from console.tui.promotion import PROMOTION_ACTIONS, PromotionFeature
+from console.tui.provenance import ProvenanceFeature
+from console.tui.runbooks import RunbookFeature
+from console.tui.shell import Connection, Shell, ShellHooks
+from widgets import messages as msg
+from widgets.main_screen import MainScreen
+from widgets.run_columns import parse_filter, parse_order
+from widgets.run_screen import RunScreen
+from widgets.version_screen import VersionScreen
+
+ClientFactory = Callable[[str], Any]
+
+RUNS_PAGE_SIZE = 100
+TOUCH_EVERY_S = 60.0
+# palette entries that move the focus: (title, help, `:` focus target)
+PANE_COMMANDS = (
+    ("Experiments", "go to the experiments list", "experiments"),
+    ("Runs", "go to the runs of the selected experiment", "runs"),
+    ("Models", "go to the registered models", "models"),
+    ("Versions", "go to the versions of the selected model", "versions"),
+    ("Lineage", "go to the lineage pane", "lineage"),
+)
+
+
+class Progress(Message):
+    """A progress line from a background task (embedded server start, demo build)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+def _tolerate_teardown(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Drop a message that arrives while the main screen is being torn down (on quit).
+
+    Workers and widgets may still post during shutdown; with the panes gone, ``query_one``
+    raises ``NoMatches``, which must not end the console with a traceback.
+    """
+
+    @functools.wraps(handler)
+    def guarded(self: ConsoleApp, *args: Any) -> Any:
+        try:
+            return handler(self, *args)
+        except NoMatches:
+            if self.main.children:
+                raise
+            return None
+
+    return guarded
+
+
+def _default_client_factory(settings: Settings) -> ClientFactory:
+    def make(uri: str) -> Any:
+        from console.mlflow.client import MlflowRestClient, RetryPolicy
+
+        # short in-client retries: the console retries on its own, visibly, with backoff
+        return MlflowRestClient.from_settings(
+            settings, tracking_uri=uri, retry=RetryPolicy(attempts=2)
+        )
+
+    return make
+
+
+class ConsoleApp(CrashGuardedApp):
+    """The operations console: experiments and runs, registry, lineage; keyboard first."""
+
+    TITLE = "mlops-console"
+    BINDINGS = [
+        # promotions: in the footer only on a version, greyed out in read-only mode; first, so
+        # they fit in the footer at 80 columns
+        Binding("a", "alias", "Alias", id="promote.alias", tooltip="set, move or remove an alias"),
+        Binding("s", "stage", "Stage", id="promote.stage", tooltip="change the version's stage"),
+        # quit is in the help and the command line (:q); the footer keeps the pane's keys
+        Binding("q", "quit", "Quit", show=False, id="quit"),
+        Binding("r", "refresh", "Refresh", id="refresh", tooltip="reload and retry what failed"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("f1", "help", "Help", show=False, id="help.f1"),
+        # provenance and compare; off the footer to keep it short
+        Binding("p", "provenance", "Provenance", show=False, id="provenance"),
+        Binding("m", "mark", "Mark", show=False, id="mark"),
+        Binding("c", "compare", "Compare", show=False, id="compare"),
+        Binding("b", "runbooks", "Runbooks", show=False, id="runbooks"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client_factory: ClientFactory | None = None,
+        page_size: int = RUNS_PAGE_SIZE,
+        clock: Callable[[], float] = time.time,
+        retry_delays: Iterable[float] = RETRY_DELAYS,
+        build_demo: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.client_factory = client_factory or _default_client_factory(settings)
+        self.clock = clock
+        self.main = MainScreen(read_only=settings.read_only)
+        self.jobs = JobRunner(self, lambda: self.main.banner, tuple(retry_delays))
+        self.connection = Connection()
+        hooks = ShellHooks()
+        self.shell = Shell(self, settings, self.main, self.jobs, self.connection, hooks)
+        self.browse = BrowseFeature(self.shell, page_size=page_size)
+        self.lineage = LineageFeature(self.shell)
+        self.promotion = PromotionFeature(self.shell)
+        self.provenance = ProvenanceFeature(self.shell)
+        self.runbooks = RunbookFeature(self.shell)
+        self.demo = DemoFeature(
+            self.shell, enabled=build_demo, progress=lambda t: self.post_message(Progress(t))
+        )
+        self.browse.on_experiments = self.demo.experiments_seen
+        hooks.link_run = self.browse.link_run
+        hooks.reload_registry = self.browse.reload_registry
+        hooks.refresh = self.action_refresh
+        hooks.show_run_lineage = self.lineage.show_lineage_of_run
+        hooks.show_version_lineage = self.lineage.show_lineage_of_version
+
+    @property
+    def client(self) -> Any:
+        return self.connection.client
+
+    @property
+    def tracking_uri(self) -> str | None:
+        return self.connection.tracking_uri
+
+    def get_default_screen(self) -> Screen:
+        return self.main
+
+    # --- startup --------------------------------------------------------------------------
+
+    def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
+        if self.settings.tracking_uri:
+            self.main.status.set_target(show_url(self.settings.tracking_uri) or "")
+            self.main.status.set_state("connecting…")
+        else:
+            self.main.status.set_target(f"embedded · {self.settings.home}")
+            self.main.status.set_state("starting the embedded MLflow server…")
+            self.set_interval(TOUCH_EVERY_S, self._touch_embedded)
+        self.main.detail.show_message("connecting…")
+        self._connect()
+
+    def _connect(self) -> None:
+        def resolve() -> str:
+            # the client's imports (httpx, the models) cost a few hundred ms: pay them here,
+            # off the UI thread, after the first frame
+            import console.mlflow.client  # noqa: F401
+            from console.connection import resolve_tracking_uri
+
+            # progress comes from this thread: post_message is the thread-safe way to the UI
+            return resolve_tracking_uri(
+                self.settings, lambda text: self.post_message(Progress(text))
+            )
+
+        self.jobs.run(
+            Job(
+                "connect",
+                "connecting to MLflow",
+                resolve,
+                self._connected,
+                on_fail=lambda _: self.main.status.set_state("not connected (r to retry)"),
+                thread=True,
+            )
+        )
+
+    def _connected(self, uri: str) -> None:
+        from console.mlflow.auth import redact_url
+
+        self.connection.tracking_uri = uri
+        if self.connection.client is None:
+            self.connection.client = self.client_factory(uri)
+        self.main.status.set_target(redact_url(uri))
+        self.main.status.set_state("connected")
+        self.main.detail.show_message("")
+        self.browse.load_experiments()
+        self.browse.load_models()
+        self.runbooks.load_runbook_catalog()
+
+    def _touch_embedded(self) -> None:
+        from console.embedded import touch
+
+        with contextlib.suppress(OSError):
+            touch(self.settings.home)
+
+    def on_progress(self, message: Progress) -> None:
+        self.main.status.set_state(message.text)
+
+    async def on_unmount(self) -> None:
+        client = self.connection.client
+        if client is not None and hasattr(client, "aclose"):
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.jobs.state_changed(event.worker)
+
+    # --- messages from the widgets, routed to their feature -------------------------------
+
+    def on_experiment_highlighted(self, message: msg.ExperimentHighlighted) -> None:
+        self.browse.experiment_highlighted(message)
+
+    def on_more_runs_wanted(self, message: msg.MoreRunsWanted) -> None:
+        self.browse.more_runs_wanted(message)
+
+    def on_run_highlighted(self, message: msg.RunHighlighted) -> None:
+        self.browse.run_highlighted(message)
+
+    def on_run_order_chosen(self, message: msg.RunOrderChosen) -> None:
+        self.browse.run_order_chosen(message)
+
+    def on_run_chosen(self, message: msg.RunChosen) -> None:
+        self.browse.run_chosen(message)
+
+    def on_model_highlighted(self, message: msg.ModelHighlighted) -> None:
+        self.browse.model_highlighted(message)
+
+    def on_version_highlighted(self, message: msg.VersionHighlighted) -> None:
+        self.browse.version_highlighted(message)
+
+    def on_version_chosen(self, message: msg.VersionChosen) -> None:
+        self.browse.version_chosen(message)
+
+    def on_jump_to_run(self, message: msg.JumpToRun) -> None:
+        self.browse.jump_to_run(message)
+
+    def on_lineage_tree_view_changed(self, message: Any) -> None:
+        self.lineage.view_changed(message)
+
+    def on_lineage_tree_node_chosen(self, message: Any) -> None:
+        self.lineage.node_chosen(message)
+
+    def on_promotion_progress(self, message: Any) -> None:
+        self.promotion.progress(message)
+
+    def on_probe_wanted(self, message: Any) -> None:
+        self.provenance.probe_wanted(message)
+
+    def on_probe_cancel_wanted(self, message: Any) -> None:
+        self.provenance.probe_cancel_wanted(message)
+
+    def on_retry_requested(self, message: msg.RetryRequested) -> None:
+        self.action_refresh()
+
+    # --- prompt and commands --------------------------------------------------------------
+
+    def on_prompt_submitted(self, message: msg.PromptSubmitted) -> None:
+        if message.cancelled:
+            return
+        browse = self.browse
+        if message.kind == "filter":
+            browse.runs_filter = parse_filter(message.text)
+            browse.load_runs(reset=True)
+        elif message.kind == "model-filter":
+            browse.models_filter = message.text.strip() or None
+            browse.load_models()
+        elif message.kind == "order":
+            browse.runs_order = parse_order(message.text, self.main.runs_pane.columns)
+            browse.load_runs(reset=True)
+        else:
+            try:
+                command = parse_command(message.text)
+            except CommandError as exc:
+                self.shell.notify(str(exc), severity="error")
+                return
+            if command is not None:
+                self.execute(command)
+
+    def execute(self, command: Command) -> None:
+        """Carry out a ``:`` command (also used by the command palette)."""
+        main, browse = self.main, self.browse
+        if command.action == "quit":
+            self.exit(0)
+        elif command.action == "refresh":
+            self.action_refresh()
+        elif command.action == "help":
+            self.action_help()
+        elif command.action == "focus":
+            targets = {
+                "experiments": (0, main.runs_pane.experiment_table),
+                "runs": (0, main.runs_pane.runs_table),
+                "models": (1, main.registry_pane.model_table),
+                "versions": (1, main.registry_pane.version_table),
+                "lineage": (2, main.lineage_pane.tree),
+            }
+            index, widget = targets[command.argument]
+            main.focus_pane(index, widget)
+        elif command.action == "experiment":
+            browse.go_to_experiment(command.argument)
+        elif command.action == "model":
+            if main.registry_pane.select_model(command.argument):
+                main.focus_pane(1, main.registry_pane.model_table)
+            else:
+                browse.models_filter = command.argument
+                browse.load_models()
+                main.focus_pane(1, main.registry_pane.model_table)
+        elif command.action == "run":
+            browse.open_run(command.argument)
+        elif command.action == "filter":
+            browse.runs_filter = parse_filter(command.argument)
+            browse.load_runs(reset=True)
+        elif command.action == "order":
+            browse.runs_order = parse_order(command.argument, main.runs_pane.columns)
+            browse.load_runs(reset=True)
+        elif command.action == "audit":
+            self.promotion.action_audit()
+        elif command.action == "runbook":
+            self.runbooks.open_runbook(command.argument or None)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in PROMOTION_ACTIONS:
+            return self.promotion.check_action(action)
+        return super().check_action(action, parameters)
+
+    # a disabled binding does not run its action: the key then reaches these handlers
+    def key_a(self) -> None:
+        self.promotion.explain_disabled()
+
+    def key_s(self) -> None:
+        self.promotion.explain_disabled()
+
+    def action_alias(self) -> None:
+        self.promotion.action_alias()
+
+    def action_stage(self) -> None:
+        self.promotion.action_stage()
+
+    def action_audit(self) -> None:
+        self.promotion.action_audit()
+
+    def action_provenance(self) -> None:
+        self.provenance.action_provenance()
+
+    def action_mark(self) -> None:
+        self.provenance.action_mark()
+
+    def action_compare(self) -> None:
+        self.provenance.action_compare()
+
+    def action_runbooks(self) -> None:
+        self.runbooks.action_runbooks()
+
+    def action_refresh(self) -> None:
+        if self.provenance.refresh_provenance_screen():
+            return
+        screen = self.screen
+        if isinstance(screen, RunScreen):
+            self.browse.load_run_detail(screen)
+            return
+        if isinstance(screen, VersionScreen):
+            self.browse.load_version_detail(screen)
+            return
+        if self.connection.client is None:
+            self._connect()
+            return
+        self.browse.reload_all()
+        self.lineage.reload_lineage()
+        self.demo.retry_if_failed()
+
+    def action_help(self) -> None:
+        helper = getattr(self.screen, "action_help", None)
+        if callable(helper):
+            helper()
+
+    # --- command palette ------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        if isinstance(screen, MainScreen):
+            run = self.execute
+            for title, help_text, target in PANE_COMMANDS:
+                yield SystemCommand(title, help_text, partial(run, Command("focus", target)))
+            yield SystemCommand(
+                "Filter runs",
+                "MLflow filter syntax or part of a run name",
+                partial(screen.open_prompt, "filter"),
+            )
+            yield SystemCommand(
+                "Sort runs",
+                "by a metric, param or attribute (server side)",
+                partial(screen.open_prompt, "order"),
+            )
+            yield SystemCommand(
+                "Clear run filter and sort",
+                "show every run, newest first",
+                self.browse.clear_runs_query,
+            )
+            yield SystemCommand(
+                "Refresh", "reload everything and retry what failed", self.action_refresh
+            )
+            yield SystemCommand("Help", "keys for the focused pane", self.action_help)
+            yield from self.promotion.promotion_commands(screen)
+            yield from self.runbooks.runbook_commands()
+            for experiment in list(screen.runs_pane.experiments.values())[:200]:
+                yield SystemCommand(
+                    f"Experiment: {experiment.name}",
+                    "show this experiment's runs",
+                    partial(run, Command("experiment", experiment.experiment_id)),
+                    discover=False,
+                )
+            for name in list(screen.registry_pane.models)[:200]:
+                yield SystemCommand(
+                    f"Model: {name}",
+                    "show this model's versions",
+                    partial(run, Command("model", name)),
+                    discover=False,
+                )
+        elif isinstance(screen, RunScreen | VersionScreen):
+            yield SystemCommand("Back", "return to the main screen", screen.action_back)
+            yield SystemCommand("Reload", "load this view again", self.action_refresh)
+            if isinstance(screen, VersionScreen):
+                yield SystemCommand(
+                    "Go to source run",
+                    "open the run that produced this version",
+                    screen.action_go_to_run,
+                )
+                yield from self.promotion.promotion_commands(screen)
+            yield SystemCommand("Help", "keys for this view", self.action_help)
+        yield from super().get_system_commands(screen)
+
+
+for _name, _handler in list(vars(ConsoleApp).items()):
+    if _name.startswith("on_") and callable(_handler) and not inspect.iscoroutinefunction(_handler):
+        setattr(ConsoleApp, _name, _tolerate_teardown(_handler))
+
+
+def build_app(
+    settings: Settings,
+    *,
+    client_factory: ClientFactory | None = None,
+    page_size: int = RUNS_PAGE_SIZE,
+    clock: Callable[[], float] = time.time,
+    retry_delays: Iterable[float] = RETRY_DELAYS,
+    build_demo: bool = True,
+) -> ConsoleApp:
+    """The configured console, for the CLI and the tests alike."""
+    return ConsoleApp(
+        settings,
+        client_factory=client_factory,
+        page_size=page_size,
+        clock=clock,
+        retry_delays=retry_delays,
+        build_demo=build_demo,
+    )

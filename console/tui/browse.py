@@ -1,0 +1,299 @@
+"""Browsing: experiments and their runs, registered models and their versions, run and version
+detail screens — the requests behind the two list panes, and where their results go.
+
+A feature of the shell (``console.tui.shell``): every request is a ``Job``; the filter and sort
+of the runs list and the models filter live here.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from console.tui import data
+from console.tui.jobs import Job
+from widgets import messages as msg
+from widgets.run_screen import RunScreen
+from widgets.version_screen import VersionScreen
+
+if TYPE_CHECKING:
+    from console.model import Experiment
+    from console.tui.shell import Shell
+
+
+class BrowseFeature:
+    """The experiments/runs and registry panes, and the run and version detail screens."""
+
+    def __init__(self, shell: Shell, *, page_size: int, on_experiments: Any = None) -> None:
+        self.shell = shell
+        self.page_size = page_size
+        # called with the first page of experiments (the demo build decides on it)
+        self.on_experiments = on_experiments
+        self.runs_filter: str | None = None
+        self.runs_order: str | None = None
+        self.models_filter: str | None = None
+        self._runs_token: str | None = None
+        self._pending_run: str | None = None
+        self._experiments_seen = False
+
+    def _need_client(self) -> bool:
+        return self.shell.client is not None
+
+    def reload_all(self) -> None:
+        self.load_experiments()
+        self.load_models()
+        self.load_runs(reset=True)
+        self.reload_registry()
+
+    def reload_registry(self) -> None:
+        """The models, the selected model's versions and any open version screen."""
+        self.load_models()
+        model = self.shell.main.registry_pane.model
+        if model is not None:
+            self.model_highlighted(msg.ModelHighlighted(model))
+        for screen in self.shell.app.screen_stack:
+            if isinstance(screen, VersionScreen):
+                self.load_version_detail(screen)
+
+    def clear_runs_query(self) -> None:
+        self.runs_filter = None
+        self.runs_order = None
+        self.load_runs(reset=True)
+
+    # --- experiments and runs -------------------------------------------------------------
+
+    def load_experiments(self) -> None:
+        if not self._need_client():
+            return
+        self.shell.main.runs_pane.experiments_loading()
+        self.shell.run(
+            Job(
+                "experiments",
+                "loading experiments",
+                partial(data.load_experiments, self.shell.client),
+                self._show_experiments,
+            )
+        )
+
+    def _show_experiments(self, page) -> None:
+        self.shell.main.runs_pane.show_experiments(page.items, more=page.has_more)
+        first = not self._experiments_seen
+        self._experiments_seen = True
+        if first and not page.items:
+            self.shell.main.detail.show_message("no experiments on this server yet")
+        if first and self.on_experiments is not None:
+            self.on_experiments(page.items)
+
+    def experiment_highlighted(self, message: msg.ExperimentHighlighted) -> None:
+        if self.shell.main.focused is self.shell.main.runs_pane.experiment_table:
+            self.shell.main.detail.show_experiment(message.experiment)
+        current = self.shell.main.runs_pane.experiment
+        switched = current is None or current.experiment_id != message.experiment.experiment_id
+        if switched and (self.runs_filter or "").startswith("attributes.run_id ="):
+            self.runs_filter = None  # a pin to one run does not carry over
+        self.load_runs(message.experiment, reset=True)
+
+    def load_runs(self, experiment: Experiment | None = None, *, reset: bool) -> None:
+        pane = self.shell.main.runs_pane
+        experiment = experiment or pane.experiment
+        if experiment is None or not self._need_client():
+            return
+        token = None if reset else self._runs_token
+        if not reset and token is None:
+            return
+        pane.runs_loading(experiment, self.runs_filter, self.runs_order, more=not reset)
+        self.shell.run(
+            Job(
+                "runs",
+                f"loading runs of experiment {experiment.name or experiment.experiment_id}",
+                partial(
+                    data.load_runs,
+                    self.shell.client,
+                    experiment.experiment_id,
+                    filter=self.runs_filter,
+                    order_by=self.runs_order,
+                    page_size=self.page_size,
+                    page_token=token,
+                ),
+                partial(self._show_runs, reset=reset),
+                on_fail=lambda _: pane.runs_failed(),
+            )
+        )
+
+    def _show_runs(self, page, *, reset: bool) -> None:
+        pane = self.shell.main.runs_pane
+        self._runs_token = page.next_page_token
+        pane.show_runs_page(page, reset=reset)
+        if self._pending_run is not None:
+            run_id, self._pending_run = self._pending_run, None
+            pin = f"attributes.run_id = '{run_id}'"
+            if not pane.highlight_run(run_id) and self.runs_filter != pin:
+                # beyond the loaded page: show just that run, saying how to get back
+                self.runs_filter = pin
+                self._pending_run = run_id
+                self.shell.notify(
+                    "runs filtered to the version's source run; / then enter clears it"
+                )
+                self.load_runs(reset=True)
+
+    def more_runs_wanted(self, message: msg.MoreRunsWanted) -> None:
+        if self._runs_token:
+            self.load_runs(reset=False)
+        else:
+            self.shell.main.runs_pane.runs_table.loading_more = False
+
+    def run_highlighted(self, message: msg.RunHighlighted) -> None:
+        pane = self.shell.main.runs_pane
+        summary = pane.summary_of(message.run_id)
+        if self.shell.main.focused is pane.runs_table:
+            if summary is not None:
+                self.shell.main.detail.show_run(summary)
+            self.shell.hooks.show_run_lineage(message.run_id)
+
+    def run_order_chosen(self, message: msg.RunOrderChosen) -> None:
+        self.runs_order = message.order_by
+        self.load_runs(reset=True)
+
+    def run_chosen(self, message: msg.RunChosen) -> None:
+        self.open_run(message.run_id)
+
+    def open_run(self, run_id: str) -> None:
+        if not self._need_client():
+            return
+        screen = RunScreen(run_id)
+        self.shell.app.push_screen(screen)
+        self.load_run_detail(screen)
+
+    def load_run_detail(self, screen: RunScreen) -> None:
+        screen.loading()
+        self.shell.run(
+            Job(
+                "detail",
+                f"loading run {screen.run_id}",
+                partial(data.load_run_detail, self.shell.client, screen.run_id),
+                lambda d: screen.show(d.run, d.histories, d.logged_models),
+                on_fail=screen.failed,
+                alive=lambda: screen.is_attached,
+            )
+        )
+
+    # --- registry -------------------------------------------------------------------------
+
+    def load_models(self) -> None:
+        if not self._need_client():
+            return
+        self.shell.main.registry_pane.models_loading(self.models_filter)
+        self.shell.run(
+            Job(
+                "models",
+                "loading registered models",
+                partial(data.load_models, self.shell.client, self.models_filter),
+                lambda page: self.shell.main.registry_pane.show_models(
+                    page.items, more=page.has_more
+                ),
+            )
+        )
+
+    def model_highlighted(self, message: msg.ModelHighlighted) -> None:
+        pane = self.shell.main.registry_pane
+        if self.shell.main.focused is pane.model_table:
+            self.shell.main.detail.show_model(message.model)
+        if not self._need_client():
+            return
+        pane.versions_loading(message.model)
+        self.shell.run(
+            Job(
+                "versions",
+                f"loading versions of model {message.model.name}",
+                partial(data.load_versions, self.shell.client, message.model.name),
+                self._show_versions,
+                on_fail=lambda _: pane.versions_failed(),
+            )
+        )
+
+    def _show_versions(self, page) -> None:
+        self.shell.main.registry_pane.show_versions(page.items, more=page.has_more)
+        for done in self.shell.hooks.versions_shown:
+            done()
+        self.shell.app.refresh_bindings()  # promotion keys depend on a version being there
+
+    def version_highlighted(self, message: msg.VersionHighlighted) -> None:
+        version = message.version
+        self.shell.hooks.show_version_lineage(version.name, version.version)
+        if self.shell.main.focused is self.shell.main.registry_pane.version_table:
+            self.shell.main.detail.show_version(version)
+            if version.run_id:
+                self.link_run(version.run_id)
+
+    def link_run(self, run_id: str) -> None:
+        """Highlight ``run_id`` in the runs pane, switching experiment when needed."""
+        pane = self.shell.main.runs_pane
+        if pane.highlight_run(run_id) or not self._need_client():
+            return
+        self.shell.run(
+            Job(
+                "locate",
+                f"finding run {run_id}",
+                partial(data.load_run, self.shell.client, run_id),
+                self._show_located_run,
+                retry=False,
+            )
+        )
+
+    def _show_located_run(self, run) -> None:
+        pane = self.shell.main.runs_pane
+        experiment_id = run.info.experiment_id or ""
+        self._pending_run = run.run_id
+        if pane.experiment is not None and pane.experiment.experiment_id == experiment_id:
+            self.load_runs(reset=True)
+        elif not pane.select_experiment(experiment_id):
+            # not among the listed experiments: load its runs directly
+            from console.model import Experiment
+
+            self.load_runs(Experiment(experiment_id=experiment_id, name=experiment_id), reset=True)
+
+    def version_chosen(self, message: msg.VersionChosen) -> None:
+        if not self._need_client():
+            return
+        screen = VersionScreen(message.version)
+        self.shell.app.push_screen(screen)
+        self.load_version_detail(screen)
+
+    def load_version_detail(self, screen: VersionScreen) -> None:
+        screen.loading()
+        v = screen.version
+        self.shell.run(
+            Job(
+                "detail",
+                f"loading version {v.version} of model {v.name}",
+                partial(data.load_version_detail, self.shell.client, v.name, v.version),
+                lambda d: screen.show(d.version, d.files, d.files_error),
+                on_fail=screen.failed,
+                alive=lambda: screen.is_attached,
+            )
+        )
+
+    def jump_to_run(self, message: msg.JumpToRun) -> None:
+        if isinstance(self.shell.app.screen, VersionScreen):
+            self.shell.app.pop_screen()
+        self.link_run(message.run_id)
+        self.open_run(message.run_id)
+
+    def go_to_experiment(self, name: str) -> None:
+        pane = self.shell.main.runs_pane
+        for experiment in pane.experiments.values():
+            if name in (experiment.name, experiment.experiment_id):
+                pane.select_experiment(experiment.experiment_id)
+                self.shell.main.focus_pane(0, pane.runs_table)
+                return
+        if not self._need_client():
+            return
+
+        async def find() -> Experiment:
+            return await self.shell.client.find_experiment(name)
+
+        def found(experiment: Experiment) -> None:
+            self.load_runs(experiment, reset=True)
+            self.shell.main.focus_pane(0, pane.runs_table)
+
+        self.shell.run(Job("locate", f"finding experiment {name!r}", find, found, retry=False))

@@ -1,0 +1,83 @@
+"""The typed handle every TUI feature receives: what it may use of the app, and nothing more.
+
+A feature (``console.tui.browse``, ``lineage``, ``promotion``, ``provenance``, ``runbooks`` …) is
+an object the app owns. It gets a ``Shell``: the Textual app (screens, notifications), the
+settings, the main screen, the job runner, the live connection (client and tracking URI) and
+``ShellHooks`` — the few calls one feature makes into another, filled in by the app. Features
+import this module and never each other, so the shell has no import circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.notifications import SeverityLevel
+
+    from console.settings import Settings
+    from console.tui.jobs import Job, JobRunner
+    from widgets.main_screen import MainScreen
+
+
+def _unset(*_: Any) -> None:
+    raise RuntimeError("shell hook used before the app wired it")
+
+
+@dataclass
+class Connection:
+    """The MLflow client once connected (None before), and the tracking URI it talks to."""
+
+    client: Any = None
+    tracking_uri: str | None = None
+
+
+@dataclass
+class ShellHooks:
+    """Calls across features, wired by the app (so features need not import each other)."""
+
+    # highlight a run in the runs pane, switching experiment when needed
+    link_run: Callable[[str], None] = _unset
+    # reload the registry (models, the selected model's versions, open version screens)
+    reload_registry: Callable[[], None] = _unset
+    # reload everything and retry what failed (r)
+    refresh: Callable[[], None] = _unset
+    # show the lineage of a run / of a model version in the lineage pane
+    show_run_lineage: Callable[[str], None] = _unset
+    show_version_lineage: Callable[[str, str], None] = _unset
+    # a model's versions were shown: let features finish a pending selection
+    versions_shown: list[Callable[[], None]] = field(default_factory=list)
+
+
+@dataclass
+class Shell:
+    """What a feature may use. ``run`` is the only way to do I/O from the UI."""
+
+    app: App[Any]
+    settings: Settings
+    main: MainScreen
+    jobs: JobRunner
+    connection: Connection
+    hooks: ShellHooks
+
+    @property
+    def client(self) -> Any:
+        return self.connection.client
+
+    @property
+    def tracking_uri(self) -> str | None:
+        return self.connection.tracking_uri
+
+    def run(self, job: Job) -> None:
+        self.jobs.run(job)
+
+    def notify(self, text: str, *, severity: SeverityLevel = "information") -> None:
+        """A toast: server text shown literally (never markup, no control characters)."""
+        from console.safe_text import printable
+
+        self.app.notify(printable(text, limit=1000), severity=severity, markup=False)
+
+    def status(self, text: str) -> None:
+        self.main.status.set_state(text)
