@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHELL = {"console.cli", "console.__main__"}
+# the shell (DESIGN.md): may import everything
+SHELL_PACKAGES = ("console.cli", "console.tui", "console.__main__")
 
 FORBIDDEN = {
     "console": ("textual", "widgets", "commands"),
@@ -39,11 +40,7 @@ def _modules(package: str) -> list[str]:
     names = [package]
     for info in pkgutil.walk_packages([str(ROOT / package)], prefix=f"{package}."):
         names.append(info.name)
-    return sorted(
-        n
-        for n in names
-        if n not in SHELL and not n.startswith("console.clicmd") and ".__main__" not in n
-    )
+    return sorted(n for n in names if not n.startswith(SHELL_PACKAGES) and ".__main__" not in n)
 
 
 def _imports_of(module: str) -> set[str]:
@@ -93,3 +90,50 @@ def test_startup_path_has_no_heavy_imports() -> None:
     loaded = set(json.loads(out.stdout))
     heavy = ("mlflow", "pandas", "pyiceberg", "datahub", "textual", "sklearn", "pyarrow", "httpx")
     assert not [m for m in loaded if m.split(".")[0] in heavy]
+
+
+# the TUI's feature controllers: each gets a typed ``Shell`` handle and never imports another
+# feature (or the app), so the shell has no import circle; only ``console.tui.app`` wires them
+TUI_FEATURES = {"browse", "demo", "lineage", "promotion", "provenance", "runbooks"}
+TUI_BASE = {"shell", "jobs", "commands", "data", "crash"}
+
+
+def _tui_imports(path: Path) -> set[str]:
+    """The ``console.tui`` modules ``path`` imports, anywhere (also inside functions)."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[:2] == ["console", "tui"] and len(parts) > 2:
+                found.add(parts[2])
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(TUI_FEATURES | TUI_BASE))
+def test_tui_features_do_not_import_each_other(module: str) -> None:
+    imported = _tui_imports(ROOT / "console" / "tui" / f"{module}.py")
+    allowed = TUI_BASE - {"crash"} if module in TUI_FEATURES else TUI_BASE - {module}
+    assert imported <= allowed | {module}, f"console.tui.{module} imports {sorted(imported)}"
+
+
+def test_every_tui_module_is_classified() -> None:
+    modules = {p.stem for p in (ROOT / "console" / "tui").glob("*.py")} - {"__init__", "app"}
+    assert modules == TUI_FEATURES | TUI_BASE, "classify new console/tui modules in this test"
+
+
+def test_no_attr_defined_ignores_in_the_shell() -> None:
+    """Features hold a typed handle: nothing needs ``type: ignore[attr-defined]``."""
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "console" / "tui").glob("*.py")
+        if "ignore[attr-defined]" in p.read_text(encoding="utf-8")
+    ]
+    assert not offenders

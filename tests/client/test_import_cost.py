@@ -14,7 +14,7 @@ from tests.client.conftest import ROOT
 
 def test_client_import_pulls_in_nothing_heavy():
     code = (
-        "import json, sys; import console.mlflow.client, console.clicmd.registry; "
+        "import json, sys; import console.mlflow.client, console.cli.registry; "
         "print(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run(

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from console.clicmd._common import open_client, positive, print_json, run_async, table
+from console.cli._common import open_client, positive, print_json, run_async, table
 from console.safe_text import printable
 
 

@@ -1,10 +1,10 @@
 """The ``mlops-console`` command line: parses options and dispatches to a subcommand module.
 
-Only ``argparse`` is imported here so ``--help`` stays fast; each subcommand lives in a module of
-``console.clicmd`` that is imported for its parser (cheap: those modules import nothing heavy at
-module level) and runs its handler with lazily imported clients and commands. Every failure ends
-as one line on stderr and a non-zero exit, never a traceback (set ``MLOPS_CONSOLE_DEBUG=1`` to see
-one while developing).
+Only ``argparse`` is imported here so ``--help`` stays fast. Each subcommand lives in a module of
+this package (``console.cli.<name>`` with ``register(subparsers, add_globals)``), imported for its
+parser (cheap: those modules import nothing heavy at module level); its handler imports clients
+and commands lazily. Every failure ends as one line on stderr and a non-zero exit, never a
+traceback (set ``MLOPS_CONSOLE_DEBUG=1`` to see one while developing).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-# subcommand modules listed first in --help; the rest of console.clicmd follows alphabetically
+# subcommand modules listed first in --help; the rest of console.cli follows alphabetically
 PREFERRED_ORDER = ("demo", "models", "registry", "provenance", "diagnose", "lineage", "promote")
 
 EXIT_INTERRUPTED = 130
@@ -65,12 +65,10 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
 
 
 def _subcommand_modules() -> list[str]:
-    """Every public module of ``console.clicmd`` (each registers one or more subcommands)."""
+    """Every public module of ``console.cli`` (each registers one or more subcommands)."""
     import pkgutil
 
-    import console.clicmd as package
-
-    names = [m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")]
+    names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
     names = [n for n in names if n != "tui"]
 
     def rank(name: str) -> tuple[int, str]:
@@ -90,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_global_options(parser, suppress=False)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _subcommand_modules():
-        module = importlib.import_module(f"console.clicmd.{name}")
+        module = importlib.import_module(f"console.cli.{name}")
         module.register(subparsers, lambda p: _add_global_options(p, suppress=True))
     return parser
 
@@ -115,7 +113,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     settings = load_settings(_overrides(args))
     handler = getattr(args, "handler", None)
     if handler is None:
-        from console.clicmd.tui import open_console
+        from console.cli.tui import open_console
 
         return open_console(settings)
     return int(handler(args, settings) or 0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.clicmd._common import print_json, run_async, say
+from console.cli._common import print_json, run_async, say
 
 DIRECTIONS = {"up": "upstream", "down": "downstream", "both": "both"}
 

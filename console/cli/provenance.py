@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from console.clicmd._common import open_client, print_json, run_async
+from console.cli._common import open_client, print_json, run_async
 
 
 def register(subparsers, add_globals) -> None:

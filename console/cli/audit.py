@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.clicmd._common import positive, print_json, table
+from console.cli._common import positive, print_json, table
 
 
 def register(subparsers, add_globals) -> None:

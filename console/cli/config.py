@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from console.clicmd._common import print_json, table
+from console.cli._common import print_json, table
 
 
 def register(subparsers, add_globals) -> None:

@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from console.clicmd._common import print_json, say, table
+from console.cli._common import print_json, say, table
 from console.safe_text import printable
 
 EXIT_FOR_STATUS = {
@@ -162,7 +162,7 @@ class _CliDriver:
 def _run(args: argparse.Namespace, settings) -> int:
     from commands.runbooks.catalog import load_runbook
     from commands.runbooks.engine import parse_assignments, run_runbook
-    from console.clicmd._common import run_async
+    from console.cli._common import run_async
 
     runbook = load_runbook(args.name)
     overrides = parse_assignments(args.assignments)

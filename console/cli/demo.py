@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.clicmd._common import print_json, say, table
+from console.cli._common import print_json, say, table
 
 
 def register(subparsers, add_globals) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.clicmd._common import open_client, print_json, run_async
+from console.cli._common import open_client, print_json, run_async
 from console.safe_text import printable
 
 

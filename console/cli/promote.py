@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from console.clicmd._common import print_json, run_async
+from console.cli._common import print_json, run_async
 from console.safe_text import printable
 
 EXIT_CODES = {"succeeded": 0, "noop": 0, "cancelled": 1, "failed": 1, "refused": 4, "lost_race": 5}

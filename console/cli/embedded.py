@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.clicmd._common import print_json, say
+from console.cli._common import print_json, say
 from console.settings import show_url
 
 
