@@ -12,17 +12,11 @@ by the console process. Not part of the pytest suite.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
-import pty
 import re
-import select
-import struct
-import subprocess
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
 
@@ -31,90 +25,29 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_client import TEMPLATE, bulk_copy, python, warm_up  # noqa: E402
 from tests.support.servers import start_mlflow_server  # noqa: E402
+from tests.support.terminal import HEAVY, TerminalError  # noqa: E402
+from tests.support.terminal import Terminal as _Terminal  # noqa: E402
 
 COLS, ROWS = 160, 48
-HEAVY = ("mlflow", "pandas", "pyiceberg", "datahub", "sklearn", "pyarrow")
-# strip escape sequences so text split by styling still matches
-_ANSI = re.compile(
-    rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Za-z0-9]"
-)
 
 
-class Terminal:
-    """A child process on a pty; ``wait_for`` timestamps when its output first contains text."""
+class Terminal(_Terminal):
+    """The pty harness of the tests, failing the benchmark with its message."""
 
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-        self.started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True
-        )
-        os.close(slave)
-        self.master = master
-        self.raw = bytearray()
-        self.text = bytearray()
+        super().__init__(argv, env, cols=COLS, rows=ROWS)
 
-    def _read(self, timeout: float) -> None:
-        ready, _, _ = select.select([self.master], [], [], timeout)
-        if ready:
-            try:
-                chunk = os.read(self.master, 1 << 16)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                self.check_alive()
-                return
-            self.raw += chunk
-            # a de-styled copy of the recent output is enough: what we look for was just drawn
-            self.text = bytearray(_ANSI.sub(b"", bytes(self.raw[-262_144:])))
+    def wait_for(self, needle, timeout: float) -> float:  # type: ignore[no-untyped-def]
+        try:
+            return super().wait_for(needle, timeout)
+        except TerminalError as exc:
+            raise SystemExit(str(exc)) from None
 
     def check_alive(self) -> None:
-        if self.proc.poll() is not None:
-            tail = bytes(self.text[-1500:]).decode("utf-8", "replace")
-            raise SystemExit(
-                f"the console exited with {self.proc.returncode}; screen tail: {tail!r}"
-            )
-
-    def wait_for(self, needle: bytes | re.Pattern, timeout: float) -> float:
-        """Seconds from launch until ``needle`` appears in the output."""
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            found = (
-                needle.search(self.text) if isinstance(needle, re.Pattern) else needle in self.text
-            )
-            if found:
-                return time.perf_counter() - self.started
-            self._read(0.01)
-        tail = bytes(self.text[-600:]).decode("utf-8", "replace")
-        raise SystemExit(f"timed out waiting for {needle!r}; screen tail: {tail!r}")
-
-    def first_output(self, timeout: float) -> float:
-        while not self.raw:
-            self._read(timeout)
-        return time.perf_counter() - self.started
-
-    def press(self, keys: str) -> None:
-        os.write(self.master, keys.encode())
-
-    def rss_mb(self) -> float:
-        """Resident memory of the console process (the child of ``uv``-free python)."""
-        status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-        return kb / 1024
-
-    def loaded_modules(self) -> set[str]:
-        maps = Path(f"/proc/{self.proc.pid}/maps").read_text()
-        return {m for m in HEAVY if f"/site-packages/{m}/" in maps}
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.press("q")
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        os.close(self.master)
+        try:
+            super().check_alive()
+        except TerminalError as exc:
+            raise SystemExit(str(exc)) from None
 
 
 def heavy_imports(url: str) -> list[str]:
@@ -165,7 +98,7 @@ def measure(url: str, runs: int) -> dict:
             term.press("G")
             until = time.perf_counter() + 0.15
             while time.perf_counter() < until and target not in term.text:
-                term._read(0.02)
+                term.read(0.02)
         browse_s = time.perf_counter() - started
         if target not in term.text:
             raise SystemExit("did not reach the last run while browsing")

@@ -21,6 +21,17 @@ def literal(value: object, *, limit: int | None = CELL_LIMIT, style: str = "") -
     return Text(printable(value, limit=limit), style=style, no_wrap=True, overflow="ellipsis")
 
 
+def markup_safe(value: object, *, limit: int | None = 200) -> str:
+    """``value`` for a surface that parses Textual markup (palette titles and help).
+
+    Control and bidi characters become visible escapes (the CLI's sanitizer) and markup is
+    escaped, so ``[@click=app.quit]`` or ``[/x]`` in a server name is shown, never acted on.
+    """
+    from textual.markup import escape
+
+    return escape(printable(value, limit=limit))
+
+
 def literal_block(value: object, *, limit: int = 5000) -> Text:
     """Multi-line server text (descriptions): newlines kept, everything else literal."""
     return Text(printable(value, limit=limit, keep_newlines=True))

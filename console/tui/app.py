@@ -20,9 +20,11 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
 
+from console.safe_text import printable
 from console.settings import Settings, show_url
 from console.tui.browse import BrowseFeature
 from console.tui.commands import Command, CommandError, parse_command
@@ -38,6 +40,7 @@ from widgets import messages as msg
 from widgets.main_screen import MainScreen
 from widgets.run_columns import parse_filter, parse_order
 from widgets.run_screen import RunScreen
+from widgets.text import markup_safe
 from widgets.version_screen import VersionScreen
 
 ClientFactory = Callable[[str], Any]
@@ -395,9 +398,40 @@ class ConsoleApp(CrashGuardedApp):
         if callable(helper):
             helper()
 
-    # --- command palette ------------------------------------------------------------------
+    # --- the one gate for server text on Textual's own surfaces ----------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast, from any screen or feature: sanitized and never markup.
+
+        Toasts often quote server text (model names, errors); control characters become visible
+        escapes like in the CLI, so no OSC/CSI sequence reaches the terminal.
+        """
+        super().notify(
+            printable(message, limit=1000, keep_newlines=True),
+            title=printable(title, limit=200),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette: every entry's title and help pass ``markup_safe`` (they are markup)."""
+        for command in self._palette_entries(screen):
+            yield command._replace(
+                title=markup_safe(command.title), help=markup_safe(command.help, limit=300)
+            )
+
+    # --- command palette ------------------------------------------------------------------
+
+    def _palette_entries(self, screen: Screen) -> Iterable[SystemCommand]:
         if isinstance(screen, MainScreen):
             run = self.execute
             for title, help_text, target in PANE_COMMANDS:

@@ -74,10 +74,8 @@ class Shell:
         self.jobs.run(job)
 
     def notify(self, text: str, *, severity: SeverityLevel = "information") -> None:
-        """A toast: server text shown literally (never markup, no control characters)."""
-        from console.safe_text import printable
-
-        self.app.notify(printable(text, limit=1000), severity=severity, markup=False)
+        """A toast; the app sanitizes every toast (``ConsoleApp.notify``)."""
+        self.app.notify(text, severity=severity, markup=False)
 
     def status(self, text: str) -> None:
         self.main.status.set_state(text)

@@ -116,6 +116,7 @@ def start_mlflow_server(
     app_name: str | None = None,
     env: dict[str, str] | None = None,
     port: int | None = None,
+    timeout: float = 180.0,
 ) -> MlflowServer:
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -127,7 +128,7 @@ def start_mlflow_server(
         app_name=app_name,
         env=env or {},
     )
-    return server.start()
+    return server.start(timeout)
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------
