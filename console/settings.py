@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from console.deployment_model import ProductionEndpoint
 from console.errors import SettingsError
 
 APP_NAME = "mlops-console"
@@ -119,6 +120,9 @@ class Settings(BaseModel):
     # remote repoURL (as logged in mlflow.source.git.repoURL) -> local clone to read commits from
     git_repos: dict[str, Path] = Field(default_factory=dict)
 
+    # production endpoints to show in `deployments`: name -> url, protocol, model, alias
+    deployments: dict[str, ProductionEndpoint] = Field(default_factory=dict)
+
     request_timeout: float = Field(default=10.0, gt=0, le=600)
     embedded_idle_minutes: float = Field(default=60.0, ge=0)
 
@@ -159,6 +163,8 @@ class Settings(BaseModel):
                 value = show_url(value)
             elif isinstance(value, Path):
                 value = str(value)
+            elif name == "deployments":
+                value = {k: {**v.model_dump(), "url": show_url(v.url)} for k, v in value.items()}
             elif isinstance(value, dict):
                 value = {k: str(v) for k, v in value.items()}
             shown[name] = {"value": value, "source": self.sources.get(name, "default")}
@@ -286,4 +292,7 @@ def load_settings(
         elif field in URL_FIELDS and isinstance(shown, str):
             shown = show_url(shown)
         message = first.get("msg", "invalid value").removeprefix("Value error, ")
+        if field == "deployments":  # a nested table: name the entry and key, not the whole table
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            raise SettingsError(f"invalid setting {where} from {source}: {message}") from None
         raise SettingsError(f"invalid setting {field}={shown!r} from {source}: {message}") from None

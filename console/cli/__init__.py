@@ -18,7 +18,17 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 # subcommand modules listed first in --help; the rest of console.cli follows alphabetically
-PREFERRED_ORDER = ("demo", "models", "registry", "provenance", "diagnose", "lineage", "promote")
+PREFERRED_ORDER = (
+    "demo",
+    "models",
+    "registry",
+    "provenance",
+    "diagnose",
+    "lineage",
+    "promote",
+    "deploy",
+    "deployments",
+)
 
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70

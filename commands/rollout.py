@@ -1,0 +1,254 @@
+"""Rollout and rollback of an embedded deployment: confirmed, verified by ``/version``, audited.
+
+A moved alias never changes what is served by itself: ``rollout`` reloads the deployment on the
+alias's current version (``POST /reload``), then reads ``/version`` to verify it. ``rollback`` is
+one flow: a promotion of the alias back to the previously served version (``commands.promote``:
+its plan, gates, confirmation, compare-and-set and audit), then a rollout without a second
+question. Both take the driver every command takes, so the TUI, the CLI and runbooks share them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from commands import deploy_records as records
+from commands.deploy import record_state, resolve_alias
+from commands.deploy_records import DeployError
+from commands.driver import Driver
+from console.audit import AuditLog, AuditRecord, identify
+from console.deployment_model import DeploymentRecord, RolloutResult, check_deployment_name
+from console.errors import ReadOnlyError
+
+RELOAD_TIMEOUT = 300.0  # loading a model (and importing what it needs) can take a while
+
+
+@dataclass
+class DeployContext:
+    """What rollout and rollback need: settings, a registry client, its URI, the audit log."""
+
+    settings: Any
+    client: Any
+    tracking_uri: str
+    audit: AuditLog
+
+    @classmethod
+    def from_settings(cls, settings: Any, client: Any, tracking_uri: str) -> DeployContext:
+        return cls(settings, client, tracking_uri, AuditLog.for_settings(settings))
+
+
+def _record(ctx: DeployContext, name: str) -> tuple[Path, DeploymentRecord]:
+    check_deployment_name(name)
+    path = records.record_path(ctx.settings.home, name)
+    record = records.read(path)
+    if record is None:
+        raise DeployError(
+            f"no embedded deployment named {name}",
+            hint="see `mlops-console deployments` (production endpoints are rolled out by "
+            "their own platform)",
+        )
+    state, detail = record_state(path, record)
+    if state in ("stale", "failed", "orphaned"):
+        raise DeployError(f"deployment {name} is {state}: {detail}")
+    return path, record
+
+
+async def served_version(url: str, seconds: float = 5.0) -> str | None:
+    """What the service says it serves (``GET /version``), or None if it does not answer."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=seconds) as http:
+            response = await http.get(f"{url}/version")
+            doc = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    return str(doc["version"]) if isinstance(doc, dict) and "version" in doc else None
+
+
+async def _reload(url: str, version: str, tracking_uri: str | None) -> str | None:
+    """``POST /reload``; None on success, else the service's one-line reason."""
+    import httpx
+
+    body: dict[str, str] = {"version": version}
+    if tracking_uri:
+        body["tracking_uri"] = tracking_uri
+    try:
+        async with httpx.AsyncClient(timeout=RELOAD_TIMEOUT) as http:
+            response = await http.post(f"{url}/reload", json=body)
+    except httpx.HTTPError as exc:
+        return f"the service did not answer the reload: {type(exc).__name__}"
+    if response.status_code == 200:
+        return None
+    try:
+        return str(response.json().get("message"))[:300]
+    except ValueError:
+        return f"HTTP {response.status_code}"
+
+
+async def rollout(
+    ctx: DeployContext,
+    name: str,
+    driver: Driver,
+    *,
+    confirmed: bool = False,
+    action: str = "rollout",
+    promotion: dict[str, Any] | None = None,
+) -> RolloutResult:
+    """Reload deployment ``name`` on its alias's current version; verify; record; audit."""
+    if ctx.settings.read_only:
+        raise ReadOnlyError(f"roll out deployment {name}")
+    path, record = _record(ctx, name)
+    driver.progress(f"reading what {name} serves and where {record.model}@{record.alias} points")
+    before = await served_version(record.url)
+    if before is None:
+        raise DeployError(f"deployment {name} does not answer at {record.url}")
+    target = await resolve_alias(ctx.client, record.model, record.alias)
+    result = RolloutResult(
+        name=name,
+        action=action,  # type: ignore[arg-type]
+        outcome="noop",
+        message="",
+        model=record.model,
+        alias=record.alias,
+        served_before=before,
+        served_after=before,
+        alias_version=target,
+        promotion=promotion,
+    )
+    if before == target:
+        result.message = f"nothing to do: {name} already serves v{target} ({record.alias})"
+        return result
+    prompt = (
+        f"roll out deployment {name} ({record.url}):\n"
+        f"  model:  {record.model}, alias {record.alias} → v{target}\n"
+        f"  serves: v{before} → v{target} (loaded beside the old one, then swapped)"
+    )
+    if not confirmed and not await driver.confirm(prompt):
+        result.outcome, result.message = "cancelled", "cancelled: nothing was changed"
+        return result
+    driver.progress(f"reloading {name} on v{target}…")
+    # the embedded MLflow server may have come back on another port since the service started
+    uri = ctx.tracking_uri if record.embedded_tracking else None
+    problem = await _reload(record.url, target, uri)
+    after = await served_version(record.url)
+    result.served_after = after
+    if problem is None and after == target:
+        records.update(path, version=target, previous_version=before, tracking_uri=ctx.tracking_uri)
+        result.outcome = "succeeded"
+        result.message = f"done: {name} serves v{target} (was v{before}), verified by /version"
+    else:
+        result.outcome = "failed"
+        result.message = (
+            f"rollout failed: {problem or 'the reload answered but /version says v' + str(after)}"
+            f"; {name} serves v{after or '?'}"
+        )
+    result.audit_id = await _audit(ctx, record, result)
+    return result
+
+
+async def _audit(ctx: DeployContext, record: DeploymentRecord, result: RolloutResult) -> str | None:
+    from console.audit import AuditError
+
+    entry = AuditRecord(
+        action=f"deploy.{result.action}",
+        outcome="succeeded" if result.outcome == "succeeded" else "failed",
+        actor=await identify(ctx.client),
+        server=ctx.client.server,
+        model=record.model,
+        version=result.served_after,
+        target=f"deployment:{record.name}",
+        before={"served": result.served_before},
+        after={"served": result.served_after, "alias_version": result.alias_version},
+        message=result.message,
+        details={"url": record.url, "alias": record.alias, "promotion": result.promotion},
+    )
+    try:
+        ctx.audit.append(entry)
+    except AuditError:
+        return None
+    return entry.id
+
+
+class _RollbackDriver:
+    """Prefixes the promotion's confirmation with what the whole rollback will do."""
+
+    def __init__(self, inner: Driver, preface: str) -> None:
+        self.inner, self.preface = inner, preface
+
+    def progress(self, message: str, *, fraction: float | None = None) -> None:
+        self.inner.progress(message, fraction=fraction)
+
+    def warn(self, message: str) -> None:
+        self.inner.warn(message)
+
+    def output(self, item: Any) -> None:
+        self.inner.output(item)
+
+    async def confirm(self, prompt: str, *, typed: str | None = None) -> bool:
+        return await self.inner.confirm(f"{self.preface}\n{prompt}", typed=typed)
+
+
+_PROMOTION_OUTCOME = {"cancelled": "cancelled", "refused": "refused", "lost_race": "refused"}
+
+
+async def rollback(
+    ctx: DeployContext,
+    name: str,
+    driver: Driver,
+    *,
+    to_version: str | None = None,
+    force: bool = False,
+    reason: str | None = None,
+) -> RolloutResult:
+    """Move the alias back to the previously served version (a promotion), then roll out."""
+    from commands.promote import PromoteContext, promote
+    from console.promotion_model import PromotionRequest
+
+    if ctx.settings.read_only:
+        raise ReadOnlyError(f"roll back deployment {name}")
+    _, record = _record(ctx, name)
+    target = to_version or record.previous_version
+    if not target:
+        raise DeployError(
+            f"deployment {name} has no previously served version to roll back to",
+            hint="name one with --to VERSION",
+        )
+    serving = await served_version(record.url)
+    holder = await resolve_alias(ctx.client, record.model, record.alias)
+    why = reason or f"rollback of deployment {name}: v{serving} → v{target}"
+    request = PromotionRequest(
+        model=record.model,
+        version=target,
+        alias=record.alias,
+        expect=holder,
+        reason=why,
+        force=force,
+    )
+    preface = (
+        f"rollback of deployment {name}: alias {record.alias} moves back to v{target}, then "
+        f"{name} reloads it (serving v{serving} now)"
+    )
+    pctx = PromoteContext.from_settings(ctx.settings, ctx.client, ctx.tracking_uri)
+    promoted = await promote(pctx, request, _RollbackDriver(driver, preface))
+    summary = {
+        "outcome": promoted.outcome,
+        "message": promoted.message,
+        "audit_id": promoted.audit_id,
+    }
+    if not promoted.ok:
+        result = RolloutResult(
+            name=name,
+            action="rollback",
+            outcome=_PROMOTION_OUTCOME.get(promoted.outcome, "failed"),  # type: ignore[arg-type]
+            message=f"rollback stopped at the promotion: {promoted.message}",
+            model=record.model,
+            alias=record.alias,
+            served_before=serving,
+            served_after=serving,
+            alias_version=holder,
+            promotion=summary,
+        )
+        return result
+    return await rollout(ctx, name, driver, confirmed=True, action="rollback", promotion=summary)
