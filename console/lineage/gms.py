@@ -331,6 +331,29 @@ class GmsSource:
             return self._check(response, what, attempt + 1)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def write(self, path: str, body: Any) -> Any:
+        """One POST that changes the server, never retried (running sync again is the retry)."""
+        httpx = self._httpx
+        try:
+            response = await self._client.post(self.config.root + path, json=body)
+        except httpx.TimeoutException:
+            raise GmsError(
+                f"DataHub GMS at {self.config.url} did not answer {path} within "
+                f"{self.config.timeout:g} s",
+                hint="retry, or raise MLOPS_CONSOLE_REQUEST_TIMEOUT",
+            ) from None
+        except httpx.HTTPError as exc:
+            raise GmsError(
+                f"cannot reach DataHub GMS at {self.config.url}: {type(exc).__name__}",
+                hint="check DATAHUB_GMS_URL and that GMS is running",
+            ) from None
+        self._check(response, path, 1)
+        if response.status_code >= 300:
+            raise GmsError(
+                f"DataHub GMS at {self.config.url} answered HTTP {response.status_code} to {path}"
+            )
+        return response
+
     def _check(self, response: Any, what: str, attempts: int) -> Any:
         status = response.status_code
         if status == 401:
