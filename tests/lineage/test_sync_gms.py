@@ -146,7 +146,7 @@ def test_silent_mlflow_gives_up_after_the_timeout(
 def test_silent_gms_gives_up_after_the_timeout(tmp_path: Path, silent_port: int) -> None:
     settings = _settings(_home(tmp_path, [RunSpec(RUN_A, "1")]), f"http://127.0.0.1:{silent_port}")
     started = time.monotonic()
-    with pytest.raises(ConsoleError, match="did not answer .* within 2 s"):
+    with pytest.raises(ConsoleError, match=r"did not answer .* within 2 s"):
         sync_lineage(settings, QuietDriver(), skip_mlflow=True)
     assert time.monotonic() - started < 30
 
@@ -208,3 +208,41 @@ def test_mlflow_source_into_gms(tmp_path: Path, standin, mlflow_server) -> None:
     pins = [e.snapshot_id for e in graph.edges if e.source == run.id and e.snapshot_id]
     assert pins == [snapshot]
     assert [p.kind for p in graph.problems] == []
+
+
+def test_check_reports_server_version_token_and_entities(
+    tmp_path: Path, healthy_store: Path, capsys, monkeypatch
+) -> None:
+    args = ["--home", str(tmp_path), "lineage", "check", MODEL, "1", "2", "9"]
+    with GmsStandIn(token=TOKEN).load_lite(healthy_store) as gms:
+        gms.soft_delete(urns.model_version_urn(MODEL, "2"))
+        monkeypatch.setenv("DATAHUB_GMS_URL", gms.url)
+        monkeypatch.setenv("DATAHUB_GMS_TOKEN", TOKEN)
+        code = main([*args, "--json"])
+        doc = json.loads(capsys.readouterr().out)
+        gms.readable = False
+        denied = main(args)
+        out = capsys.readouterr()
+    assert code == 1 and doc["answers"] is True and doc["version"] == "v1.7.0"
+    assert doc["can_read"] is True and doc["user"] == "console"
+    assert doc["entities"] == {
+        urns.model_group_urn(MODEL): "present",
+        urns.model_version_urn(MODEL, "1"): "present",
+        urns.model_version_urn(MODEL, "2"): "soft-deleted",
+        urns.model_version_urn(MODEL, "9"): "missing",
+    }
+    assert denied == 1 and "token may read: no" in out.out and "may not read" in out.err
+    assert TOKEN not in out.out + out.err
+
+
+def test_check_without_gms_and_against_a_closed_port(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("DATAHUB_GMS_URL", raising=False)
+    assert main(["--home", str(tmp_path), "lineage", "check"]) != 0
+    assert "no DataHub GMS is configured" in capsys.readouterr().err
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("DATAHUB_GMS_URL", f"http://127.0.0.1:{port}")
+    assert main(["--home", str(tmp_path), "lineage", "check", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["answers"] is False and "cannot reach" in doc["problems"][0]
