@@ -4,16 +4,22 @@ Two inputs: the OpenLineage JSONL event log, mapped to MCPs by ``commands.lineag
 demo's mapping), and DataHub's MLflow ingestion source. Events are collapsed to the latest per run
 before mapping (START and COMPLETE map to different aspect values, so replaying both would rewrite
 each run twice); then only aspects that differ from the store are written, through DataHub's own
-Lite writer: a second sync writes nothing. Imports datahub and mlflow: run it in a CLI process
+Lite writer: a second sync writes nothing. With a DataHub GMS configured the same sync goes to
+the server instead (``commands.lineage_gms``). MLflow's client is bounded by ``request_timeout``
+(no retries). Imports datahub and mlflow: run it in a CLI process
 or a subprocess, not in the TUI's process.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -24,9 +30,11 @@ _TERMINAL = {"COMPLETE": 3, "FAIL": 3, "ABORT": 3, "RUNNING": 1, "START": 0}
 
 
 class SyncReport(BaseModel):
-    store: str
+    store: str  # the Lite file, or the GMS URL
+    target: Literal["lite", "gms"] = "lite"
     events_path: str
     events_read: int = 0
+    events_sent: int = 0  # GMS: events POSTed to its OpenLineage endpoint
     runs_in_log: int = 0
     event_changes: int = 0
     mlflow_changes: int = 0
@@ -105,16 +113,45 @@ def sync_events(events_path: Path, db: Path) -> tuple[int, int, int]:
     return len(events), len(latest), written
 
 
-def mlflow_mcps(tracking_uri: str) -> tuple[list[Any], list[str]]:
+@contextmanager
+def bounded_mlflow_client(timeout: float) -> Iterator[None]:
+    """MLflow's client (inside DataHub's source) with one request timeout and no retries.
+
+    By default it waits 120 s per request and retries 7 times with exponential backoff, so a
+    silent server held ``lineage sync`` for many minutes; the console's own ``request_timeout``
+    bounds it instead. The variables are restored afterwards (tests run sync in-process).
+    """
+    wanted = {
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": str(max(1, math.ceil(timeout))),
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0",
+        "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
+    }
+    saved = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def mlflow_mcps(tracking_uri: str, *, timeout: float = 10.0) -> tuple[list[Any], list[str]]:
     """Everything DataHub's MLflow source emits for the server, as MCPs; and its failures.
 
     The source runs on its own rather than in a ``Pipeline`` with the ``datahub-lite`` sink: the
     sink cannot skip unchanged aspects across a pass, and the stock pipeline asks pypi.org and
     GitHub for the latest CLI version on every run (the console contacts no other hosts).
     """
-    import os
-
     os.environ.setdefault("DATAHUB_TELEMETRY_ENABLED", "false")
+    with bounded_mlflow_client(timeout):
+        return _mlflow_mcps(tracking_uri)
+
+
+def _mlflow_mcps(tracking_uri: str) -> tuple[list[Any], list[str]]:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
     from datahub.emitter.mcp_builder import mcps_from_mce
     from datahub.ingestion.api.common import PipelineContext
@@ -166,9 +203,9 @@ def mlflow_mcps(tracking_uri: str) -> tuple[list[Any], list[str]]:
     return out, failures
 
 
-def ingest_mlflow(tracking_uri: str, db: Path) -> tuple[int, list[str]]:
+def ingest_mlflow(tracking_uri: str, db: Path, *, timeout: float = 10.0) -> tuple[int, list[str]]:
     """DataHub's MLflow source into Lite; (aspects written, report failures)."""
-    mcps, notes = mlflow_mcps(tracking_uri)
+    mcps, notes = mlflow_mcps(tracking_uri, timeout=timeout)
     db.parent.mkdir(parents=True, exist_ok=True)
     return write_changed(db, mcps), notes
 
@@ -180,11 +217,26 @@ def sync_lineage(
     skip_mlflow: bool = False,
     tracking_uri: str | None = None,
 ) -> SyncReport:
-    """Replay the event log and ingest MLflow into the embedded Lite store of ``settings.home``."""
+    """Replay the event log and ingest MLflow into the embedded Lite store of ``settings.home``,
+    or into DataHub GMS when one is configured (``commands.lineage_gms``)."""
     from console.embedded import EmbeddedPaths
+    from console.lineage.gms import gms_config
 
+    config = gms_config(settings)
     if settings.read_only:
-        raise ReadOnlyError("sync lineage into the DataHub Lite store")
+        where = f"DataHub GMS at {config.url}" if config else "the DataHub Lite store"
+        raise ReadOnlyError(f"sync lineage into {where}")
+    if config is not None:
+        from commands.lineage_gms import sync_gms
+
+        report = SyncReport(
+            store=config.url,
+            target="gms",
+            events_path=str(EmbeddedPaths.for_home(settings.home).openlineage_events),
+        )
+        return sync_gms(
+            settings, driver, config, report, skip_mlflow=skip_mlflow, tracking_uri=tracking_uri
+        )
     paths = EmbeddedPaths.for_home(settings.home)
     db, events_path = paths.datahub_lite_db, paths.openlineage_events
     report = SyncReport(store=str(db), events_path=str(events_path))
@@ -202,7 +254,7 @@ def sync_lineage(
         tracking_uri = resolve_tracking_uri(settings, progress=driver.progress)
     report.tracking_uri = tracking_uri
     driver.progress(f"ingesting MLflow at {tracking_uri} with DataHub's MLflow source")
-    added, notes = ingest_mlflow(tracking_uri, db)
+    added, notes = ingest_mlflow(tracking_uri, db, timeout=float(settings.request_timeout))
     report.mlflow_changes = added
     report.warnings += notes
     for note in notes:

@@ -341,10 +341,14 @@ async def _resync_plan(ctx: StepContext, args: ResyncArgs) -> Plan:
 
     if not args.needed:
         return Plan()
-    if gms_config(ctx.settings) is not None:
-        raise StepFailed(
-            "lineage comes from a DataHub GMS: the console cannot re-sync it",
-            hint="run your DataHub MLflow ingestion recipe now, then re-run this runbook",
+    config = gms_config(ctx.settings)
+    if config is not None:
+        return Plan(
+            changes=[
+                f"send the OpenLineage log to DataHub GMS at {config.url} and ingest MLflow "
+                f"({await ctx.tracking_uri()}) there with DataHub's MLflow source and REST "
+                "emitter; only changed aspects are written"
+            ]
         )
     store = EmbeddedPaths.for_home(ctx.settings.home).datahub_lite_db
     return Plan(
@@ -415,7 +419,7 @@ COMMANDS = [
     StepCommand(
         name="lineage.resync",
         kind="action",
-        summary="bring the embedded DataHub Lite store up to date (lineage sync)",
+        summary="bring DataHub (the embedded Lite store, or GMS) up to date (lineage sync)",
         args_model=ResyncArgs,
         run=_resync,
         plan=_resync_plan,

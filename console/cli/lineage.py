@@ -2,7 +2,8 @@
 
 ``lineage MODEL VERSION [--depth N] [--direction up|down|both] [--json]`` prints an indented tree
 or the graph with its problems as JSON; ``lineage sync [--json]`` brings the embedded DataHub Lite
-store up to date from the OpenLineage log and MLflow (it writes, so ``--read-only`` refuses it).
+store (or the configured DataHub GMS) up to date from the OpenLineage log and MLflow (it writes,
+so ``--read-only`` refuses it); ``lineage check [MODEL [VERSION...]]`` reports on a configured GMS.
 """
 
 from __future__ import annotations
@@ -22,11 +23,17 @@ def register(subparsers, add_globals) -> None:
         description=(
             "lineage MODEL VERSION: the model group, version, training runs, input datasets "
             "(snapshot on the edge), upstream data and jobs, and the runs that used the version; "
-            "with what is missing or inconsistent. lineage sync: update the embedded store."
+            "with what is missing or inconsistent. lineage sync: update the embedded store "
+            "(or GMS). "
+            "lineage check [MODEL [VERSION...]]: does the configured GMS answer, its version, "
+            "may the token read, do the model's entities exist."
         ),
     )
     parser.add_argument(
-        "target", nargs="*", metavar="MODEL VERSION | sync", help="a model and version, or sync"
+        "target",
+        nargs="*",
+        metavar="MODEL VERSION | sync | check [MODEL [VERSION...]]",
+        help="a model and version; sync; or check (the configured DataHub GMS)",
     )
     parser.add_argument("--run", metavar="RUN_ID", help="start from an MLflow run instead")
     parser.add_argument("--dataset", metavar="NAME", help="start from a dataset (URN or table)")
@@ -51,6 +58,8 @@ def _handle(args: argparse.Namespace, settings) -> int:
     target = list(args.target)
     if target == ["sync"]:
         return _sync(args, settings)
+    if target[:1] == ["check"]:
+        return _check(args, settings, target[1:])
     if args.run or args.dataset:
         if target:
             raise ConsoleError("give MODEL VERSION, --run or --dataset, not several")
@@ -127,9 +136,10 @@ def _sync(args: argparse.Namespace, settings) -> int:
     if args.json:
         print_json(report.as_dict())
         return 0
-    say(f"store: {report.store}")
+    say(f"{'DataHub GMS' if report.target == 'gms' else 'store'}: {report.store}")
+    sent = f", {report.events_sent} sent" if report.target == "gms" else ""
     say(
-        f"event log: {report.events_read} events, {report.runs_in_log} runs, "
+        f"event log: {report.events_read} events{sent}, {report.runs_in_log} runs, "
         f"{report.event_changes} aspects written"
     )
     if report.mlflow_skipped:
@@ -140,3 +150,24 @@ def _sync(args: argparse.Namespace, settings) -> int:
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _check(args: argparse.Namespace, settings, target: list[str]) -> int:
+    from commands.lineage_check import check
+    from console.safe_text import printable
+
+    model, versions = (target[0], target[1:]) if target else (None, [])
+    report = check(settings, model, versions)
+    if args.json:
+        print_json({**report.model_dump(mode="json"), "ok": report.ok})
+    else:
+        say(f"DataHub GMS: {printable(report.url)}")
+        say(f"answers: {'yes' if report.answers else 'no'}")
+        say(f"version: {report.version or 'unknown'} (console reads {report.expected_version})")
+        readable = {True: "yes", False: "no", None: "unknown"}[report.can_read]
+        say(f"token may read: {readable}" + (f" (as {report.user})" if report.user else ""))
+        for urn, state in report.entities.items():
+            say(f"{state}: {printable(urn)}")
+        for problem in report.problems:
+            print(f"problem: {printable(problem, limit=300)}", file=sys.stderr)
+    return 0 if report.ok else 1

@@ -29,6 +29,7 @@ PROBLEM_KINDS = {
     "mlflow_unavailable": "the MLflow cross-check could not be made",
     "partial_result": "the backend answered only in part",
     "not_found": "the starting entity is not in DataHub",
+    "soft_deleted": "an entity is soft-deleted in DataHub GMS and is left out of the graph",
 }
 
 

@@ -1,238 +1,248 @@
-"""The GMS GraphQL reader against responses shaped by DataHub's published schema.
+"""The GMS reader against the stand-in (``gms_standin``): a real HTTP server that executes GraphQL
+on DataHub 1.7.0's schema and answers DataHub's REST shapes, over a real Lite store's metadata.
 
-No GMS can run here. A fake server (``httpx.MockTransport``) answers ``entities(urns)`` with
-``RawAspect`` payloads and ``relationships(input: {direction: INCOMING})`` with
-``EntityRelationshipsResult`` pages, both computed from a real Lite store, so the GMS graph must
-equal the Lite graph. Faults: paging, partial data, GraphQL ``errors``, 401/403, older servers.
+The graph read through GMS must equal the graph read from Lite, field for field. Faults: 429 with
+Retry-After, 5xx, soft-deleted entities, short pages, 401/403, a server of another version, a
+missing endpoint, a closed port and a port that never answers.
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from console.lineage import gms as gms_mod
 from console.lineage import urns
-from console.lineage.gms import GmsAuthError, GmsConfig, GmsError, GmsSource, gms_config
+from console.lineage.gms import (
+    GmsAuthError,
+    GmsConfig,
+    GmsError,
+    GmsSource,
+    GmsVersionError,
+    gms_config,
+)
 from console.lineage.lite import LiteSource
 from console.lineage.reader import LineageReader
 from console.settings import load_settings
-from tests.lineage.conftest import RUN_A
+from tests.lineage.conftest import RUN_A, RUN_B
+from tests.lineage.gms_standin import GmsStandIn
 from tests.lineage.stores import MODEL, TABLE
 
-TYPES = {
-    "mlModel": "MLMODEL",
-    "mlModelGroup": "MLMODEL_GROUP",
-    "dataset": "DATASET",
-    "dataJob": "DATA_JOB",
-    "dataProcessInstance": "DATA_PROCESS_INSTANCE",
-}
+TOKEN = "secret-token"
 
 
-class FakeGms:
-    """Answers the reader's two queries from a Lite store; records every request."""
-
-    def __init__(self, store: Path, *, old_server: bool = False) -> None:
-        self.lite = LiteSource(store)
-        self.old_server = old_server
-        self.requests: list[dict] = []
-        self.headers: list[httpx.Headers] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        self.requests.append(body)
-        self.headers.append(request.headers)
-        assert request.url.path == "/api/graphql"
-        variables = body["variables"]
-        if "lineageEntities" in body["query"]:
-            if self.old_server and "on DataProcessInstance { aspects" in body["query"]:
-                return httpx.Response(
-                    200,
-                    json={
-                        "errors": [
-                            {
-                                "message": "Validation error (FieldUndefined@[entities/aspects]) : "
-                                "Field 'aspects' in type 'DataProcessInstance' is undefined",
-                                "extensions": {"classification": "ValidationError"},
-                            }
-                        ],
-                        "data": None,
-                    },
-                )
-            return httpx.Response(
-                200,
-                json={
-                    "data": {"entities": [self._entity(u, variables) for u in variables["urns"]]}
-                },
-            )
-        return httpx.Response(200, json={"data": {"entity": self._incoming(variables)}})
-
-    def _entity(self, urn: str, variables: dict) -> dict:
-        found = self.lite.fetch_sync([urn]).get(urn, {})
-        kind = urns.entity_type(urn)
-        item = {"urn": urn, "type": TYPES.get(kind, "OTHER")}
-        if kind == "dataProcessInstance" and self.old_server:
-            edges = [
-                (e.relationship, e.target)
-                for name, value in found.items()
-                for e in gms_mod.asp.outgoing({name: value})
-            ]
-            item["out"] = {
-                "total": len(edges),
-                "relationships": [
-                    {"type": r, "entity": {"urn": t}}
-                    for r, t in edges
-                    if r in variables.get("outTypes", [])
-                ],
-            }
-            return item
-        item["aspects"] = [
-            {"aspectName": name, "payload": json.dumps(value)}
-            for name, value in found.items()
-            if name in variables["aspects"]
-        ]
-        return item
-
-    def _incoming(self, variables: dict) -> dict:
-        pairs = self.lite.incoming_sync(variables["urn"], variables["types"])
-        start, count = variables["start"], variables["count"]
-        page = pairs[start : start + count]
-        return {
-            "urn": variables["urn"],
-            "relationships": {
-                "start": start,
-                "count": len(page),
-                "total": len(pairs),
-                "relationships": [
-                    {
-                        "type": rel,
-                        "direction": "INCOMING",
-                        "entity": {"urn": src, "type": TYPES.get(urns.entity_type(src), "OTHER")},
-                    }
-                    for src, rel in page
-                ],
-            },
-        }
+@pytest.fixture
+def standin(healthy_store: Path) -> Iterator[GmsStandIn]:
+    with GmsStandIn(token=TOKEN).load_lite(healthy_store) as server:
+        yield server
 
 
-def _source(handler, token: str | None = "secret-token") -> GmsSource:
-    config = GmsConfig(url="http://gms.test:8080", token=token, timeout=2)
-    return GmsSource(config, transport=httpx.MockTransport(handler))
+def _reader(url: str, token: str | None = TOKEN, timeout: float = 5) -> LineageReader:
+    return LineageReader(GmsSource(GmsConfig(url=url, token=token, timeout=timeout)))
 
 
-def _shape(graph) -> tuple:
-    nodes = sorted((n.id, n.type, n.depth, n.name) for n in graph.nodes)
-    edges = sorted(
-        (e.source, e.target, e.relationship, e.direction, e.snapshot_id or "") for e in graph.edges
-    )
-    return nodes, edges
+def _same(remote, local) -> None:
+    """Equal field for field; edges compared as a set (their order follows each backend's
+    answer order for incoming edges, which is not part of the graph)."""
+    assert remote.backend == "gms" and local.backend == "lite"
+    skip = {"backend", "location", "edges"}
+    assert remote.model_dump(exclude=skip) == local.model_dump(exclude=skip)
+    key = lambda e: json.dumps(e.model_dump(), sort_keys=True)  # noqa: E731
+    assert sorted(map(key, remote.edges)) == sorted(map(key, local.edges))
+    assert len(remote.edges) == len(local.edges)
 
 
-async def test_gms_graph_equals_lite_graph(healthy_store: Path) -> None:
-    fake = FakeGms(healthy_store)
-    async with LineageReader(_source(fake)) as reader:
-        remote = await reader.lineage_for_version(MODEL, "1")
+@pytest.mark.parametrize(
+    "start",
+    [
+        ("version", MODEL, "1"),
+        ("version", MODEL, "2"),
+        ("run", RUN_A),
+        ("run", RUN_B),
+        ("dataset", TABLE),
+    ],
+)
+async def test_gms_graph_equals_lite_graph(standin, healthy_store: Path, start) -> None:
+    async def read(reader: LineageReader):
+        kind, *args = start
+        if kind == "version":
+            return await reader.lineage_for_version(*args)
+        if kind == "run":
+            return await reader.lineage_for_run(*args)
+        return await reader.lineage_for_dataset(*args)
+
+    async with _reader(standin.url) as reader:
+        remote = await read(reader)
     async with LineageReader(LiteSource(healthy_store)) as reader:
-        local = await reader.lineage_for_version(MODEL, "1")
-    assert remote.backend == "gms" and remote.location == "http://gms.test:8080"
-    assert _shape(remote) == _shape(local)
-    assert remote.problems == local.problems == []
-    assert all(h["authorization"] == "Bearer secret-token" for h in fake.headers)
+        local = await read(reader)
+    _same(remote, local)
+    assert remote.location == standin.url
 
 
-async def test_incoming_edges_are_paged(healthy_store: Path, monkeypatch) -> None:
-    monkeypatch.setattr(gms_mod, "PAGE", 1)
-    fake = FakeGms(healthy_store)
-    async with LineageReader(_source(fake)) as reader:
-        graph = await reader.lineage_for_dataset(TABLE, depth=1, direction="downstream")
-    consumers = [f for _, f in graph.children(graph.root, "downstream")]
-    assert len(consumers) >= 3  # both training runs, the job, the MLflow reference
-    pages = [r for r in fake.requests if "lineageIncoming" in r["query"]]
-    assert max(r["variables"]["start"] for r in pages) >= 2
+async def test_names_params_stitching_and_pins_survive(standin) -> None:
+    async with _reader(standin.url) as reader:
+        graph = await reader.lineage_for_version(MODEL, "1")
+    assert graph.problems == []
+    run = graph.node(f"mlflow-run:{RUN_A}")
+    assert run is not None and run.name == "train-1"
+    assert run.properties["seen_by"] == "mlflow+openlineage"
+    assert set(run.urns) == set(urns.run_urns(RUN_A))
+    assert run.properties["param.data.iceberg.snapshot_id"] == "5123456789012345678"
+    pins = [e.snapshot_id for e in graph.edges if e.source == run.id and e.snapshot_id]
+    assert pins == ["5123456789012345678"]
+    # the DataProcessInstance aspects came over REST, everything else over GraphQL
+    paths = {p.split("?")[0].split("/urn")[0] for _, _, p, _ in standin.requests}
+    assert paths == {"/api/graphql", "/entitiesV2"}
 
 
-async def test_too_many_pages_is_reported(healthy_store: Path, monkeypatch) -> None:
-    monkeypatch.setattr(gms_mod, "PAGE", 1)
-    monkeypatch.setattr(gms_mod, "MAX_PAGES", 1)
-    async with LineageReader(_source(FakeGms(healthy_store))) as reader:
-        graph = await reader.lineage_for_dataset(TABLE, depth=1, direction="downstream")
-    assert any(p.kind == "partial_result" for p in graph.problems)
-
-
-@pytest.mark.parametrize("status", [401, 403])
-async def test_auth_failures(status: int) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, json={"message": "no"})
-
-    async with LineageReader(_source(handler)) as reader:
-        with pytest.raises(GmsAuthError, match=str(status)) as info:
+async def test_every_request_carries_the_token(standin) -> None:
+    async with _reader(standin.url, token="wrong") as reader:
+        with pytest.raises(GmsAuthError, match="401"):
             await reader.lineage_for_version(MODEL, "1")
-    assert "DATAHUB_GMS_TOKEN" in str(info.value) or "privilege" in str(info.value)
 
 
-async def test_graphql_errors_without_data() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            200,
-            json={
-                "errors": [{"message": "Unauthorized to perform this action\x1b[2J"}],
-                "data": None,
-            },
-        )
+async def test_retries_429_honouring_retry_after_and_5xx(standin) -> None:
+    standin.faults = [(429, {"Retry-After": "1"}), (503, {}), (502, {})]
+    async with _reader(standin.url) as reader:
+        graph = await reader.lineage_for_version(MODEL, "1")
+    assert graph.node(f"mlflow-run:{RUN_A}") is not None
+    first, second = standin.requests[0][0], standin.requests[1][0]
+    assert second - first >= 0.95  # waited for Retry-After, not the 0.25 s backoff
 
-    async with LineageReader(_source(handler)) as reader:
-        with pytest.raises(GmsError) as info:
+
+async def test_5xx_that_persists_is_one_line(standin, monkeypatch) -> None:
+    monkeypatch.setattr(gms_mod, "BACKOFF_S", 0.01)
+    standin.faults = [(503, {})] * (gms_mod.RETRIES + 1)
+    async with _reader(standin.url) as reader:
+        with pytest.raises(GmsError, match=r"HTTP 503 to /api/graphql 4 times") as info:
             await reader.lineage_for_version(MODEL, "1")
-    assert "Unauthorized" in str(info.value) and "\x1b" not in str(info.value)
+    assert "\n" not in str(info.value)
 
 
-async def test_partial_data_is_kept_and_reported(healthy_store: Path) -> None:
-    fake = FakeGms(healthy_store)
+async def test_soft_deleted_entities_are_left_out(standin) -> None:
+    standin.soft_delete(urns.model_version_urn(MODEL, "2"))
+    async with _reader(standin.url) as reader:
+        graph = await reader.lineage_for_version(MODEL, "2")
+        assert graph.node(graph.root).exists is False
+        assert "soft_deleted" in {p.kind for p in graph.problems}
+        data = await reader.lineage_for_run(RUN_B, depth=1)
+    # the deleted version is not shown as the run's output
+    assert urns.model_version_urn(MODEL, "2") not in {n.urn for n in data.nodes if n.exists}
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        response = fake(request)
-        doc = json.loads(response.content)
-        doc["errors"] = [{"message": "An unknown error occurred.", "path": ["entities", 0]}]
-        return httpx.Response(200, json=doc)
 
-    async with LineageReader(_source(handler)) as reader:
+async def test_incoming_pages_by_page_size_without_overlap(standin, monkeypatch) -> None:
+    monkeypatch.setattr(gms_mod, "PAGE", 2)
+    table = urns.iceberg_dataset_urn(TABLE)
+    every = [s for s, _, t in standin.edges() if t == table]
+    deleted = every[0]  # its page comes back short: one item instead of two
+    standin.soft_delete(deleted)
+    source = GmsSource(GmsConfig(url=standin.url, token=TOKEN))
+    try:
+        types = ["DataProcessInstanceConsumes", "Consumes", "DownstreamOf"]
+        found = await source.incoming(table, types)
+    finally:
+        await source.aclose()
+    expected = [s for s, n, t in standin.edges() if t == table and n in types and s != deleted]
+    assert sorted(s for s, _ in found) == sorted(expected)
+    assert len(found) == len(set(found))
+    starts = [b["variables"]["start"] for _, _, p, b in standin.requests if "Incoming" in str(b)]
+    assert starts == list(range(0, len(starts) * 2, 2)) and len(starts) >= 2
+
+
+async def test_partial_data_is_kept_and_reported(standin) -> None:
+    standin.broken_state.add(urns.mlflow_run_dpi_urn(RUN_A))
+    async with _reader(standin.url) as reader:
         graph = await reader.lineage_for_version(MODEL, "1")
     assert graph.node(f"mlflow-run:{RUN_A}") is not None
     assert any(p.kind == "partial_result" for p in graph.problems)
 
 
-async def test_older_server_without_dpi_aspects(healthy_store: Path) -> None:
-    fake = FakeGms(healthy_store, old_server=True)
-    async with LineageReader(_source(fake)) as reader:
-        graph = await reader.lineage_for_version(MODEL, "1")
-    # runs are read through relationships: still found, but edge properties are not exposed
-    assert any(n.type == "run" for n in graph.nodes)
-    assert graph.node(urns.iceberg_dataset_urn(TABLE)) is not None
-    assert all(e.snapshot_id is None for e in graph.edges)
-    # and the run's params (mlTrainingRunProperties) too: the checks say they could not run
-    assert "params_unavailable" in {p.kind for p in graph.problems}
+async def test_server_lacking_a_field_is_named(healthy_store: Path) -> None:
+    with GmsStandIn(lacks=("DataProcessInstance", "state")).load_lite(healthy_store) as old:
+        async with _reader(old.url) as reader:
+            with pytest.raises(GmsVersionError) as info:
+                await reader.lineage_for_version(MODEL, "1")
+    message = str(info.value)
+    assert "lacks GraphQL field DataProcessInstance.state" in message and "\n" not in message
 
 
-async def test_unreachable_and_not_graphql() -> None:
-    def down(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
-
-    async with LineageReader(_source(down)) as reader:
-        with pytest.raises(GmsError, match="cannot reach"):
-            await reader.lineage_for_version(MODEL, "1")
-
-    def html(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(502, text="<html>bad gateway</html>")
-
-    async with LineageReader(_source(html)) as reader:
-        with pytest.raises(GmsError, match="HTTP 502"):
+async def test_server_lacking_an_endpoint_is_named(standin, monkeypatch) -> None:
+    monkeypatch.setattr(gms_mod, "entities_v2_path", lambda urn, names: "/entities/v9/" + urn)
+    async with _reader(standin.url) as reader:
+        with pytest.raises(GmsVersionError, match="has no endpoint /entities/v9/"):
             await reader.lineage_for_version(MODEL, "1")
 
 
-def test_gms_config_sources(tmp_path: Path, monkeypatch) -> None:
+async def test_absent_entity_is_not_an_error(standin) -> None:
+    async with _reader(standin.url) as reader:
+        graph = await reader.lineage_for_run("0" * 32)
+    assert [p.kind for p in graph.problems] == ["not_found"]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_closed_port_is_one_line(monkeypatch) -> None:
+    monkeypatch.setattr(gms_mod, "BACKOFF_S", 0.01)
+    async with _reader(f"http://127.0.0.1:{_closed_port()}") as reader:
+        with pytest.raises(GmsError, match="cannot reach DataHub GMS"):
+            await reader.lineage_for_version(MODEL, "1")
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(sock.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield sock.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    sock.close()
+
+
+async def test_silent_port_gives_up_after_the_timeout(silent_port: int) -> None:
+    started = time.monotonic()
+    async with _reader(f"http://127.0.0.1:{silent_port}", timeout=1) as reader:
+        with pytest.raises(GmsError, match="did not answer /api/graphql within 1 s"):
+            await reader.lineage_for_version(MODEL, "1")
+    assert time.monotonic() - started < 30  # one timeout, not one per retry
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_auth_failures(standin, status: int) -> None:
+    standin.faults = [(status, {})]
+    async with _reader(standin.url) as reader:
+        with pytest.raises(GmsAuthError, match=str(status)) as info:
+            await reader.lineage_for_version(MODEL, "1")
+    assert "DATAHUB_GMS_TOKEN" in str(info.value) or "privilege" in str(info.value)
+
+
+def test_gms_config_sources(tmp_path: Path) -> None:
     env_file = tmp_path / ".datahubenv"
     env_file.write_text("gms:\n  server: http://dh.internal:8080\n  token: from-file\n")
     embedded = load_settings(env={"MLOPS_CONSOLE_HOME": str(tmp_path)})
