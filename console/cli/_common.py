@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -50,6 +49,8 @@ def table(rows: list[list[object]], headers: list[str], *, limit: int = 60) -> N
 
 def run_async(factory: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine from a synchronous handler."""
+    import asyncio
+
     return asyncio.run(factory())  # type: ignore[arg-type]
 
 

@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from console.cli._common import print_json, say
-from console.settings import show_url
 
 
 def register(subparsers, add_globals) -> None:
@@ -37,6 +36,7 @@ def _progress(message: str) -> None:
 
 def _status(args: argparse.Namespace, settings) -> int:
     from console.embedded import status
+    from console.settings import show_url
 
     current = status(settings.home)
     doc = current.model_dump(mode="json")
@@ -60,6 +60,7 @@ def _status(args: argparse.Namespace, settings) -> int:
 
 def _start(args: argparse.Namespace, settings) -> int:
     from console.embedded import ensure_server
+    from console.settings import show_url
 
     current = ensure_server(
         settings.home, progress=_progress, idle_minutes=settings.embedded_idle_minutes

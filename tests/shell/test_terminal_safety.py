@@ -123,7 +123,7 @@ def test_no_payload_reaches_the_terminal(hostile_server, tmp_path: Path) -> None
         term.settle(3)
         term.press("\x1b")
         term.settle(1)
-        term.press(":model zq-[@click=app.quit]x\r")  # typed markup reaches a toast too
+        term.press(":model [@click=app.toggle_dark]x\r")  # typed markup reaches a toast too
         term.settle(3)
         term.check_alive()  # the action link did not quit the console
     finally:
