@@ -56,6 +56,48 @@ async def _read_model(client: Any, model: str) -> tuple[dict[str, str], list[Any
     return dict(registered.aliases), versions
 
 
+def _ingest(
+    settings: Any,
+    server: str,
+    model: str,
+    current: tuple[dict[str, str], list[Any]] | None,
+    now: datetime,
+) -> tuple[list[HistoryEvent], list[str]]:
+    """Merge every source into the store (one transaction); the model's events and notes."""
+    with HistoryStore(settings.home) as store:
+        with store.transaction():
+            merger = Merger(store, server, model)
+            ingest_audit(merger, AuditLog.for_settings(settings))
+            if server == EMBEDDED:
+                ingest_inbox(store, {model: merger}, now)
+            if current is not None:
+                aliases, versions = current
+                ingest_tags(merger, versions)
+                observe(merger, aliases, versions, now)
+        return list(merger.events), list(store.warnings)
+
+
+def record_read(
+    settings: Any, client: Any, model: str, aliases: dict[str, str], versions: list[Any]
+) -> list[str]:
+    """Observe a model the console has just read elsewhere (``versions``, the registry pane).
+
+    ``versions`` may be a partial listing: versions it lacks are left as the history knows them.
+    Never raises: the history is secondary to the read, so a failure comes back as a note.
+    """
+    try:
+        _ingest(settings, history_server(settings, client), model, (aliases, versions), _now())
+    except (ConsoleError, OSError) as exc:
+        return [f"registry history not updated: {exc}"]
+    except Exception as exc:  # noqa: BLE001 - sqlite and validation errors alike
+        return [f"registry history not updated: {type(exc).__name__}: {exc}"]
+    return []
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 async def timeline(
     settings: Any,
     client: Any,
@@ -81,18 +123,8 @@ async def timeline(
         except MlflowError as exc:
             warnings.append(f"could not read {model} now ({exc.message}); showing what is stored")
     now = datetime.now(UTC)
-    with HistoryStore(settings.home) as store:
-        with store.transaction():
-            merger = Merger(store, server, model)
-            ingest_audit(merger, AuditLog.for_settings(settings))
-            if server == EMBEDDED:
-                ingest_inbox(store, {model: merger}, now)
-            if current is not None:
-                aliases, versions = current
-                ingest_tags(merger, versions)
-                observe(merger, aliases, versions, now)
-        events = list(merger.events)
-        warnings = store.warnings + warnings
+    events, notes = _ingest(settings, server, model, current, now)
+    warnings = notes + warnings
     if observe_now and current is None and not events and not warnings:
         raise ConsoleError(
             f"no model named {model!r} on {client.server} and no history of it",

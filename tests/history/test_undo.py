@@ -183,3 +183,24 @@ async def test_history_cli_json_and_at(flow, seeder):
     assert "Traceback" not in unknown.stderr
     bad = _cli(flow, "history", name, "--at", "yesterday-ish")
     assert bad.returncode == 2 and "not a time" in bad.stderr
+
+
+async def test_each_versions_read_feeds_the_observation_window(flow, seeder):
+    from datetime import UTC, datetime
+
+    name = seeder.model([{}, {}])
+    before_first_read = datetime.now(UTC)
+    assert _cli(flow, "versions", name).returncode == 0
+    first_read = datetime.now(UTC)
+    seeder.alias(name, "champion", "2")
+    second = _cli(flow, "versions", name)
+    assert second.returncode == 0 and "warning" not in second.stderr
+    second_read = datetime.now(UTC)
+    events = json.loads(_cli(flow, "history", name, "--json").stdout)
+    [moved] = [e for e in events if e["kind"] == "alias"]
+    assert moved["source"] == "observed" and moved["to"] == "2" and moved["actor"] is None
+    seen_after = datetime.fromisoformat(moved["observed_after"])
+    seen_by = datetime.fromisoformat(moved["time"])
+    # the window opens at the first `versions` read, not at the version's creation
+    assert before_first_read < seen_after <= first_read
+    assert seen_by <= second_read
