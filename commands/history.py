@@ -117,20 +117,23 @@ async def timeline(
     server = history_server(settings, client)
     warnings: list[str] = []
     current = None
+    unreachable = False
     if observe_now:
         try:
             current = await _read_model(client, model)
         except MlflowError as exc:
+            unreachable = True
             warnings.append(f"could not read {model} now ({exc.message}); showing what is stored")
     now = datetime.now(UTC)
     events, notes = _ingest(settings, server, model, current, now)
     warnings = notes + warnings
-    if observe_now and current is None and not events and not warnings:
+    gone = observe_now and current is None and not unreachable
+    if gone and not events:
         raise ConsoleError(
             f"no model named {model!r} on {client.server} and no history of it",
             hint="`mlops-console models` lists the registered models",
         )
-    if observe_now and current is None and not any("could not read" in w for w in warnings):
+    if gone:
         warnings.append(f"{model} no longer exists on {client.server}; showing its history")
     if alias is not None:
         events = [e for e in events if e.kind == "alias" and e.name == alias]
@@ -248,8 +251,6 @@ async def plan_undo(
         driver.warn(warning)
     operator = (await identify(client)).name
     event = _choose(full.events, event_id, operator)
-    if event.model != model:
-        raise ConsoleError(f"event {event.id} is not a change of {model}")
     plan = UndoPlan(event=event, restores=_restores(event))
     if event.kind == "version":
         plan.refusal = "a version creation cannot be undone (archive or delete the version instead)"
