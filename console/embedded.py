@@ -297,10 +297,14 @@ def _server_command(paths: EmbeddedPaths, port: int) -> list[str]:
     ]
 
 
-def _server_env() -> dict[str, str]:
+def _server_env(paths: EmbeddedPaths) -> dict[str, str]:
+    from console.history_receiver import server_env
+
     env = {k: v for k, v in os.environ.items() if k not in _SERVER_ENV_DROP}
     env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     env["PYTHONUNBUFFERED"] = "1"
+    # registry webhooks to the history receiver on loopback: allowed for this server only
+    env.update(server_env(paths.home))
     return env
 
 
@@ -396,7 +400,7 @@ def _launch_supervisor(
         proc = subprocess.Popen(
             cmd,
             cwd=paths.mlflow_dir,
-            env=_server_env(),
+            env=_server_env(paths),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -3,7 +3,8 @@
 Started by ``console.embedded`` in a new session so it outlives the console. It runs ``mlflow
 server`` in its own process group (or adopts one already running), and stops that whole group
 and exits when ``last-used`` is older than the idle limit, on SIGTERM/SIGINT/SIGHUP, or when the
-server dies. It never restarts a server: the next ``ensure_server`` does that.
+server dies. It never restarts a server: the next ``ensure_server`` does that. It also runs the
+registry history's webhook receiver (``console.history_receiver``) for the server's lifetime.
 
     python -m console.embedded_supervisor --home H --port P --idle-minutes M [--pid-fd N]
         (--adopt PID | -- MLFLOW-COMMAND...)
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from console import embedded_procs as procs
+from console import history_receiver
 
 POLL_ENV = "MLOPS_CONSOLE_EMBEDDED_POLL_SECONDS"
 DEFAULT_POLL_SECONDS = 2.0
@@ -80,6 +82,15 @@ def _try_lock(lock_file: Path) -> Iterator[bool]:
         yield True
 
 
+def _start_receiver(home: str, port: int) -> history_receiver.Receiver | None:
+    """The history webhook receiver; the server runs fine without it (history then observes)."""
+    try:
+        return history_receiver.Receiver(home, port, _log).start()
+    except OSError as exc:
+        _log(f"history receiver not started: {exc}")
+        return None
+
+
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="embedded_supervisor")
     parser.add_argument("--home", required=True)
@@ -109,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, _on_signal)
 
     proc: subprocess.Popen[bytes] | None = None
+    receiver: history_receiver.Receiver | None = None
     try:
         if args.adopt is not None:
             server_pid = args.adopt
@@ -122,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             with contextlib.suppress(OSError):
                 os.write(args.pid_fd, f"{server_pid}\n".encode())
                 os.close(args.pid_fd)
+        receiver = _start_receiver(args.home, args.port)
 
         def exited() -> bool:
             if proc is not None:
@@ -152,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
             _stop_group(pid, lambda: proc.poll() is not None if proc else not procs.is_alive(pid))
         _forget_state(mlflow_dir / "server.json")
         return 0
+    finally:
+        if receiver is not None:
+            receiver.stop()
 
 
 if __name__ == "__main__":

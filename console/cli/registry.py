@@ -110,6 +110,14 @@ def _models(args: argparse.Namespace, settings) -> int:
 # --- versions ----------------------------------------------------------------------------------
 
 
+def _observe(settings, client, model, versions) -> None:
+    """Each read of a model feeds the registry history (what changed since it last looked)."""
+    from commands.history import record_read
+
+    for note in record_read(settings, client, model.name, dict(model.aliases), versions):
+        print(f"warning: {printable(note)}", file=sys.stderr)
+
+
 def _versions(args: argparse.Namespace, settings) -> int:
     async def work():
         async with open_client(settings) as client:
@@ -126,6 +134,7 @@ def _versions(args: argparse.Namespace, settings) -> int:
             for version in versions:
                 version.aliases = model.aliases_of(version.version)
             versions.sort(key=lambda v: v.version_number, reverse=True)
+            _observe(settings, client, model, versions)
             return model, versions, truncated
 
     model, versions, truncated = run_async(work)

@@ -1,0 +1,335 @@
+"""Registry history: the timeline of a model, its state at any instant, and undo.
+
+``timeline`` first brings the store up to date — the audit log, the embedded server's webhook
+inbox, the promotion tags on the versions and an observation of the model as it is now — then
+returns the merged events. ``state_at`` folds them up to an instant. ``undo`` restores the state
+before one event through the promotion flow of ``commands.promote`` (plan, gates, confirmation,
+compare-and-set against the state the event left, verify, audit), and audits the undo itself with
+a link to the undone event.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from commands.driver import Driver
+from commands.history_ingest import (
+    EMBEDDED,
+    UNDO_ACTION,
+    Merger,
+    ingest_audit,
+    ingest_inbox,
+    ingest_tags,
+    observe,
+)
+from console.audit import AuditLog, AuditRecord, identify
+from console.errors import ConsoleError, ReadOnlyError
+from console.history_model import (
+    HistoryEvent,
+    RegistryState,
+    Timeline,
+    UndoPlan,
+    UndoResult,
+)
+from console.history_model import state_at as fold_state_at
+from console.history_store import HistoryStore
+from console.promotion_model import PromotionRequest
+
+
+def history_server(settings: Any, client: Any) -> str:
+    """The key events are filed under: ``embedded`` for the home's own server, else its URL."""
+    return EMBEDDED if not settings.tracking_uri else client.server
+
+
+async def _read_model(client: Any, model: str) -> tuple[dict[str, str], list[Any]] | None:
+    """The model's aliases and versions now, or None when the server does not know it."""
+    from console.mlflow.errors import NotFound
+
+    try:
+        registered = await client.get_registered_model(model)
+    except NotFound:
+        return None
+    versions = [
+        v async for v in client.iter_model_versions(name=model, page_size=1000, with_aliases=False)
+    ]
+    return dict(registered.aliases), versions
+
+
+def _ingest(
+    settings: Any,
+    server: str,
+    model: str,
+    current: tuple[dict[str, str], list[Any]] | None,
+    now: datetime,
+) -> tuple[list[HistoryEvent], list[str]]:
+    """Merge every source into the store (one transaction); the model's events and notes."""
+    with HistoryStore(settings.home) as store:
+        with store.transaction():
+            merger = Merger(store, server, model)
+            ingest_audit(merger, AuditLog.for_settings(settings))
+            if server == EMBEDDED:
+                ingest_inbox(store, {model: merger}, now)
+            if current is not None:
+                aliases, versions = current
+                ingest_tags(merger, versions)
+                observe(merger, aliases, versions, now)
+        return list(merger.events), list(store.warnings)
+
+
+def record_read(
+    settings: Any, client: Any, model: str, aliases: dict[str, str], versions: list[Any]
+) -> list[str]:
+    """Observe a model the console has just read elsewhere (``versions``, the registry pane).
+
+    ``versions`` may be a partial listing: versions it lacks are left as the history knows them.
+    Never raises: the history is secondary to the read, so a failure comes back as a note.
+    """
+    try:
+        _ingest(settings, history_server(settings, client), model, (aliases, versions), _now())
+    except (ConsoleError, OSError) as exc:
+        return [f"registry history not updated: {exc}"]
+    except Exception as exc:  # noqa: BLE001 - sqlite and validation errors alike
+        return [f"registry history not updated: {type(exc).__name__}: {exc}"]
+    return []
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def timeline(
+    settings: Any,
+    client: Any,
+    model: str,
+    *,
+    alias: str | None = None,
+    since: datetime | None = None,
+    observe_now: bool = True,
+) -> Timeline:
+    """The model's events, oldest first, after merging every source (and observing, by default).
+
+    An unreachable server leaves the stored history readable (with a warning); a model neither
+    the server nor the history knows is an error.
+    """
+    from console.mlflow.errors import MlflowError
+
+    server = history_server(settings, client)
+    warnings: list[str] = []
+    current = None
+    unreachable = False
+    if observe_now:
+        try:
+            current = await _read_model(client, model)
+        except MlflowError as exc:
+            unreachable = True
+            warnings.append(f"could not read {model} now ({exc.message}); showing what is stored")
+    now = datetime.now(UTC)
+    events, notes = _ingest(settings, server, model, current, now)
+    warnings = notes + warnings
+    gone = observe_now and current is None and not unreachable
+    if gone and not events:
+        raise ConsoleError(
+            f"no model named {model!r} on {client.server} and no history of it",
+            hint="`mlops-console models` lists the registered models",
+        )
+    if gone:
+        warnings.append(f"{model} no longer exists on {client.server}; showing its history")
+    if alias is not None:
+        events = [e for e in events if e.kind == "alias" and e.name == alias]
+    if since is not None:
+        events = [e for e in events if e.time >= since]
+    return Timeline(
+        model=model,
+        server=server,
+        events=events,
+        warnings=warnings,
+        observed_at=now if current is not None else None,
+    )
+
+
+async def state_at(settings: Any, client: Any, model: str, at: datetime) -> RegistryState:
+    """Each alias → version and each stage → versions of ``model`` at instant ``at``."""
+    full = await timeline(settings, client, model)
+    return fold_state_at(full.events, at)
+
+
+# --- undo --------------------------------------------------------------------------------------
+
+
+def _choose(events: list[HistoryEvent], event_id: str | None, operator: str) -> HistoryEvent:
+    if event_id is not None:
+        found = [e for e in events if e.id == event_id or e.id.startswith(event_id)]
+        if len(found) != 1:
+            what = "no" if not found else "more than one"
+            raise ConsoleError(
+                f"{what} history event matches {event_id!r}",
+                hint="`mlops-console history MODEL` lists the event ids",
+            )
+        return found[0]
+    undone = {e.undoes for e in events if e.undoes}
+    mine = [
+        e
+        for e in events
+        if e.kind != "version" and e.actor == operator and not e.undoes and e.id not in undone
+    ]
+    if not mine:
+        raise ConsoleError(
+            f"no change by {operator} to undo in this model's history",
+            hint="pass --event ID (see `mlops-console history MODEL`)",
+        )
+    return mine[-1]
+
+
+async def _current(client: Any, event: HistoryEvent) -> tuple[str | None, list[str]]:
+    """The target's value now (alias holder or the version's stage) and the from-stage holders."""
+    if event.kind == "alias":
+        registered = await client.get_registered_model(event.model)
+        return registered.aliases.get(event.name or ""), []
+    version = await client.get_model_version(event.model, event.version or "")
+    holders = []
+    if event.from_ and event.from_ != "None":
+        holders = [
+            v.version
+            async for v in client.iter_model_versions(
+                name=event.model, page_size=1000, with_aliases=False
+            )
+            if (v.current_stage or "None") == event.from_
+        ]
+    return version.current_stage or "None", holders
+
+
+def _show(kind: str, value: str | None) -> str:
+    if kind == "alias":
+        return f"v{value}" if value else "absent"
+    return value or "None"
+
+
+def _restoring_request(
+    event: HistoryEvent, holders: list[str], reason: str | None
+) -> PromotionRequest:
+    why = f"undo of history event {event.id}" + (f": {reason}" if reason else "")
+    if event.kind == "alias":
+        if event.from_:
+            return PromotionRequest(
+                model=event.model,
+                version=event.from_,
+                alias=event.name,
+                expect=event.to or "none",
+                reason=why,
+            )
+        return PromotionRequest(
+            model=event.model,
+            version=event.to or "",
+            alias=event.name,
+            remove=True,
+            expect=event.to,
+            reason=why,
+        )
+    newest = max(holders, key=int) if holders else "none"
+    return PromotionRequest(
+        model=event.model,
+        version=event.version or "",
+        stage=event.from_ or "None",
+        expect=newest,
+        reason=why,
+    )
+
+
+async def plan_undo(
+    ctx: Any, model: str, driver: Driver, *, event_id: str | None = None, reason: str | None = None
+) -> UndoPlan:
+    """Which event to undo and the promotion that would restore the state before it.
+
+    Refused (``refusal`` set) for a version creation, or when the target no longer shows what the
+    event left (someone changed it since): the plan then says what it shows now.
+    """
+    settings, client = ctx.settings, ctx.client
+    driver.progress(f"reading the history of {model}")
+    full = await timeline(settings, client, model)
+    for warning in full.warnings:
+        driver.warn(warning)
+    operator = (await identify(client)).name
+    event = _choose(full.events, event_id, operator)
+    plan = UndoPlan(event=event, restores=_restores(event))
+    if event.kind == "version":
+        plan.refusal = "a version creation cannot be undone (archive or delete the version instead)"
+        return plan
+    now, holders = await _current(client, event)
+    plan.current = f"{event.kind} {_target_name(event)} is {_show(event.kind, now)} now"
+    if (now or None) != (event.to or None):
+        plan.refusal = (
+            f"{event.kind} {_target_name(event)} changed since event {event.id}: it left "
+            f"{_show(event.kind, event.to)}, it is {_show(event.kind, now)} now"
+        )
+        return plan
+    plan.request = _restoring_request(event, holders, reason)
+    return plan
+
+
+def _target_name(event: HistoryEvent) -> str:
+    return str(event.name) if event.kind == "alias" else f"of v{event.version}"
+
+
+def _restores(event: HistoryEvent) -> str:
+    if event.kind == "alias":
+        where = f"v{event.from_}" if event.from_ else "absent"
+        return f"alias {event.name} back to {where}"
+    if event.kind == "stage":
+        return f"v{event.version} back to stage {event.from_ or 'None'}"
+    return ""
+
+
+async def undo(
+    ctx: Any, model: str, driver: Driver, *, event_id: str | None = None, reason: str | None = None
+) -> UndoResult:
+    """Restore the state before an event through the full promotion flow; audit the undo."""
+    from commands.promote import promote
+
+    if ctx.read_only:
+        raise ReadOnlyError(f"undo a change of {model}")
+    plan = await plan_undo(ctx, model, driver, event_id=event_id, reason=reason)
+    driver.output(plan)
+    if plan.refusal or plan.request is None:
+        result = UndoResult(outcome="refused", message=f"refused: {plan.refusal}", plan=plan)
+        return _audit(ctx, result, operator=await identify(ctx.client))
+    promotion = await promote(ctx, plan.request, driver)
+    result = UndoResult(
+        outcome=promotion.outcome,
+        message=promotion.message,
+        plan=plan,
+        promotion=promotion,
+        warnings=list(promotion.warnings),
+    )
+    if promotion.plan is not None:
+        return _audit(ctx, result, operator=promotion.plan.actor)
+    return _audit(ctx, result, operator=await identify(ctx.client))
+
+
+def _audit(ctx: Any, result: UndoResult, operator: Any) -> UndoResult:
+    from console.audit import AuditError
+
+    event = result.plan.event
+    outcome = "succeeded" if result.outcome == "noop" else result.outcome
+    record = AuditRecord(
+        action=UNDO_ACTION,
+        outcome=outcome,  # type: ignore[arg-type]
+        actor=operator,
+        server=ctx.client.server,
+        model=event.model,
+        version=event.version,
+        target=f"{event.kind}:{event.name}" if event.kind == "alias" else f"stage:{event.to}",
+        reason=result.plan.request.reason if result.plan.request else None,
+        message=result.message,
+        details={
+            "undone_event": event.id,
+            "undone": event.describe(),
+            "promotion_audit_id": result.promotion.audit_id if result.promotion else None,
+        },
+    )
+    try:
+        ctx.audit.append(record)
+        result.audit_id = record.id
+    except AuditError as exc:
+        result.warnings.append(str(exc))
+    return result

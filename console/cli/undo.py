@@ -1,0 +1,78 @@
+"""``mlops-console undo MODEL [--event ID] [--reason R] [--yes]``: put back what an event changed.
+
+By default the newest change made by this operator. It runs the promotion flow (plan, gates,
+typed confirmation, compare-and-set against the state the event left, verify, audit) and audits
+the undo with a link to the undone event. Exit codes as ``promote``: 0 done, 1 cancelled or
+failed, 3 read-only, 4 refused, 5 lost race.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from console.cli._common import print_json, run_async
+from console.safe_text import printable
+
+
+def register(subparsers, add_globals) -> None:
+    parser = subparsers.add_parser(
+        "undo",
+        help="restore the state before a registry change, through the promotion flow",
+        description=(
+            "Undo one alias or stage change of MODEL (default: your newest): refused if the "
+            "target changed since. See README (History and undo)."
+        ),
+    )
+    parser.add_argument("model", metavar="MODEL", help="registered model name")
+    parser.add_argument("--event", metavar="ID", help="the history event to undo (or a prefix)")
+    parser.add_argument("--reason", metavar="R", help="why (recorded in the audit and tags)")
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    add_globals(parser)
+    parser.set_defaults(handler=_undo)
+
+
+def _undo(args: argparse.Namespace, settings) -> int:
+    from console.cli.promote import EXIT_CODES, _driver
+    from console.errors import ReadOnlyError
+    from console.history_model import UndoPlan
+
+    if settings.read_only:
+        raise ReadOnlyError(f"undo a change of {args.model}")
+    driver = _driver(args)
+    plain_output = driver.output
+
+    def output(item) -> None:
+        if isinstance(item, UndoPlan):
+            print(printable(f"undo {item.event.id}: {item.event.describe()}"), file=sys.stderr)
+            if item.current:
+                print(printable(f"  now:      {item.current}"), file=sys.stderr)
+            if item.restores:
+                print(printable(f"  restores: {item.restores}"), file=sys.stderr)
+            return
+        plain_output(item)
+
+    driver.output = output  # type: ignore[method-assign]
+
+    async def work():
+        from commands.history import undo
+        from commands.promote import PromoteContext
+        from console.connection import resolve_tracking_uri
+        from console.mlflow.client import MlflowRestClient
+
+        uri = resolve_tracking_uri(settings, driver.progress)
+        async with MlflowRestClient.from_settings(settings, tracking_uri=uri) as client:
+            ctx = PromoteContext.from_settings(settings, client, uri)
+            return await undo(ctx, args.model, driver, event_id=args.event, reason=args.reason)
+
+    result = run_async(work)
+    if args.json:
+        print_json(result)
+    else:
+        print(printable(f"{result.outcome}: {result.message}"))
+        if result.audit_id:
+            print(f"audit record {result.audit_id}")
+    for warning in result.warnings:
+        driver.warn(warning)
+    return EXIT_CODES[result.outcome]
