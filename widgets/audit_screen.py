@@ -23,13 +23,14 @@ from console.safe_text import printable
 from widgets.text import Cell
 from widgets.text_viewer import TextViewer
 
+# outcome and reason first: they are what an operator reads at 80 columns
 COLUMNS = (
     "at (UTC)",
     "outcome",
     "model",
     "ver",
-    "action",
     "reason",
+    "action",
     "who",
     "target",
     "change",
@@ -164,10 +165,10 @@ class AuditScreen(Screen[None]):
             table.add_row(
                 Cell(record.at.strftime("%m-%d %H:%M")),
                 Cell(record.outcome),
-                Cell(record.model, limit=24),
+                Cell(record.model, limit=16),
                 Cell(record.version),
-                Cell(_action(record), limit=24),
                 Cell(_reason(record), limit=60),
+                Cell(_action(record), limit=24),
                 Cell(record.actor.name, limit=24),
                 Cell(record.target),
                 Cell(_change(record)),

@@ -286,7 +286,9 @@ class PlanOverrideModal(ModalScreen[str | None]):
             with VerticalScroll(id="plan-scroll"):
                 yield Static(plan_text(self.plan), id="plan-body")
             yield Label(
-                Text(printable(f"Override the failed gate(s) {failed}? Audited and tagged.")),
+                Text(
+                    printable(f"Override failed gate(s) {failed}? Audited, tagged. v: whole plan")
+                ),
                 id="override-title",
             )
             yield Input(

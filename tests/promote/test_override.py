@@ -49,6 +49,11 @@ def _refusable(seeder) -> str:
     return name
 
 
+def _override_ready(app) -> bool:
+    """The override form is up and has put the focus on its safe choice."""
+    return isinstance(app.screen, PlanOverrideModal) and getattr(app.focused, "id", "") == "plan-no"
+
+
 async def _type(pilot, text: str) -> None:
     for ch in text:
         await pilot.press("space" if ch == " " else ch)
@@ -62,7 +67,7 @@ async def test_override_is_audited_and_tagged_as_the_cli_does(flow, seeder):
         app = Host(ctx, request)
         async with app.run_test(size=(80, 24)) as pilot:
             app.start_promotion()
-            await wait_for(pilot, lambda: isinstance(app.screen, PlanOverrideModal))
+            await wait_for(pilot, lambda: _override_ready(app))
             await pilot.pause()
             modal = app.screen
             body = str(modal.query_one("#plan-body", Static).render())
@@ -125,7 +130,7 @@ async def test_closing_the_override_refuses_and_audits_the_refusal(flow, seeder)
         app = Host(flow.context(client, METRIC), request)
         async with app.run_test(size=(160, 48)) as pilot:
             app.start_promotion()
-            await wait_for(pilot, lambda: isinstance(app.screen, PlanOverrideModal))
+            await wait_for(pilot, lambda: _override_ready(app))
             # a reason alone is not enough; escape closes
             app.screen.query_one("#override-reason", Input).focus()
             await pilot.pause()
