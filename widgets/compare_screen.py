@@ -142,7 +142,12 @@ class CompareScreen(DetailScreen):
             ],
         )
         causes = (
-            columns(["#", "kind", "likely cause"], [[c.rank, c.kind, c.summary] for c in d.causes])
+            # causes wrap whole: they are the answer the operator came for (v shows all in full)
+            columns(
+                ["#", "kind", "likely cause"],
+                [[c.rank, c.kind, c.summary] for c in d.causes],
+                limit=4000,
+            )
             if d.causes
             else Text("  none: nothing recorded differs", style="dim")
         )
@@ -158,7 +163,11 @@ class CompareScreen(DetailScreen):
             heading(f"{title} (a toggles)", len(rows)),
             _diff_table(rows),
             heading("Gaps", len(d.gaps)),
-            columns(["side", "area", "missing"], [[g.side, g.area, g.message] for g in d.gaps])
+            columns(
+                ["side", "area", "missing"],
+                [[g.side, g.area, g.message] for g in d.gaps],
+                limit=4000,
+            )
             if d.gaps
             else Text("  none", style="dim"),
         ]
