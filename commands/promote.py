@@ -29,6 +29,7 @@ from console.audit import AuditLog, AuditRecord, identify
 from console.errors import ConsoleError, ReadOnlyError
 from console.model import ModelVersion
 from console.promotion_model import (
+    GateResult,
     Outcome,
     PromotionPlan,
     PromotionRequest,
@@ -184,9 +185,17 @@ def _writes(view: RegistryView, request: PromotionRequest) -> list[str]:
 
 
 async def build_plan(
-    ctx: PromoteContext, request: PromotionRequest, driver: Driver
+    ctx: PromoteContext,
+    request: PromotionRequest,
+    driver: Driver,
+    *,
+    gates: list[GateResult] | None = None,
 ) -> PromotionPlan:
-    """Read who, what may be done and the registry; evaluate the gates. Writes nothing."""
+    """Read who, what may be done and the registry; evaluate the gates. Writes nothing.
+
+    ``gates``: verdicts the operator already confirmed for this request (a runbook re-reads the
+    registry before each of its promotions but does not run the gates a second time).
+    """
     client = ctx.client
     driver.progress(f"reading {request.target} of {request.model} on {client.server}")
     actor, permission, (view, candidate) = await asyncio.gather(
@@ -227,10 +236,12 @@ async def build_plan(
         plan.noop = True
         plan.writes = []
         return plan
-    if request.promoting:
-        gates = effective_gates(request, ctx.gates)
-        if gates.require:
-            driver.progress(f"checking gates: {', '.join(gates.require)}")
+    if request.promoting and gates is not None:
+        plan.gates = list(gates)
+    elif request.promoting:
+        rules = effective_gates(request, ctx.gates)
+        if rules.require:
+            driver.progress(f"checking gates: {', '.join(rules.require)}")
             inputs = GateInputs(
                 client=client,
                 request=request,
@@ -240,7 +251,8 @@ async def build_plan(
                 settings=ctx.settings,
                 child_env=ctx.child_env,
             )
-            plan.gates = await evaluate(inputs, gates, driver)
+            plan.gates = await evaluate(inputs, rules, driver)
+    if request.promoting:
         failed = plan.failed_gates
         if failed and not request.force:
             names = ", ".join(g.name for g in failed)

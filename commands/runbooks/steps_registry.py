@@ -374,10 +374,13 @@ class _Quiet:
 async def _repair(ctx: StepContext, args: RepairArgs) -> StepResult:
     """Carry out the plans the operator confirmed once (no second prompt, no second gate run).
 
-    Each promotion still re-reads the registry before writing (compare-and-set against the plan)
-    and is verified, tagged and audited by ``commands.promote``.
+    Each promotion is planned again from the registry as it is now — the earlier repairs of this
+    step change what later ones compare with (archiving v4 adds to the Archived holders that the
+    archive of v5 is conditioned on) — with the confirmed gate verdicts, then compare-and-set,
+    written, verified, tagged and audited by ``commands.promote``. An alias that moved since the
+    confirmation is refused (each alias move expects the version the operator saw).
     """
-    from commands.promote import carry_out
+    from commands.promote import build_plan, carry_out
 
     if ctx.plan is None or ctx.plan.carry is None:
         raise StepFailed("registry.repair acts only on a plan the operator confirmed")
@@ -385,8 +388,9 @@ async def _repair(ctx: StepContext, args: RepairArgs) -> StepResult:
     pctx = await _promote_context(ctx)
     changes, failures, audit_ids = [], [], []
     driver = _Quiet(ctx.driver)
-    for plan in plans:
-        request = plan.request
+    for confirmed in plans:
+        request = confirmed.request
+        plan = await build_plan(pctx, request, driver, gates=confirmed.gates)
         result = await carry_out(pctx, plan, driver, confirmed=True)
         line = f"{request.model}: {result.message}"
         ctx.say(line)

@@ -93,7 +93,7 @@ async def test_a_promotion_step_asks_once_and_gates_run_once(mlflow_server, tmp_
 async def test_a_champion_that_moved_after_the_confirmation_is_not_overwritten(
     mlflow_server, tmp_path
 ):
-    """The confirmed plan is compare-and-set: a change in between is refused, not clobbered."""
+    """An alias that moved after the confirmation is refused, not clobbered (and not re-asked)."""
     _config(tmp_path)
     seeder = Seeder(mlflow_server.url)
     model = _model(mlflow_server.url, tmp_path, "rb2")
@@ -114,4 +114,6 @@ async def test_a_champion_that_moved_after_the_confirmation_is_not_overwritten(
     assert len(driver.prompts) == 1
     assert seeder.aliases(model) == {"champion": "1"}
     repair = next(s for s in transcript.steps if s.command == "registry.repair")
-    assert repair.state == "failed" and "changed since the plan" in (repair.error or "")
+    assert repair.state == "failed" and "champion moved" in (repair.error or "")
+    record = AuditLog.for_settings(settings).read(AuditFilter(model=model)).records[0]
+    assert (record.action, record.outcome) == ("promote.set_alias", "refused")
