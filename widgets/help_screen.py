@@ -38,14 +38,14 @@ VIEW_KEYS = (
     "\nZoom and whole text\n"
     "  z               the focused pane full screen, and back (escape also returns)\n"
     "  Z               the detail strip full screen, values whole, and back\n"
-    "  enter / v       the whole text of a cut line: audit record, runbook step (enter);\n"
-    "                  plan and gates, compare causes (v)\n"
+    "  enter           the whole text: an audit record, a runbook step\n"
+    "  v               the whole text: a plan and its gates, compare causes\n"
     "  /               in the audit view: filter by model=, action=, operator=\n"
     "  escape or x     while gates run: cancel the promotion (nothing is written)\n"
 )
 OVERRIDE_KEYS = (
-    "  gates refused?  the plan offers an override: a reason and the model name typed\n"
-    "                  again (audited and tagged like promote --force --reason)\n"
+    "  gates refused?  the plan offers an override: a reason and the model name\n"
+    "                  typed again (audited, tagged like promote --force --reason)\n"
 )
 GLOBAL_KEYS = EVERYWHERE + ON_A_VERSION + PROMOTION_KEYS + LINEAGE_KEYS + VIEW_KEYS + OVERRIDE_KEYS
 
