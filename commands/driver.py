@@ -1,7 +1,9 @@
 """The driver: how a command talks to whoever runs it (TUI, CLI or runbook engine).
 
 A command reports progress, shows output and asks for confirmation only through this object, so
-it never needs to know whether a person is watching a terminal, a modal or a transcript.
+it never needs to know whether a person is watching a terminal, a modal or a transcript. A driver
+may also offer ``async override(plan) -> str | None``: the promotion flow then offers a plan that
+only gates refused for an audited override (the TUI's form; the CLI's is ``--force --reason``).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from console.audit import AuditLog, AuditRecord, identify
 from console.errors import ConsoleError, ReadOnlyError
 from console.model import ModelVersion
 from console.promotion_model import (
+    GateResult,
     Outcome,
     PromotionPlan,
     PromotionRequest,
@@ -184,9 +185,17 @@ def _writes(view: RegistryView, request: PromotionRequest) -> list[str]:
 
 
 async def build_plan(
-    ctx: PromoteContext, request: PromotionRequest, driver: Driver
+    ctx: PromoteContext,
+    request: PromotionRequest,
+    driver: Driver,
+    *,
+    gates: list[GateResult] | None = None,
 ) -> PromotionPlan:
-    """Read who, what may be done and the registry; evaluate the gates. Writes nothing."""
+    """Read who, what may be done and the registry; evaluate the gates. Writes nothing.
+
+    ``gates``: verdicts the operator already confirmed for this request (a runbook re-reads the
+    registry before each of its promotions but does not run the gates a second time).
+    """
     client = ctx.client
     driver.progress(f"reading {request.target} of {request.model} on {client.server}")
     actor, permission, (view, candidate) = await asyncio.gather(
@@ -227,10 +236,12 @@ async def build_plan(
         plan.noop = True
         plan.writes = []
         return plan
-    if request.promoting:
-        gates = effective_gates(request, ctx.gates)
-        if gates.require:
-            driver.progress(f"checking gates: {', '.join(gates.require)}")
+    if request.promoting and gates is not None:
+        plan.gates = list(gates)
+    elif request.promoting:
+        rules = effective_gates(request, ctx.gates)
+        if rules.require:
+            driver.progress(f"checking gates: {', '.join(rules.require)}")
             inputs = GateInputs(
                 client=client,
                 request=request,
@@ -240,14 +251,34 @@ async def build_plan(
                 settings=ctx.settings,
                 child_env=ctx.child_env,
             )
-            plan.gates = await evaluate(inputs, gates)
+            plan.gates = await evaluate(inputs, rules, driver)
+    if request.promoting:
         failed = plan.failed_gates
         if failed and not request.force:
             names = ", ".join(g.name for g in failed)
             plan.refusal = f"gate(s) failed: {names} (override with --force and a --reason)"
+            plan.overridable = True
     if request.protected and plan.refusal is None:
         plan.typed_confirmation = request.model
     return plan
+
+
+def forced_plan(plan: PromotionPlan, reason: str) -> PromotionPlan:
+    """``plan`` as ``--force --reason`` would have built it: the failed gates kept, overridden.
+
+    The gates are not run again: the operator overrides the verdicts they just read.
+    """
+    request = PromotionRequest.model_validate(
+        {**plan.request.model_dump(), "force": True, "reason": reason}
+    )
+    return plan.model_copy(
+        update={
+            "request": request,
+            "refusal": None,
+            "overridable": False,
+            "typed_confirmation": request.model if request.protected else None,
+        }
+    )
 
 
 def _other_holder(view: RegistryView, request: PromotionRequest) -> str | None:
@@ -266,6 +297,29 @@ async def promote(
         raise ReadOnlyError(_verb(request))
     plan = await build_plan(ctx, request, driver)
     driver.output(plan)
+    return await carry_out(ctx, plan, driver)
+
+
+async def carry_out(
+    ctx: PromoteContext, plan: PromotionPlan, driver: Driver, *, confirmed: bool = False
+) -> PromotionResult:
+    """Everything after the plan: refuse, or confirm, then compare-and-set, write, verify, audit.
+
+    ``confirmed``: the caller already showed this plan and had it confirmed (a runbook step that
+    planned its promotions before asking once), so the driver is not asked again. A plan refused
+    only because gates failed is offered to the driver's optional ``override`` (the TUI's form:
+    a reason and the model name typed again); an accepted override is the ``--force --reason``
+    request of the CLI, audited and tagged the same way.
+    """
+    request = plan.request
+    if ctx.read_only:
+        raise ReadOnlyError(_verb(request))
+    if plan.refusal and plan.overridable and hasattr(driver, "override"):
+        reason = await driver.override(plan)  # type: ignore[attr-defined]
+        if reason:
+            plan = forced_plan(plan, reason)
+            driver.output(plan)
+            confirmed = True  # the override form was the confirmation (reason + typed name)
     if plan.refusal:
         return await _finish(ctx, plan, "refused", plan.refusal, plan.before)
     if plan.noop:
@@ -276,7 +330,7 @@ async def promote(
             current=plan.before,
         )
     prompt = "\n".join(plan_lines(plan))
-    if not await driver.confirm(prompt, typed=plan.typed_confirmation):
+    if not confirmed and not await driver.confirm(prompt, typed=plan.typed_confirmation):
         return PromotionResult(
             outcome="cancelled",
             message="cancelled: nothing was written",

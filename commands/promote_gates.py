@@ -21,7 +21,7 @@ from typing import Any
 from commands.gates import DEFAULT_METRICS, EffectiveGates
 from console.errors import ConsoleError
 from console.model import ModelVersion, Run
-from console.promotion_model import GateResult, PromotionRequest
+from console.promotion_model import GateProgress, GateResult, PromotionRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -222,10 +222,29 @@ async def gate_metric(inputs: GateInputs, gates: EffectiveGates) -> GateResult:
     return GateResult(name="metric", status="passed", detail=f"{comparison}: not worse")
 
 
-async def evaluate(inputs: GateInputs, gates: EffectiveGates) -> list[GateResult]:
-    """Every required gate, concurrently; results in the configured order, each timed."""
+async def evaluate(
+    inputs: GateInputs, gates: EffectiveGates, driver: Any = None
+) -> list[GateResult]:
+    """Every required gate, concurrently; results in the configured order, each timed.
+
+    With a ``driver``, each gate's start and verdict are reported as it happens: a line through
+    ``progress`` (the CLI prints it) and a ``GateProgress`` through ``output`` (the TUI shows it).
+    """
+    total, done = len(gates.require), 0
+
+    def report(name: str, status: Any, detail: str = "", seconds: float | None = None) -> None:
+        if driver is None:
+            return
+        took = f" ({seconds:.1f} s)" if seconds is not None else ""
+        line = f"gate {name}: {status}{took}" + (f" — {detail}" if detail else "")
+        driver.progress(line, fraction=done / total if total else None)
+        driver.output(GateProgress(name=name, status=status, detail=detail, seconds=seconds))
+
+    for name in gates.require:
+        report(name, "running")
 
     async def timed(name: str) -> GateResult:
+        nonlocal done
         started = time.monotonic()
         if name == "ready":
             result = gate_ready(inputs)
@@ -236,6 +255,8 @@ async def evaluate(inputs: GateInputs, gates: EffectiveGates) -> list[GateResult
         else:
             result = await gate_metric(inputs, gates)
         result.seconds = round(time.monotonic() - started, 3)
+        done += 1
+        report(name, result.status, result.detail, result.seconds)
         return result
 
     return list(await asyncio.gather(*(timed(name) for name in gates.require)))

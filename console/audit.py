@@ -76,11 +76,15 @@ class AuditFilter(BaseModel):
     model: str | None = None
     action_prefix: str | None = None
     outcome: Outcome | None = None
+    # the operator's name as recorded (server user or OS user)
+    actor: str | None = None
     since: datetime | None = None
     limit: int | None = Field(default=None, ge=1)
 
     def matches(self, record: AuditRecord) -> bool:
         if self.model is not None and record.model != self.model:
+            return False
+        if self.actor is not None and record.actor.name != self.actor:
             return False
         if self.action_prefix and not record.action.startswith(self.action_prefix):
             return False

@@ -169,6 +169,15 @@ class GateResult(BaseModel):
         return self.status in ("failed", "error")
 
 
+class GateProgress(BaseModel):
+    """One gate starting or finishing while a plan is built (for a live view of the gates)."""
+
+    name: str
+    status: Literal["running", "passed", "failed", "skipped", "error"]
+    detail: str = ""
+    seconds: float | None = None
+
+
 class PromotionPlan(BaseModel):
     """Everything the operator confirms: before → after, gates, who, and the writes."""
 
@@ -187,6 +196,8 @@ class PromotionPlan(BaseModel):
     noop: bool = False
     # why the plan cannot go ahead (set before asking the operator)
     refusal: str | None = None
+    # refused only because gates failed: an operator may override with a reason (--force)
+    overridable: bool = False
 
     @property
     def failed_gates(self) -> list[GateResult]:

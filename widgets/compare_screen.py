@@ -26,6 +26,7 @@ HELP = (
     "  a        show every compared key / differences only\n"
     "  p        run the prediction probe (loads both models in another process)\n"
     "  x        cancel the running probe\n"
+    "  v        the causes, differences and gaps in full (nothing cut)\n"
     "  r        reload      escape  back (cancels a running probe)"
 )
 BAR = 24
@@ -74,6 +75,7 @@ class CompareScreen(DetailScreen):
         Binding("a", "toggle_all", "All/diff", id="compare.all"),
         Binding("p", "probe", "Probe", id="compare.probe"),
         Binding("x", "cancel_probe", "Cancel probe", id="compare.cancel"),
+        Binding("v", "full_text", "Full text", id="compare.full_text"),
         Binding("question_mark", "help", "Help", key_display="?", show=False),
         Binding("f1", "help", "Help", show=False),
     ]
@@ -140,7 +142,12 @@ class CompareScreen(DetailScreen):
             ],
         )
         causes = (
-            columns(["#", "kind", "likely cause"], [[c.rank, c.kind, c.summary] for c in d.causes])
+            # causes wrap whole: they are the answer the operator came for (v shows all in full)
+            columns(
+                ["#", "kind", "likely cause"],
+                [[c.rank, c.kind, c.summary] for c in d.causes],
+                limit=4000,
+            )
             if d.causes
             else Text("  none: nothing recorded differs", style="dim")
         )
@@ -156,7 +163,11 @@ class CompareScreen(DetailScreen):
             heading(f"{title} (a toggles)", len(rows)),
             _diff_table(rows),
             heading("Gaps", len(d.gaps)),
-            columns(["side", "area", "missing"], [[g.side, g.area, g.message] for g in d.gaps])
+            columns(
+                ["side", "area", "missing"],
+                [[g.side, g.area, g.message] for g in d.gaps],
+                limit=4000,
+            )
             if d.gaps
             else Text("  none", style="dim"),
         ]
@@ -185,6 +196,31 @@ class CompareScreen(DetailScreen):
         self.show_all = not self.show_all
         if self.diagnosis is not None:
             self._set(self.render_diagnosis())
+
+    def full_text(self) -> str:
+        """Causes, differences and gaps with nothing cut (the tables cut long values)."""
+        d = self.diagnosis
+        if d is None:
+            return "not loaded yet"
+        lines = ["Likely causes, most likely first"]
+        lines += [f"  {c.rank}. [{c.kind}] {c.summary}" for c in d.causes] or ["  none"]
+        lines += ["", "Differences"]
+        for diff in d.side_by_side if self.show_all else d.differences:
+            lines.append(f"  [{diff.kind}] {diff.key}")
+            for side, value in ((d.left.version, diff.left), (d.right.version, diff.right)):
+                lines.append(f"    v{side}: {value if value is not None else '(absent)'}")
+        lines += ["", "Gaps"]
+        lines += [f"  {g.side} {g.area}: {g.message}" for g in d.gaps] or ["  none"]
+        if d.probe_error:
+            lines += ["", f"Probe: {d.probe_error}"]
+        return "\n".join(lines)
+
+    def action_full_text(self) -> None:
+        from widgets.text_viewer import TextViewer
+
+        self.app.push_screen(
+            TextViewer(f"Compare · {self.model} · v{self.left} ↔ v{self.right}", self.full_text())
+        )
 
     def action_probe(self) -> None:
         if self.probe_running:

@@ -34,7 +34,20 @@ PROMOTION_KEYS = (
 LINEAGE_KEYS = (
     "Lineage pane\n  + / -           one hop more / less       d      both / upstream / downstream"
 )
-GLOBAL_KEYS = EVERYWHERE + ON_A_VERSION + PROMOTION_KEYS + LINEAGE_KEYS
+VIEW_KEYS = (
+    "\nZoom and whole text\n"
+    "  z               the focused pane full screen, and back (escape also returns)\n"
+    "  Z               the detail strip full screen, values whole, and back\n"
+    "  enter           the whole text: an audit record, a runbook step\n"
+    "  v               the whole text: a plan and its gates, compare causes\n"
+    "  /               in the audit view: filter by model=, action=, operator=\n"
+    "  escape or x     while gates run: cancel the promotion (nothing is written)\n"
+)
+OVERRIDE_KEYS = (
+    "  gates refused?  the plan offers an override: a reason and the model name\n"
+    "                  typed again (audited, tagged like promote --force --reason)\n"
+)
+GLOBAL_KEYS = EVERYWHERE + ON_A_VERSION + PROMOTION_KEYS + LINEAGE_KEYS + VIEW_KEYS + OVERRIDE_KEYS
 
 
 def global_keys(read_only: bool) -> Text:
@@ -46,6 +59,9 @@ def global_keys(read_only: bool) -> Text:
     else:
         text.append(PROMOTION_KEYS)
     text.append(LINEAGE_KEYS)
+    text.append(VIEW_KEYS)
+    if not read_only:
+        text.append(OVERRIDE_KEYS)
     return text
 
 

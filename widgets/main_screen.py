@@ -1,8 +1,9 @@
 """The main screen: experiments and runs, registry and lineage side by side, plus a detail strip.
 
 At widths under ``NARROW_WIDTH`` only the active pane is shown, full width, with a tab line naming
-the others (tab cycles them), so the console stays usable at 80×24. The screen owns layout, focus
-and the prompt; data arrives from the shell through the panes' methods.
+the others (tab cycles them), so the console stays usable at 80×24. At any size ``z`` zooms the
+active pane to the whole screen (``Z`` the detail strip, in full) and back. The screen owns
+layout, focus and the prompt; data arrives from the shell through the panes' methods.
 """
 
 from __future__ import annotations
@@ -33,9 +34,14 @@ PANE_NAMES = ("Experiments & runs", "Registry", "Lineage")
 
 
 class PaneTabs(Static):
-    """In narrow layouts: which pane is shown and which others tab reaches."""
+    """In narrow layouts: which pane is shown and which others tab reaches; when zoomed, what."""
 
-    def show_active(self, index: int) -> None:
+    def show_active(self, index: int, zoom: str | None = None) -> None:
+        if zoom is not None:
+            what = "detail" if zoom == "detail" else PANE_NAMES[index]
+            other = "Z" if zoom == "detail" else "z"
+            self.update(Text(f" zoomed: {what}   {other} or escape: back to all panes"))
+            return
         text = Text()
         for i, name in enumerate(PANE_NAMES):
             if i:
@@ -65,6 +71,15 @@ class MainScreen(Screen):
     MainScreen.-narrow .pane { width: 0; border: none; }
     MainScreen.-narrow .pane.-active { width: 1fr; border: heavy $accent; }
     MainScreen.-narrow ExperimentTable, MainScreen.-narrow ModelTable { max-height: 5; }
+    /* zoom (z): the active pane alone, full screen; tab still moves between panes, zoomed */
+    MainScreen.-zoom PaneTabs, MainScreen.-zoom-detail PaneTabs { display: block; }
+    MainScreen.-zoom .pane { width: 0; border: none; }
+    MainScreen.-zoom .pane.-active { width: 1fr; border: heavy $accent; }
+    MainScreen.-zoom DetailStrip { display: none; }
+    MainScreen.-zoom ExperimentTable, MainScreen.-zoom ModelTable { max-height: 50%; }
+    /* zoom of the detail strip (Z): the selection's facts in full, on the whole screen */
+    MainScreen.-zoom-detail #panes { height: 0; }
+    MainScreen.-zoom-detail DetailStrip { height: 1fr; }
     """
 
     BINDINGS = [
@@ -77,12 +92,16 @@ class MainScreen(Screen):
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("colon", "command_line", "Command", key_display=":", id="command"),
         Binding("escape", "back", "Back", show=False),
+        Binding("z", "zoom", "Zoom", id="zoom", tooltip="the focused pane full screen, and back"),
+        Binding("Z", "zoom_detail", "Zoom detail", show=False, id="zoom.detail"),
     ]
 
     def __init__(self, *, read_only: bool) -> None:
         super().__init__()
         self.read_only = read_only
         self.active_pane = 0
+        # None, "pane" (the active pane full screen) or "detail" (the detail strip)
+        self.zoom: str | None = None
         self._last_focus: dict[int, Widget] = {}
         self._focus_before_prompt: Widget | None = None
 
@@ -153,7 +172,7 @@ class MainScreen(Screen):
         self.active_pane = index
         for i, pane_id in enumerate(PANE_IDS):
             self.query_one(f"#{pane_id}").set_class(i == index, "-active")
-        self.query_one(PaneTabs).show_active(index)
+        self.query_one(PaneTabs).show_active(index, self.zoom)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         index = self._pane_of(event.widget)
@@ -186,7 +205,24 @@ class MainScreen(Screen):
     def action_pane(self, index: int) -> None:
         self.focus_pane(index)
 
+    def set_zoom(self, zoom: str | None) -> None:
+        """Zoom the active pane (``"pane"``), the detail strip (``"detail"``), or neither."""
+        self.zoom = zoom
+        self.set_class(zoom == "pane", "-zoom")
+        self.set_class(zoom == "detail", "-zoom-detail")
+        self.detail.set_expanded(zoom == "detail")
+        self._set_active(self.active_pane)
+
+    def action_zoom(self) -> None:
+        self.set_zoom(None if self.zoom == "pane" else "pane")
+
+    def action_zoom_detail(self) -> None:
+        self.set_zoom(None if self.zoom == "detail" else "detail")
+
     def action_back(self) -> None:
+        if self.zoom is not None:
+            self.set_zoom(None)
+            return
         focused = self.focused
         if focused is self.runs_pane.runs_table:
             self.runs_pane.experiment_table.focus()

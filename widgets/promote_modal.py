@@ -1,8 +1,11 @@
-"""Promotion modals: choose an alias or a stage, then read the plan and gates and confirm.
+"""Promotion modals: choose an alias or a stage, watch the gates run, read the plan and confirm.
 
 The plan modal starts focused on "No"; escape and ``n`` answer no; promotions to ``champion`` or
-Production are confirmed only by typing the model name. ``PromotionDriver`` is the driver the
-shell hands to ``commands.promote.promote``: its ``confirm`` opens the plan modal and waits.
+Production are confirmed only by typing the model name; ``v`` shows the plan's whole text. While
+gates run, ``GatesRunning`` shows each one (escape or x cancels). A plan refused only by gates
+opens ``PlanOverrideModal``: a reason and the model name typed again override them, as
+``promote --force --reason`` does. ``PromotionDriver`` is the driver the shell hands to
+``commands.promote.promote``: its ``confirm`` and ``override`` open those modals and wait.
 Server text is rendered literally. No clients or commands are imported here.
 """
 
@@ -24,12 +27,14 @@ from textual.widgets.option_list import Option
 
 from console.promotion_model import (
     STAGES,
+    GateProgress,
     PromotionPlan,
     PromotionResult,
     check_alias,
     plan_lines,
 )
 from console.safe_text import printable
+from widgets.text_viewer import TextViewer
 
 SUGGESTED_ALIASES = ("champion", "challenger")
 
@@ -191,6 +196,7 @@ class PlanModal(ModalScreen[bool]):
         Binding("escape", "answer(False)", "No"),
         Binding("n", "answer(False)", "No", show=False),
         Binding("y", "yes", "Yes", show=False),
+        Binding("v", "full_text", "Full text", id="plan.full_text"),
     ]
 
     def __init__(self, plan: PromotionPlan, result: PromotionResult | None = None) -> None:
@@ -245,6 +251,166 @@ class PlanModal(ModalScreen[bool]):
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
 
+    def action_full_text(self) -> None:
+        self.app.push_screen(TextViewer(self.plan.title, plan_text(self.plan, self.result)))
+
+
+class PlanOverrideModal(ModalScreen[str | None]):
+    """A plan the gates refused, with the override the CLI has (``--force --reason``).
+
+    Overriding needs a reason (recorded in the audit and the version's tags) and the model name
+    typed again; "Close" has the focus and escape closes. Dismisses with the reason, or None.
+    """
+
+    DEFAULT_CSS = (
+        _MODAL_CSS.format(name="PlanOverrideModal")
+        + """
+    PlanOverrideModal > Vertical { height: 100%; max-height: 44; }
+    PlanOverrideModal VerticalScroll { height: 1fr; min-height: 3; }
+    PlanOverrideModal #override-title { color: $warning; text-style: bold; }
+    """
+    )
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("v", "full_text", "Full text", id="plan.full_text"),
+    ]
+
+    def __init__(self, plan: PromotionPlan) -> None:
+        super().__init__()
+        self.plan = plan
+        self.model_name = plan.request.model
+
+    def compose(self) -> ComposeResult:
+        failed = ", ".join(g.name for g in self.plan.failed_gates)
+        with Vertical():
+            with VerticalScroll(id="plan-scroll"):
+                yield Static(plan_text(self.plan), id="plan-body")
+            yield Label(
+                Text(
+                    printable(f"Override failed gate(s) {failed}? Audited, tagged. v: whole plan")
+                ),
+                id="override-title",
+            )
+            yield Input(
+                placeholder="reason (required; in the audit and the tags)", id="override-reason"
+            )
+            yield Input(
+                placeholder=printable(f"type {self.model_name} to confirm"), id="override-typed"
+            )
+            with Horizontal():
+                yield Button("Close", id="plan-no", variant="primary")
+                yield Button("Override", id="override-yes", variant="error", disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#plan-no", Button).focus()
+
+    def _reason(self) -> str:
+        return self.query_one("#override-reason", Input).value.strip()
+
+    def _ready(self) -> bool:
+        typed = self.query_one("#override-typed", Input).value
+        return bool(self._reason()) and typed == self.model_name
+
+    @on(Input.Changed)
+    def _typing(self) -> None:
+        self.query_one("#override-yes", Button).disabled = not self._ready()
+
+    @on(Input.Submitted)
+    def _entered(self, event: Input.Submitted) -> None:
+        if self._ready():
+            self.dismiss(self._reason())
+        elif event.input.id == "override-reason":
+            self.query_one("#override-typed", Input).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "override-yes" and self._ready():
+            self.dismiss(self._reason())
+        else:
+            self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_full_text(self) -> None:
+        self.app.push_screen(TextViewer(self.plan.title, plan_text(self.plan)))
+
+
+# --- gates in progress -------------------------------------------------------------------------
+
+_RUNNING_MARKS = {"running": "▶", "passed": "✔", "failed": "✘", "error": "✘", "skipped": "–"}
+
+
+class GatesRunning(ModalScreen[None]):
+    """Which gate is running, for how long, and the verdicts so far; escape or x cancels.
+
+    Fed ``GateProgress`` items by ``PromotionDriver``; cancelling calls ``on_cancel`` (the shell
+    cancels the promotion's worker, which kills a gate's child process): nothing is written.
+    """
+
+    DEFAULT_CSS = _MODAL_CSS.format(name="GatesRunning")
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("x", "cancel", "Cancel", show=False),
+    ]
+
+    def __init__(self, title: str, on_cancel: Any = None, clock: Any = None) -> None:
+        super().__init__()
+        import time
+
+        self.title_text = title
+        self.on_cancel = on_cancel
+        self.clock = clock or time.monotonic
+        self.gates: dict[str, GateProgress] = {}
+        self.started: dict[str, float] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(printable(f"Checking gates: {self.title_text}")), classes="title")
+            yield Static(Text("starting…"), id="gates-body")
+            yield Static(
+                Text("escape or x cancels (nothing has been written)", style="dim"),
+                id="gates-hint",
+            )
+
+    def on_mount(self) -> None:
+        self.set_interval(0.5, self._render_gates)
+        self._render_gates()
+
+    def update_gate(self, item: GateProgress) -> None:
+        if item.name not in self.started:
+            self.started[item.name] = self.clock()
+        self.gates[item.name] = item
+        if self.is_mounted:
+            self._render_gates()
+
+    def lines(self) -> Text:
+        text = Text()
+        now = self.clock()
+        for name, item in self.gates.items():
+            mark = _RUNNING_MARKS.get(item.status, "?")
+            if item.status == "running":
+                took = f"running… {now - self.started[name]:.0f} s"
+                style = "bold"
+            else:
+                took = f"{item.status} ({item.seconds or 0:.1f} s)"
+                style = "red" if item.status in ("failed", "error") else ""
+            text.append(f"{mark} {name:<11} {took}", style=style)
+            if item.detail:
+                text.append(printable(f"  {item.detail}", limit=70), style="dim")
+            text.append("\n")
+        return text
+
+    def _render_gates(self) -> None:
+        if self.gates:
+            self.query_one("#gates-body", Static).update(self.lines())
+
+    def action_cancel(self) -> None:
+        if self.on_cancel is not None:
+            self.on_cancel()  # the shell cancels the flow and takes this modal away
+        if self.app.screen is self:
+            self.dismiss(None)
+
 
 # --- the driver --------------------------------------------------------------------------------
 
@@ -264,11 +430,25 @@ class PromotionDriver:
     Progress and warnings are posted to ``target`` (the app or a screen) as messages.
     """
 
-    def __init__(self, app: Any, target: Any = None) -> None:
+    def __init__(
+        self,
+        app: Any,
+        target: Any = None,
+        *,
+        on_cancel: Any = None,
+        allow_override: bool = True,
+        title: str = "",
+    ) -> None:
         self.app = app
         self.target = target or app
         self.plan: PromotionPlan | None = None
         self.outputs: list[Any] = []
+        self.on_cancel = on_cancel
+        self.allow_override = allow_override
+        self.title = title
+        self.gates_screen: GatesRunning | None = None
+        # the operator already saw the refused plan (in the override form)
+        self.refusal_shown = False
 
     def progress(self, message: str, *, fraction: float | None = None) -> None:
         self.target.post_message(PromotionProgress(message))
@@ -280,15 +460,44 @@ class PromotionDriver:
         self.outputs.append(item)
         if isinstance(item, PromotionPlan):
             self.plan = item
+        elif isinstance(item, GateProgress):
+            if self.gates_screen is None:
+                self.gates_screen = GatesRunning(self.title, self.on_cancel)
+                self.app.push_screen(self.gates_screen)
+            self.gates_screen.update_gate(item)
+
+    def close_progress(self) -> None:
+        """Take the gates-in-progress modal away (the plan, or the outcome, comes next)."""
+        screen, self.gates_screen = self.gates_screen, None
+        if screen is not None and screen.is_attached and screen in self.app.screen_stack:
+            if self.app.screen is screen:
+                screen.dismiss(None)
+            else:
+                self.app.call_later(self._dismiss_later, screen)
+
+    def _dismiss_later(self, screen: GatesRunning) -> None:
+        if screen in self.app.screen_stack and self.app.screen is screen:
+            screen.dismiss(None)
+
+    async def _ask(self, modal: ModalScreen[Any]) -> Any:
+        self.close_progress()
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def done(value: Any) -> None:
+            if not answer.done():
+                answer.set_result(value)
+
+        self.app.push_screen(modal, done)
+        return await answer
 
     async def confirm(self, prompt: str, *, typed: str | None = None) -> bool:
         if self.plan is None:
             return False  # nothing was shown: never confirm blind
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        return bool(await self._ask(PlanModal(self.plan)))
 
-        def done(value: bool | None) -> None:
-            if not answer.done():
-                answer.set_result(bool(value))
-
-        self.app.push_screen(PlanModal(self.plan), done)
-        return await answer
+    async def override(self, plan: PromotionPlan) -> str | None:
+        """The refused plan with the override form; the reason, or None (not overridden)."""
+        if not self.allow_override:
+            return None
+        self.refusal_shown = True
+        return await self._ask(PlanOverrideModal(plan))

@@ -1,8 +1,8 @@
 """The registry pane: registered models on top, the selected model's versions below.
 
-Versions show aliases, stage, status, source run and age. Highlighting a version posts
-``VersionHighlighted`` (the shell then highlights its run and loads its lineage); enter posts
-``VersionChosen`` to open its detail.
+Versions show their compare mark, aliases, stage, status, source run and age. Highlighting a
+version posts ``VersionHighlighted`` (the shell then highlights its run and loads its lineage);
+enter posts ``VersionChosen`` to open its detail.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class RegistryPane(Vertical):
         "  j/k, arrows   move; the highlighted model's versions load below\n"
         "  enter         on a model: go to its versions; on a version: open its detail\n"
         "  escape        from the versions back to the models\n"
+        "  m             mark a version for compare (◆ in the m column); c compares two\n"
         "  /             filter models by name (plain text) or MLflow filter syntax\n"
         "  moving through versions highlights each one's source run in the runs pane\n"
         "  and shows its lineage in the lineage pane"
@@ -64,6 +65,8 @@ class RegistryPane(Vertical):
         self.versions: dict[str, ModelVersion] = {}
         self.model: RegisteredModel | None = None
         self.filter: str | None = None
+        # versions marked for compare, as (model, version): shown in the versions table
+        self.marks: set[tuple[str, str]] = set()
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Models"), id="models-title", classes="pane-title")
@@ -132,10 +135,12 @@ class RegistryPane(Vertical):
         self.versions = {v.version: v for v in versions}
         with self.app.batch_update():
             table.clear(columns=True)
+            table.add_column(Text("m"), key="mark", width=1)
             for label in ("ver", "aliases", "stage", "status", "run", "age"):
                 table.add_column(Text(label), key=label)
             for v in versions:
                 table.add_row(
+                    self._mark_cell(v.name, v.version),
                     Cell(v.version),
                     Cell(" ".join(f"@{a}" for a in v.aliases), limit=30),
                     Cell(v.current_stage or "None"),
@@ -149,6 +154,18 @@ class RegistryPane(Vertical):
         self.query_one("#versions-title", Static).update(literal(title, limit=200))
         if keep and keep in self.versions:
             table.move_to_key(keep)
+
+    def _mark_cell(self, model: str, version: str) -> Text:
+        return Text("◆", style="bold") if (model, version) in self.marks else Text("")
+
+    def show_marks(self, marks: set[tuple[str, str]]) -> None:
+        """Mark these versions (the compare selection) in the versions table."""
+        self.marks = set(marks)
+        table = self.version_table
+        if "mark" not in table.columns:
+            return
+        for number, version in self.versions.items():
+            table.update_cell(number, "mark", self._mark_cell(version.name, number))
 
     def select_version(self, version: str) -> bool:
         return self.version_table.move_to_key(version)

@@ -186,6 +186,7 @@ class RunbookScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("x", "interrupt", "Interrupt"),
         Binding("l", "toggle_log", "Log/transcript"),
+        Binding("enter", "step_text", "Step in full", id="runbook.step"),
     ]
 
     def __init__(
@@ -200,6 +201,8 @@ class RunbookScreen(Screen[None]):
         self.status: str | None = None
         self.transcript_text: str = ""
         self._worker: Any = None
+        # the last update of each step (summary, findings, changes, error, advice, output)
+        self.step_items: dict[str, dict[str, Any]] = {}
 
     def compose(self) -> ComposeResult:
         mode = " (dry run)" if self.dry_run else ""
@@ -257,6 +260,7 @@ class RunbookScreen(Screen[None]):
         if step_id not in self.states:
             return
         self.states[step_id] = state
+        self.step_items[step_id] = item
         table = self.query_one("#rb-steps", DataTable)
         table.update_cell(step_id, "state", MARKS.get(state, "?"))
         step = next(s for s in self.steps if s.id == step_id)
@@ -294,6 +298,36 @@ class RunbookScreen(Screen[None]):
         for step in self.steps:
             if step.id == key:
                 self._explain(step)
+
+    def step_text(self, step: StepView) -> str:
+        """Everything known about one step, nothing cut: explanation, outcome, output."""
+        item = self.step_items.get(step.id, {})
+        lines = [f"{step.title}  [{step.kind}: {step.command}]", ""]
+        if step.explanation:
+            lines += [step.explanation, ""]
+        lines.append(f"state: {self.states.get(step.id, 'pending')}")
+        if item.get("summary"):
+            lines.append(f"summary: {item['summary']}")
+        for key in ("findings", "changes", "output"):
+            if item.get(key):
+                lines += ["", f"{key}:"] + [f"  {entry}" for entry in item[key]]
+        for key in ("error", "advice"):
+            if item.get(key):
+                lines += ["", f"{key}: {item[key]}"]
+        return "\n".join(lines)
+
+    @on(DataTable.RowSelected, "#rb-steps")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_step_text()
+
+    def action_step_text(self) -> None:
+        from widgets.text_viewer import TextViewer
+
+        table = self.query_one("#rb-steps", DataTable)
+        if not self.steps or table.cursor_row >= len(self.steps):
+            return
+        step = self.steps[table.cursor_row]
+        self.app.push_screen(TextViewer(f"Step {table.cursor_row + 1}", self.step_text(step)))
 
     def action_toggle_log(self) -> None:
         if self.status is not None:

@@ -27,6 +27,8 @@ class StepContext:
     runbook: str
     run_id: str
     dry_run: bool = False
+    # the confirmed plan of the action step being run (set by the engine around ``run``)
+    plan: Any = None
     _mlflow: Any = field(default=None, repr=False)
     _tracking_uri: str | None = field(default=None, repr=False)
 

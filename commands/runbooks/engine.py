@@ -354,7 +354,11 @@ async def _execute(ctx, spec: StepSpec, command, record, scope, transcript) -> s
         transcript.status = "declined"
         await _audit(ctx, spec, record, "cancelled")
         return STOP
-    result = await command.run(ctx, args)
+    ctx.plan = plan  # what the operator confirmed: the step acts on it, not on a new plan
+    try:
+        result = await command.run(ctx, args)
+    finally:
+        ctx.plan = None
     verdict = _apply(ctx, record, spec, transcript, result)
     await _audit(ctx, spec, record, "succeeded" if result.ok else "failed")
     return verdict

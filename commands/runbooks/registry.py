@@ -40,6 +40,9 @@ class Plan(BaseModel):
     # text the operator must type to confirm (for the irreversible or disruptive ones)
     typed_confirmation: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    # what planning computed that the run reuses instead of computing it again (the promotion
+    # plans with their gate verdicts); never shown, never written to the transcript
+    carry: Any = Field(default=None, exclude=True)
 
 
 @dataclass(frozen=True)

@@ -328,9 +328,10 @@ async def _repair_plan(ctx: StepContext, args: RepairArgs) -> Plan:
     if not requests:
         return Plan(data={"requests": [], "unfixable": unfixable})
     pctx = await _promote_context(ctx)
-    changes, typed = [], None
+    changes, typed, plans = [], None, []
     for request in requests:
         plan = await build_plan(pctx, request, ctx.driver)
+        plans.append(plan)
         line = f"{request.model}: {plan.before.describe(request)} → {plan.after.describe(request)}"
         gates = ", ".join(f"{g.name} {g.status}" for g in plan.gates)
         if gates:
@@ -347,11 +348,12 @@ async def _repair_plan(ctx: StepContext, args: RepairArgs) -> Plan:
             "requests": [r.model_dump(mode="json") for r in requests],
             "unfixable": unfixable,
         },
+        carry=plans,
     )
 
 
-class _Confirmed:
-    """The runbook already showed and confirmed these promotions; typed prompts still go through."""
+class _Quiet:
+    """Passes progress on; promotion plans are summarised in the step's own output instead."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -363,24 +365,33 @@ class _Confirmed:
         self.inner.warn(message)
 
     def output(self, item: Any) -> None:
-        return None  # promotion plans are summarised in the step's own output
+        return None
 
     async def confirm(self, prompt: str, *, typed: str | None = None) -> bool:
-        if typed is None:
-            return True
-        return await self.inner.confirm(prompt, typed=typed)
+        return False  # never reached: the runbook's own confirmation covered these plans
 
 
 async def _repair(ctx: StepContext, args: RepairArgs) -> StepResult:
-    from commands.promote import promote
+    """Carry out the plans the operator confirmed once (no second prompt, no second gate run).
 
-    problems, _ = await find_problems(ctx, args)
-    requests = _requests(problems, args)
+    Each promotion is planned again from the registry as it is now — the earlier repairs of this
+    step change what later ones compare with (archiving v4 adds to the Archived holders that the
+    archive of v5 is conditioned on) — with the confirmed gate verdicts, then compare-and-set,
+    written, verified, tagged and audited by ``commands.promote``. An alias that moved since the
+    confirmation is refused (each alias move expects the version the operator saw).
+    """
+    from commands.promote import build_plan, carry_out
+
+    if ctx.plan is None or ctx.plan.carry is None:
+        raise StepFailed("registry.repair acts only on a plan the operator confirmed")
+    plans = list(ctx.plan.carry)
     pctx = await _promote_context(ctx)
     changes, failures, audit_ids = [], [], []
-    driver = _Confirmed(ctx.driver)
-    for request in requests:
-        result = await promote(pctx, request, driver)
+    driver = _Quiet(ctx.driver)
+    for confirmed in plans:
+        request = confirmed.request
+        plan = await build_plan(pctx, request, driver, gates=confirmed.gates)
+        result = await carry_out(pctx, plan, driver, confirmed=True)
         line = f"{request.model}: {result.message}"
         ctx.say(line)
         if result.audit_id:
@@ -392,7 +403,7 @@ async def _repair(ctx: StepContext, args: RepairArgs) -> StepResult:
     data = {"promotion_audit_ids": audit_ids, "failures": failures}
     if failures:
         raise StepFailed(
-            f"{len(failures)} of {len(requests)} repairs did not go through: {failures[0]}"
+            f"{len(failures)} of {len(plans)} repairs did not go through: {failures[0]}"
         )
     return StepResult(
         summary=f"{len(changes)} promotion(s) applied through the promotion flow",

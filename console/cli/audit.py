@@ -17,6 +17,7 @@ def register(subparsers, add_globals) -> None:
     parser.add_argument(
         "--action", metavar="PREFIX", help="only actions starting with PREFIX, e.g. promote."
     )
+    parser.add_argument("--operator", metavar="NAME", help="only records of operator NAME")
     parser.add_argument("--limit", type=positive, metavar="N", help="only the newest N records")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(parser)
@@ -41,7 +42,11 @@ def _audit(args: argparse.Namespace, settings) -> int:
     from console.audit import AuditFilter, AuditLog
 
     log = AuditLog.for_settings(settings)
-    read = log.read(AuditFilter(model=args.model, action_prefix=args.action, limit=args.limit))
+    read = log.read(
+        AuditFilter(
+            model=args.model, action_prefix=args.action, actor=args.operator, limit=args.limit
+        )
+    )
     if args.json:
         print_json(read)
         return 0

@@ -3,8 +3,9 @@
 A feature of the shell (``console.tui.shell``). On a selected version it asks
 the server whether the operator may edit the model, opens the alias or stage chooser, turns the
 choice into a ``PromotionRequest`` whose ``expect`` is what the screen showed, and runs
-``commands.promote.promote`` in an async worker with ``PromotionDriver`` (the plan modal asks for
-the confirmation). Read-only mode greys the keys out (``check_action``) and pressing them says why.
+``commands.promote.promote`` in an async worker with ``PromotionDriver`` (gates shown while they
+run, cancellable; the plan modal asks for the confirmation; a plan refused by gates offers the
+audited override). Read-only mode greys the keys out (``check_action``) and pressing them says why.
 Commands, widgets and Textual are imported inside the methods: nothing before the first frame.
 """
 
@@ -54,6 +55,8 @@ class PromotionFeature:
         self.shell = shell
         # model name → why promotions are not permitted (learnt from the server)
         self._denied: dict[str, str] | None = None
+        # the driver of the promotion in progress (its modals: gates running, plan, override)
+        self.driver: Any = None
 
     # --- which version, and may it be promoted ----------------------------------------------
 
@@ -222,7 +225,7 @@ class PromotionFeature:
                 f"promoting v{request.version} of {request.model} ({request.target})",
                 partial(self._promote, request),
                 self._promoted,
-                on_fail=lambda _: self._after_promotion("promotion failed (see the banner)"),
+                on_fail=self._promotion_failed,
                 retry=False,
             )
         )
@@ -234,15 +237,43 @@ class PromotionFeature:
         ctx = PromoteContext.from_settings(
             self.shell.settings, self.shell.client, self.shell.tracking_uri
         )
-        return await promote(ctx, request, PromotionDriver(self.shell.app))
+        self.driver = PromotionDriver(
+            self.shell.app,
+            on_cancel=self.cancel_promotion,
+            # the flow itself refuses in read-only mode; the override is not even offered
+            allow_override=not self.shell.settings.read_only,
+            title=f"v{request.version} of {request.model} → {request.target}",
+        )
+        return await promote(ctx, request, self.driver)
+
+    def cancel_promotion(self) -> None:
+        """Escape or x while the gates run: stop the flow (a gate's child process is killed)."""
+        app = self.shell.app
+        app.workers.cancel_group(app, "promote")
+        self._close_driver()
+        self._after_promotion("promotion cancelled while the gates ran: nothing was written")
+
+    def _close_driver(self) -> None:
+        driver, self.driver = self.driver, None
+        if driver is not None:
+            driver.close_progress()
+
+    def _promotion_failed(self, _: str) -> None:
+        self._close_driver()
+        self._after_promotion("promotion failed (see the banner)")
 
     def _promoted(self, result: Any) -> None:
         from widgets.promote_modal import PlanModal
 
+        driver = self.driver
+        self._close_driver()
         state = f"promotion {result.outcome.replace('_', ' ')}: {result.message}"
         if result.ok:
             self.shell.notify(result.message)
         elif result.outcome == "cancelled":
+            self.shell.notify(result.message, severity="warning")
+        elif result.outcome == "refused" and driver is not None and driver.refusal_shown:
+            # the operator read this plan in the override form and closed it
             self.shell.notify(result.message, severity="warning")
         elif result.plan is not None:
             # refused, lost race or failed: the plan with the outcome, so the operator sees why

@@ -119,13 +119,18 @@ class ProvenanceFeature:
         marks = self.marks
         if key in marks:
             marks.remove(key)
+            self._show_marks()
             self.shell.notify(f"unmarked version {version.version}")
             return
         same_model = [m for m in marks if m[0] == version.name]
         marks[:] = [*same_model[-(MAX_MARKS - 1) :], key]
+        self._show_marks()
         shown = ", ".join(f"v{v}" for _, v in marks)
         hint = " — c compares them" if len(marks) == MAX_MARKS else " — mark one more"
         self.shell.notify(f"marked {shown} of {version.name}{hint}")
+
+    def _show_marks(self) -> None:
+        self.shell.main.registry_pane.show_marks(set(self.marks))
 
     def action_compare(self) -> None:
         if len(self.marks) != MAX_MARKS:

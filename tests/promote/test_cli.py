@@ -154,3 +154,22 @@ def test_audit_log_is_generic_append_only_and_tolerant(tmp_path):
     ]
     assert log.read(AuditFilter(model="m", limit=1)).records[0].outcome == "refused"
     assert oct(log.path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_audit_filters_by_operator(cli, capsys):
+    log = AuditLog(cli.home / "audit")
+    for name in ("ann", "bob", "ann"):
+        log.append(
+            AuditRecord(
+                action="promote.set_alias",
+                outcome="succeeded",
+                actor=Actor(name=name, source="os"),
+                model="m",
+                reason=f"by {name}",
+            )
+        )
+    assert cli("audit", "--operator", "ann", "--json") == 0
+    read = json.loads(capsys.readouterr().out)
+    assert [r["actor"]["name"] for r in read["records"]] == ["ann", "ann"]
+    assert cli("audit", "--operator", "nobody") == 0
+    assert "no audit records" in capsys.readouterr().out

@@ -180,7 +180,7 @@ async def test_audit_screen_lists_records_newest_first(flow, seeder):
         await pilot.pause()
         table = app.screen.query_one(DataTable)
         assert table.row_count == 2
-        assert str(table.get_row_at(0)[7]) == "v1 → v2"
+        assert str(table.get_row_at(0)[8]) == "v1 → v2"  # the change column
         detail = str(app.screen.query_one("#audit-detail", Static).render())
         assert "\\x1b[31mstep 2" in detail  # the escape sequence is shown, not obeyed
         await pilot.press("escape")

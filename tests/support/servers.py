@@ -24,13 +24,19 @@ from pathlib import Path
 MLFLOW_BIN = str(Path(sys.executable).with_name("mlflow"))
 
 
+# generous: on a machine shared by many test runs an mlflow server can take minutes to answer
+HEALTH_TIMEOUT_S = float(os.environ.get("MLOPS_CONSOLE_TEST_SERVER_TIMEOUT", "300"))
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, timeout: float = 90.0, proc: subprocess.Popen | None = None) -> None:
+def wait_healthy(
+    url: str, timeout: float = HEALTH_TIMEOUT_S, proc: subprocess.Popen | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -57,7 +63,7 @@ class MlflowServer:
     proc: subprocess.Popen | None = None
     env: dict[str, str] = field(default_factory=dict)
 
-    def start(self, timeout: float = 90.0) -> MlflowServer:
+    def start(self, timeout: float = HEALTH_TIMEOUT_S) -> MlflowServer:
         cmd = [
             MLFLOW_BIN,
             "server",
