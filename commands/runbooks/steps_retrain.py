@@ -63,8 +63,7 @@ async def _find_snapshot(ctx: StepContext, args: SnapshotArgs) -> StepResult:
     newer = current.snapshot_id != str(pinned)
     summary = (
         f"{args.alias} v{version.version} was trained on {table}@{pinned}; the newest snapshot "
-        f"is {current.snapshot_id}"
-        + ("" if newer else " — the same: nothing to retrain on")
+        f"is {current.snapshot_id}" + ("" if newer else " — the same: nothing to retrain on")
     )
     return StepResult(
         summary=summary,
@@ -381,7 +380,8 @@ async def _rollout_plan(ctx: StepContext, args: RolloutArgs) -> Plan:
     targets = await _rollout_targets(ctx, args)
     return Plan(
         changes=[
-            f"deployment {r.get('name')} at {r.get('url')}: serves v{served} → reload v{args.version}"
+            f"deployment {r.get('name')} at {r.get('url')}: "
+            f"serves v{served} → reload v{args.version}"
             for r, served in targets
         ],
         data={"deployments": [str(r.get("name")) for r, _ in targets]},

@@ -21,9 +21,7 @@ def _run(world: DemoWorld, driver, **overrides):
     from commands.runbooks.engine import run_runbook
 
     runbook = load_runbook("model-retrain")
-    return asyncio.run(
-        run_runbook(runbook, world.settings(), driver, overrides=overrides, env={})
-    )
+    return asyncio.run(run_runbook(runbook, world.settings(), driver, overrides=overrides, env={}))
 
 
 @pytest.fixture(scope="module")
