@@ -174,24 +174,29 @@ def metric_function(name: str):
 
 
 def _feature_frame(log) -> Any:
+    """The ``inputs`` JSON objects as columns; one parse of the whole column when it is clean."""
     import pandas as pd
 
-    parsed = []
-    for text in log["inputs"]:
-        try:
-            value = json.loads(text)
-        except (TypeError, ValueError):
-            value = {}
-        parsed.append(value if isinstance(value, dict) else {})
-    return pd.DataFrame(parsed, index=log.index)
+    texts = log["inputs"].astype(str).tolist()
+    try:
+        parsed = json.loads("[" + ",".join(texts) + "]")
+    except ValueError:  # a broken row: parse one by one and keep the good ones
+        parsed = []
+        for text in texts:
+            try:
+                parsed.append(json.loads(text))
+            except ValueError:
+                parsed.append({})
+    parsed = [value if isinstance(value, dict) else {} for value in parsed]
+    return pd.DataFrame.from_records(parsed, index=log.index)
 
 
 def _key(frame, columns: list[str]) -> list[tuple]:
-    """Rows as hashable keys (floats rounded) to join served rows with labeled rows."""
-    return [
-        tuple(round(float(v), 6) if isinstance(v, int | float) else v for v in row)
-        for row in frame[columns].itertuples(index=False)
-    ]
+    """Rows as hashable keys (numbers rounded) to join served rows with labeled rows."""
+    rounded = frame[columns].apply(
+        lambda col: col.round(6) if col.dtype.kind in "fiu" else col.astype(str)
+    )
+    return list(rounded.itertuples(index=False, name=None))
 
 
 def performance(labeled, predicted, metric: str, source: str) -> list[dict[str, Any]]:
@@ -262,7 +267,15 @@ def run(request: WorkerRequest) -> dict[str, Any]:
     if data is not None and data.labeled is not None and len(data.labeled) and request.metric:
         feature_cols = [c for c in data.reference.columns if c not in {"target", "week", "repo"}]
         if served is not None and all(c in served.columns for c in feature_cols):
-            wanted = dict(zip(_key(served, feature_cols), log["outputs"], strict=True))
+            # one output per distinct served row (a row served twice got the same version)
+            unique = ~served[feature_cols].round(6).duplicated().to_numpy()
+            wanted = dict(
+                zip(
+                    _key(served[unique], feature_cols),
+                    log["outputs"].to_numpy()[unique],
+                    strict=True,
+                )
+            )
             predicted = [
                 inference_log.prediction_value(wanted[k]) if k in wanted else None
                 for k in _key(data.labeled, feature_cols)
