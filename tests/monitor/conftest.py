@@ -15,7 +15,7 @@ import pytest
 from commands.demo.result import DemoPaths, DemoResult
 from console.settings import CliOverrides, Settings, load_settings
 from tests.support.demo import build_demo_home
-from tests.support.servers import MlflowServer, start_mlflow_server
+from tests.support.servers import MlflowServer, free_port
 
 
 @dataclass
@@ -40,7 +40,15 @@ class DemoWorld:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWorld]:
-    server = start_mlflow_server(tmp_path_factory.mktemp("monitor-mlflow"))
+    workdir = tmp_path_factory.mktemp("monitor-mlflow")
+    port = free_port()
+    # a generous start timeout: these modules run on machines shared by many test processes
+    server = MlflowServer(
+        url=f"http://127.0.0.1:{port}",
+        port=port,
+        workdir=workdir,
+        backend_uri=f"sqlite:///{workdir / 'mlflow.db'}",
+    ).start(timeout=300)
     try:
         paths, result = build_demo_home(tmp_path_factory, server.url, "monitor-home")
         yield DemoWorld(server, paths, result)

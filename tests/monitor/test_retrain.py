@@ -13,7 +13,7 @@ import pytest
 from commands.demo.config import MODEL_NAME
 from commands.driver import QuietDriver
 from tests.monitor.conftest import DemoWorld
-from tests.runbooks.conftest import ScriptedDriver
+from tests.runbooks.conftest import ScriptedDriver, settings_for
 
 
 def _run(world: DemoWorld, driver, **overrides):
@@ -95,7 +95,8 @@ def test_retrain_runbook_end_to_end(advanced: DemoWorld) -> None:
     # a second run finds the champion already trained on the newest snapshot
     again, _, _ = _run(world, ScriptedDriver(default=True))
     assert again.status == "completed"
-    assert [s.state for s in again.steps][1:7] == ["skipped"] * 6
+    assert [s.state for s in again.steps][1:] == ["skipped"] * 5 + ["ok", "skipped"]
+    assert "nothing to retrain on" in again.steps[0].summary
 
 
 def _client(world: DemoWorld):
@@ -136,7 +137,7 @@ class _Deployment(BaseHTTPRequestHandler):
         self._answer(200, {"version": type(self).served})
 
 
-def test_rollout_reloads_and_verifies_each_deployment(world: DemoWorld, tmp_path) -> None:
+def test_rollout_reloads_and_verifies_each_deployment(tmp_path) -> None:
     from commands.runbooks.context import StepContext
     from commands.runbooks.secrets import Masker
     from commands.runbooks.steps_retrain import RolloutArgs, _rollout, _rollout_plan
@@ -149,7 +150,7 @@ def test_rollout_reloads_and_verifies_each_deployment(world: DemoWorld, tmp_path
         url = f"http://127.0.0.1:{server.server_address[1]}"
         home = tmp_path / "home"
         write_deployment_record(home, "stand-in", url, MODEL_NAME, "1")
-        settings = world.settings().model_copy(update={"home": home})
+        settings = settings_for(home, "http://127.0.0.1:9", MLOPS_CONSOLE_CONFIG=str(home / "x"))
         ctx = StepContext(settings, QuietDriver(), Masker([]), "model-retrain", "r1")
         args = RolloutArgs(model=MODEL_NAME, version="7")
         plan = asyncio.run(_rollout_plan(ctx, args))
