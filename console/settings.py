@@ -94,6 +94,25 @@ def show_url(value: str | None) -> str | None:
 URL_FIELDS = frozenset({"tracking_uri", "datahub_gms_url", "openlineage_url"})
 
 
+class MonitorThresholds(BaseModel):
+    """When ``monitor`` says "retrain suggested" for a model (profile: ``monitoring.<model>``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # a feature drifted when its test's p-value is below this
+    p_value: float = Field(default=0.01, gt=0, lt=1)
+    # retrain suggested when at least this share of the features drifted
+    drift_share: float = Field(default=0.3, gt=0, le=1)
+    # retrain suggested when the realized metric is this much below the registered holdout metric
+    performance_drop: float = Field(default=0.1, ge=0)
+    # fewer rows than this on a side: no test (too little to tell)
+    min_rows: int = Field(default=30, ge=2)
+    # the metric to follow (default: the gates' primary metric, f1_macro or accuracy)
+    metric: str | None = None
+    # seconds the monitoring worker may take
+    timeout: float = Field(default=300.0, gt=0, le=3600)
+
+
 class Settings(BaseModel):
     """Everything the console needs to reach its services. Immutable once built."""
 
@@ -122,6 +141,10 @@ class Settings(BaseModel):
 
     # production endpoints to show in `deployments`: name -> url, protocol, model, alias
     deployments: dict[str, ProductionEndpoint] = Field(default_factory=dict)
+    # model name (or "*" for every model) -> monitoring thresholds
+    monitoring: dict[str, MonitorThresholds] = Field(default_factory=dict)
+    # model name -> the command that trains it on a snapshot (the retrain runbook's entry point)
+    training_commands: dict[str, list[str]] = Field(default_factory=dict)
 
     request_timeout: float = Field(default=10.0, gt=0, le=600)
     embedded_idle_minutes: float = Field(default=60.0, ge=0)
@@ -145,6 +168,14 @@ class Settings(BaseModel):
             )
         raise ValueError("expected an http:// or https:// URL")
 
+    def monitor_thresholds(self, model: str) -> MonitorThresholds:
+        """The model's thresholds over the ``"*"`` ones over the defaults, field by field."""
+        merged: dict[str, Any] = {}
+        for key in ("*", model):
+            if key in self.monitoring:
+                merged.update(self.monitoring[key].model_dump(exclude_unset=True))
+        return MonitorThresholds(**merged)
+
     @property
     def embedded(self) -> bool:
         """True when no tracking URI is configured and the embedded lifecycle is used."""
@@ -166,7 +197,10 @@ class Settings(BaseModel):
             elif name == "deployments":
                 value = {k: {**v.model_dump(), "url": show_url(v.url)} for k, v in value.items()}
             elif isinstance(value, dict):
-                value = {k: str(v) for k, v in value.items()}
+                value = {
+                    k: v.model_dump(exclude_unset=True) if isinstance(v, BaseModel) else str(v)
+                    for k, v in value.items()
+                }
             shown[name] = {"value": value, "source": self.sources.get(name, "default")}
         return shown
 

@@ -40,21 +40,46 @@ def repo_names(config: DemoConfig) -> list[str]:
     return [f"acme/{name}" for name in _PROJECTS[: config.repos]]
 
 
-def generate_commits(config: DemoConfig) -> pd.DataFrame:
-    """True daily commits for every repository over every week: columns repo, day, commits."""
+@dataclass(frozen=True)
+class RepoProcess:
+    """One repository's activity model: mean level, trend, weekday profile and quarterly wave."""
+
+    repo: str
+    base: float  # mean commits per weekday-ish day
+    trend: float  # relative change per day
+    season: np.ndarray  # Monday..Sunday factors, weekends scaled per team
+    phase: float  # where the quarterly wave starts
+    centre: float  # the day the trend is centred on
+
+    def level(self, t: np.ndarray) -> np.ndarray:
+        """Expected daily commits on days ``t`` (days since the start), before swings and bursts."""
+        level = self.base * np.exp(self.trend * (t - self.centre)) * self.season[t % 7]
+        # slow quarterly wave so buckets move over time
+        return level * (1 + 0.35 * np.sin(2 * np.pi * (t / 91.0 + self.phase)))
+
+
+def _draw_process(rng: np.random.Generator, repo: str, days: int) -> RepoProcess:
+    base = float(np.exp(rng.normal(2.3, 0.55)))
+    trend = float(rng.normal(0.0, 0.0015))
+    weekend = rng.uniform(0.4, 1.6)  # how much this team works weekends
+    season = _WEEKDAY.copy()
+    season[5:] *= weekend
+    return RepoProcess(repo, base, trend, season, float(rng.uniform()), days / 2)
+
+
+def _simulate(config: DemoConfig) -> tuple[list[RepoProcess], pd.DataFrame]:
+    """The repositories' processes and their true daily commits over the demo's weeks.
+
+    The draws happen in one fixed order per repository, so the seed alone fixes the data.
+    """
     rng = np.random.default_rng(config.seed)
     days = config.total_weeks * 7
     t = np.arange(days)
-    frames = []
+    processes, frames = [], []
     for repo in repo_names(config):
-        base = float(np.exp(rng.normal(2.3, 0.55)))  # mean commits per weekday-ish day
-        trend = rng.normal(0.0, 0.0015)  # relative change per day
-        weekend = rng.uniform(0.4, 1.6)  # how much this team works weekends
-        season = _WEEKDAY.copy()
-        season[5:] *= weekend
-        level = base * np.exp(trend * (t - days / 2)) * season[t % 7]
-        # slow quarterly wave so buckets move over time
-        level *= 1 + 0.35 * np.sin(2 * np.pi * (t / 91.0 + rng.uniform()))
+        process = _draw_process(rng, repo, days)
+        processes.append(process)
+        level = process.level(t)
         # week-to-week swings (releases, holidays) that no lag fully explains
         level *= np.repeat(np.exp(rng.normal(0.0, 0.3, size=days // 7)), 7)
         for _ in range(int(rng.poisson(3))):
@@ -71,7 +96,17 @@ def generate_commits(config: DemoConfig) -> pd.DataFrame:
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return processes, pd.concat(frames, ignore_index=True)
+
+
+def generate_commits(config: DemoConfig) -> pd.DataFrame:
+    """True daily commits for every repository over every week: columns repo, day, commits."""
+    return _simulate(config)[1]
+
+
+def repo_processes(config: DemoConfig) -> list[RepoProcess]:
+    """The seeded activity model of every repository (what ``generate_commits`` samples)."""
+    return _simulate(config)[0]
 
 
 def correction_for(config: DemoConfig) -> Correction:

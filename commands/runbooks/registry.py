@@ -20,6 +20,7 @@ STEP_MODULES = (
     "commands.runbooks.steps_postgres",
     "commands.runbooks.steps_registry",
     "commands.runbooks.steps_lineage",
+    "commands.runbooks.steps_retrain",
 )
 
 

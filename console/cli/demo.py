@@ -31,6 +31,9 @@ def register(subparsers, add_globals) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(parser)
     parser.set_defaults(handler=_demo)
+    from console.clicmd._demo_advance import register_advance
+
+    register_advance(parser.add_subparsers(dest="demo_command", metavar="COMMAND"), add_globals)
 
 
 def _demo(args: argparse.Namespace, settings) -> int:
