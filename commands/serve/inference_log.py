@@ -17,30 +17,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-NAMESPACE = "ml"
-TABLE = "inference_log"
+# the table's schema and its creation are the monitoring side's (one definition of the contract)
+from commands.inference_log import arrow_schema, open_log
+
 CATALOG = "lake"
 COMMIT_ATTEMPTS = 8
 
 log = logging.getLogger("mlops.serve.inference_log")
-
-
-def arrow_schema():
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            pa.field("time", pa.timestamp("us", tz="UTC"), nullable=False),
-            pa.field("request_id", pa.string(), nullable=False),
-            pa.field("deployment", pa.string(), nullable=False),
-            pa.field("model", pa.string(), nullable=False),
-            pa.field("version", pa.string(), nullable=False),
-            pa.field("alias", pa.string(), nullable=False),
-            pa.field("inputs", pa.string(), nullable=False),
-            pa.field("outputs", pa.string(), nullable=False),
-            pa.field("latency_ms", pa.float64(), nullable=False),
-        ]
-    )
 
 
 def open_catalog(home: Path):
@@ -54,21 +37,6 @@ def open_catalog(home: Path):
     return SqlCatalog(
         CATALOG, uri=f"sqlite:///{catalog_db.resolve()}", warehouse=warehouse.resolve().as_uri()
     )
-
-
-def ensure_table(catalog):
-    """Load ``ml.inference_log``, creating it (and the namespace) if this is the first service."""
-    from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError
-
-    catalog.create_namespace_if_not_exists(NAMESPACE)
-    try:
-        return catalog.load_table((NAMESPACE, TABLE))
-    except NoSuchTableError:
-        pass
-    try:
-        return catalog.create_table((NAMESPACE, TABLE), schema=arrow_schema())
-    except TableAlreadyExistsError:  # another service created it meanwhile
-        return catalog.load_table((NAMESPACE, TABLE))
 
 
 class InferenceLog:
@@ -89,7 +57,7 @@ class InferenceLog:
 
     def start(self) -> None:
         self._catalog = open_catalog(self.home)
-        ensure_table(self._catalog)  # fail at start, not at the first flush
+        open_log(self._catalog)  # fail at start, not at the first flush
         self._thread = threading.Thread(target=self._run, name="inference-log", daemon=True)
         self._thread.start()
 
@@ -129,7 +97,7 @@ class InferenceLog:
 
         batch = pa.Table.from_pylist(rows, schema=arrow_schema())
         for attempt in range(COMMIT_ATTEMPTS):
-            table = ensure_table(self._catalog)
+            table = open_log(self._catalog)
             try:
                 table.append(batch)
                 return

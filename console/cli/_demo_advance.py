@@ -1,13 +1,13 @@
 """``mlops-console demo advance [--weeks N | --to-week W] [--json]``: time passes in the demo.
 
-Registered under ``demo`` by ``console.clicmd.demo``; the work is ``commands.demo.advance``.
+Registered under ``demo`` by ``console.cli.demo``; the work is ``commands.demo.advance``.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from console.clicmd._common import positive, print_json, say, table
+from console.cli._common import positive, print_json, say, table
 
 
 def register_advance(demo_subparsers, add_globals) -> None:

@@ -31,7 +31,7 @@ def register(subparsers, add_globals) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(parser)
     parser.set_defaults(handler=_demo)
-    from console.clicmd._demo_advance import register_advance
+    from console.cli._demo_advance import register_advance
 
     register_advance(parser.add_subparsers(dest="demo_command", metavar="COMMAND"), add_globals)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from console.clicmd._common import print_json, run_async, say, table
+from console.cli._common import print_json, run_async, say, table
 
 
 def register(subparsers, add_globals) -> None:
