@@ -46,6 +46,12 @@ class ProbeRequest(BaseModel):
     params: dict[str, str] = {}
     scope: str = "holdout"
     max_rows: int = 0
+    rows_file: str | None = None
+    all_sources: bool = False
+    no_datasets: bool = False
+    synthetic_rows: int | None = None
+    left_uri: str | None = None
+    right_uri: str | None = None
 
     def argv(self) -> list[str]:
         args = [
@@ -73,11 +79,18 @@ class ProbeRequest(BaseModel):
             ("--right-snapshot", self.right_snapshot),
             ("--catalog-db", self.catalog_db),
             ("--warehouse", self.warehouse),
+            ("--rows", self.rows_file),
+            ("--left-uri", self.left_uri),
+            ("--right-uri", self.right_uri),
         ):
             if value:
                 args += [flag, value]
         if self.params:
             args += ["--params", json.dumps(self.params)]
+        if self.synthetic_rows:
+            args += ["--synthetic-rows", str(self.synthetic_rows)]
+        args += ["--all-sources"] if self.all_sources else []
+        args += ["--no-datasets"] if self.no_datasets else []
         return args
 
 
