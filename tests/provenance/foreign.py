@@ -94,15 +94,19 @@ def log_version(
             )
             evaluation = pd.read_csv(foreign.eval_csv)
             source = str(foreign.eval_csv)
-            if dataset in ("artifact", "http"):
+            if dataset == "artifact":
+                mlflow.log_artifact(str(foreign.eval_csv))
+            if dataset == "http":
                 mlflow.log_artifact(str(foreign.eval_csv), "eval")
             if dataset == "http":  # the server's own artifact endpoint, as an HTTP file
                 where = run.info.artifact_uri.removeprefix("mlflow-artifacts:/")
                 source = f"{foreign.tracking_uri}/api/2.0/mlflow-artifacts/artifacts/{where}"
                 source += f"/eval/{foreign.eval_csv.name}"
             # "artifact": no source given (MLflow records the code), the rows are an artifact
+            # named like the dataset (MLflow shares a dataset of equal name and digest across an
+            # experiment's runs, hence a name of its own)
             evaluation_ds = (
-                mlflow.data.from_pandas(evaluation, name="eval")
+                mlflow.data.from_pandas(evaluation, name="holdout")
                 if dataset == "artifact"
                 else mlflow.data.from_pandas(evaluation, source=source, name="eval")
             )

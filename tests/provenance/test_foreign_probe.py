@@ -80,7 +80,7 @@ def test_the_first_readable_source_wins(foreign) -> None:
     p = run_diagnosis(foreign, "seed").predictions
     assert p is not None
     assert [s.synthetic for s in p.sources] == [False]
-    assert "run artifact eval/holdout.csv" in p.source and "600 rows" in p.source
+    assert "run artifact holdout.csv" in p.source and "600 rows" in p.source
     assert not p.synthetic and p.disagreements > 0
 
 
