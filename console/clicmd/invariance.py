@@ -69,9 +69,7 @@ async def _run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
 
     try:
         assert proc.stdout is not None
-        out, _ = await asyncio.wait_for(
-            asyncio.gather(proc.stdout.read(), relay()), TIMEOUT_S
-        )
+        out, _ = await asyncio.wait_for(asyncio.gather(proc.stdout.read(), relay()), TIMEOUT_S)
         await proc.wait()
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
