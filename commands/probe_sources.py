@@ -173,7 +173,8 @@ def read_logged(
     source = ds.source
     kind = ds.source_type.lower()
     what = f"dataset {ds.name!r} ({ds.context or 'no context'}) of run {ds.run_id[:12]}"
-    if kind == "iceberg" or ("table" in source and "snapshot_id" in source):
+    pinned = snapshot_of(ds.name.lower())  # a dataset named like the pinned table is its rows
+    if kind == "iceberg" or ("table" in source and "snapshot_id" in source) or pinned:
         if open_catalog is None:
             raise LookupError("no Iceberg catalog configured")
         table = str(source.get("table") or ds.name)
