@@ -134,3 +134,81 @@ def test_demo_champion_reproduces(demo_home, prov_server) -> None:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert refused.returncode == 3 and "read-only" in refused.stderr
+
+
+MLPROJECT = """name: tiny
+entry_points:
+  main:
+    parameters:
+      data_path: path
+      seed: {type: int, default: 1}
+    command: "python train.py {data_path} {seed}"
+"""
+TRAIN = """import sys, warnings
+import mlflow, pandas as pd
+from mlflow.models import infer_signature
+from sklearn.tree import DecisionTreeClassifier
+
+warnings.simplefilter("ignore")
+data = pd.read_csv(sys.argv[1])
+features = data[["x1", "x2"]]
+tree = DecisionTreeClassifier(max_features=1, random_state=int(sys.argv[2]))
+tree.fit(features, data["y"])
+with mlflow.start_run():
+    mlflow.log_params({"data_path": sys.argv[1], "seed": sys.argv[2]})
+    mlflow.sklearn.log_model(
+        tree, name="model", input_example=features.head(5),
+        signature=infer_signature(features.head(5), tree.predict(features.head(5))),
+        pip_requirements=["scikit-learn"], serialization_format="cloudpickle",
+    )
+"""
+
+
+def test_an_mlproject_at_the_commit_reproduces(prov_server, tmp_path: Path, monkeypatch) -> None:
+    """Someone else's project: an MLproject whose main command trains and logs; the original run
+    was made by it, reproduce runs it again from the commit and the predictions match."""
+    import mlflow
+    import numpy as np
+    import pandas as pd
+
+    repo = tmp_path / "project"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / "MLproject").write_text(MLPROJECT)
+    (repo / "train.py").write_text(TRAIN)
+    _git(repo, "add", "MLproject", "train.py")
+    _git(repo, "commit", "-q", "-m", "tiny project")
+    commit = _git(repo, "rev-parse", "HEAD")
+    rng = np.random.default_rng(11)
+    data = pd.DataFrame({"x1": rng.normal(size=200), "x2": rng.normal(size=200)})
+    data["y"] = (data.x1 > data.x2).astype(int)
+    csv = tmp_path / "data.csv"
+    data.to_csv(csv, index=False)
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    mlflow.set_tracking_uri(prov_server.url)
+    experiment = mlflow.set_experiment("tiny-project")
+    tags = {"mlflow.source.git.commit": commit, "mlflow.source.git.repoURL": repo.as_uri()}
+    with mlflow.start_run(experiment_id=experiment.experiment_id, tags=tags) as run:
+        pass
+    env = {**os.environ, "MLFLOW_TRACKING_URI": prov_server.url, "MLFLOW_RUN_ID": run.info.run_id}
+    subprocess.run(
+        [sys.executable, "train.py", str(csv), "3"], cwd=repo, env=env, check=True, timeout=300
+    )
+    version = mlflow.register_model(f"runs:/{run.info.run_id}/model", "tiny-project").version
+    settings = settings_for(tmp_path / "home", prov_server.url)
+
+    async def go():
+        sources = ProvenanceSources.from_settings(settings, lineage=False)
+        async with MlflowRestClient(prov_server.url) as client:
+            return await reproduce(
+                client, "tiny-project", str(version), sources, tracking_uri=prov_server.url
+            )
+
+    result = asyncio.run(go())
+    assert result.verdict == "MATCH", (result.missing, result.predictions)
+    assert result.entry_point == f"the MLproject at {commit[:12]}"
+    assert result.predictions.synthetic and result.predictions.rows >= 4000
+    assert not any("random seed" in item for item in result.cannot_pin)
+    new = mlflow.get_run(result.run_id)
+    assert new.data.tags["mlops-console.reproduce"] == f"tiny-project/{version}"
+    assert new.data.params["seed"] == "3"
