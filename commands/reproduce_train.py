@@ -211,8 +211,14 @@ def train_command(spec: TrainSpec, code: Path) -> tuple[str, str]:
     found = mlflow.search_logged_models(
         filter_string=f"source_run_id = '{run_id}'", output_format="list"
     )
-    uri = f"models:/{found[0].model_id}" if found else f"runs:/{run_id}/model"
-    return run_id, uri
+    if found:
+        return run_id, f"models:/{found[0].model_id}"
+    if not mlflow.MlflowClient().list_artifacts(run_id, "model"):
+        raise RuntimeError(
+            "the training command logged no model in its run (log one with "
+            "mlflow.<flavor>.log_model(..., name='model'))"
+        )
+    return run_id, f"runs:/{run_id}/model"
 
 
 def environment(requirements: list[str]) -> dict[str, Any]:
