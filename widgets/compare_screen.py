@@ -17,6 +17,7 @@ from textual.widgets import Input, Static
 
 from console.diagnosis_model import Diagnosis, Difference
 from console.model import format_ms
+from console.safe_text import printable
 from widgets.detail_base import DetailScreen
 from widgets.provenance_messages import ProbeCancelWanted, ProbeWanted
 from widgets.sections import columns, heading, stack
@@ -52,6 +53,11 @@ def _diff_table(rows: list[Difference]):
             _value(diff.right),
         )
     return table
+
+
+def _wrapped(value: str, style: str = "") -> Text:
+    """Server-derived text, literal, wrapping at the screen's width instead of being cut."""
+    return Text(printable(value, limit=600), style=style)
 
 
 def probe_line(message: str, fraction: float | None) -> Text:
@@ -180,14 +186,17 @@ class CompareScreen(DetailScreen):
         verdict = p.verdict or (
             f"{p.disagreements:,} of {p.rows:,} rows predicted differently ({p.rate:.1%})"
         )
-        head = literal(f"  {verdict}", limit=300, style="bold" if p.conclusive else "bold yellow")
-        head.append_text(literal(f"\n  rows: {p.source}", limit=400, style="dim"))
+        parts: list = [
+            _wrapped(f"  {verdict}", "bold" if p.conclusive else "bold yellow"),
+            _wrapped(f"  rows: {p.source}", "dim"),
+        ]
         if p.synthetic:
-            head.append(
-                "\n  synthetic rows: where the versions disagree, not how often real inputs do",
-                style="dim",
+            parts.append(
+                _wrapped(
+                    "  synthetic rows: where the versions disagree, not how often real inputs do",
+                    "dim",
+                )
             )
-        parts = [head]
         off = [c for c in p.confusion if c.left != c.right]
         if off:
             parts.append(
