@@ -155,6 +155,7 @@ async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
     app = build_app(settings_for(foreign.home, foreign.tracking_uri), build_demo=False)
     async with app.run_test(size=(160, 48)) as pilot:
         app.open_compare(case.model, case.left, case.right)
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), within=10)
         compare = app.screen
         assert isinstance(compare, CompareScreen)
         await wait_for(pilot, lambda: compare.diagnosis is not None, within=30)
@@ -175,7 +176,7 @@ async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
         await pilot.press("escape")
         await pilot.pause()
         app.open_provenance(case.model, case.left)
-        await pilot.pause()
+        await wait_for(pilot, lambda: isinstance(app.screen, ProvenanceScreen), within=10)
         screen = app.screen
         assert isinstance(screen, ProvenanceScreen)
         posted: list = []
