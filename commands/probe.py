@@ -325,6 +325,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         progress(f"scored {done:,} of {total:,} rows", 0.65 + 0.35 * done / total)
     differing = [i for i, (a, b) in enumerate(zip(left, right, strict=True)) if a != b]
     text, conclusive = probe_result.verdict(total, len(differing), _what(sets))
+    made = sum(len(s.rows) for s in sets if s.synthetic)
+    if made and made < total:
+        text += f" ({made:,} of them synthetic)"
     per_source, offset = [], 0
     for s in sets:
         end = min(total, offset + len(s.rows))

@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from console.clicmd._common import open_client, print_json, run_async
 from console.safe_text import printable
 
 MODULE = "commands.invariance_signature"
+ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 600.0
 
 
@@ -47,8 +49,6 @@ async def _run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
     import contextlib
     import os
     import signal
-
-    from commands.promote_gates import ROOT
 
     proc = await asyncio.create_subprocess_exec(
         *argv,
