@@ -154,6 +154,7 @@ async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
     case = foreign.cases["data"]
     app = build_app(settings_for(foreign.home, foreign.tracking_uri), build_demo=False)
     async with app.run_test(size=(160, 48)) as pilot:
+        await _versions_of(pilot, app, case.model, 2)  # the app is connected
         app.open_compare(case.model, case.left, case.right)
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), within=10)
         compare = app.screen
