@@ -73,6 +73,8 @@ def probe_request(
     *,
     scope: str = "holdout",
     max_rows: int = 0,
+    rows_file: str | None = None,
+    all_sources: bool = False,
 ) -> ProbeRequest:
     """What the probe needs: the versions, the pinned snapshots and where the catalog lives."""
     table = left.data.table or right.data.table
@@ -99,6 +101,8 @@ def probe_request(
         params=left.run.params if left.run else {},
         scope=scope,
         max_rows=max_rows,
+        rows_file=rows_file,
+        all_sources=all_sources,
     )
 
 
@@ -113,6 +117,8 @@ async def diagnose(
     tracking_uri: str | None = None,
     on_progress: ProgressCallback | None = None,
     probe_env: dict[str, str] | None = None,
+    rows_file: str | None = None,
+    all_sources: bool = False,
 ) -> Diagnosis:
     """The diagnosis of two versions; the probe runs when ``probe`` and a tracking URI are given."""
     left, right = await asyncio.gather(
@@ -144,7 +150,16 @@ async def diagnose(
             on_progress("starting the prediction probe", 0.0)
         try:
             outcome = await run_probe(
-                probe_request(tracking_uri, left, right, sources), on_progress, env=probe_env
+                probe_request(
+                    tracking_uri,
+                    left,
+                    right,
+                    sources,
+                    rows_file=rows_file,
+                    all_sources=all_sources,
+                ),
+                on_progress,
+                env=probe_env,
             )
         except ProbeError as exc:
             result.probe_error = str(exc)

@@ -1,8 +1,10 @@
 """Rank the likely causes of two versions behaving differently, one line of explanation each.
 
-The order is fixed and explainable: data, code, seed, other params, environment, input schema,
-artifact. When nothing recorded differs but predictions do, the cause is outside the record; when
-provenance is missing on a side, that is said instead of claiming the sides are the same.
+Cause kinds are the difference kinds (data, code, params, environment, signature, artifact) plus
+``outside`` (nothing recorded differs, yet the models or their predictions do) and ``incomplete``
+(provenance is missing on a side, so a difference can neither be shown nor ruled out). The order is
+fixed and explainable: data, code, the seed (a ``params`` cause whose keys name the seed
+parameter), other params, environment, input schema, artifact.
 """
 
 from __future__ import annotations
@@ -109,16 +111,18 @@ def _artifact_cause(diffs: list[Difference], others: bool, incomplete: bool) -> 
         if size is not None
         else f"model files differ: {_list(diffs)}"
     )
+    kind = "artifact"
     if others:
         summary = f"{what}, as the differences above would make them"
     elif incomplete:
         summary = f"{what}; with provenance incomplete the reason cannot be told"
     else:
+        kind = "outside"
         summary = (
             f"{what} although everything recorded is the same: the cause is outside the record "
             f"(unpinned randomness, hardware, an unrecorded input); {PIN_NEXT_TIME}"
         )
-    return Cause(rank=0, kind="artifact", summary=summary, keys=[d.key for d in diffs])
+    return Cause(rank=0, kind=kind, summary=summary, keys=[d.key for d in diffs])
 
 
 def rank_causes(
@@ -155,7 +159,7 @@ def rank_causes(
         causes.append(
             Cause(
                 rank=0,
-                kind="seed",
+                kind="params",
                 summary=(
                     f"random seed differs ({_list(seeds)}): the same data and code train a "
                     "different model"
@@ -205,6 +209,11 @@ def rank_causes(
         )
     recorded = [c for c in causes if c is not None]
     relevant = [g for g in gaps or [] if g.area in RELEVANT_GAP_AREAS]
+    agree = predictions is not None and predictions.agree
+    if not recorded and not kinds.get("artifact") and agree:
+        # nothing recorded differs and enough rows agree: there is nothing to explain, even
+        # where both records lack the same things (the gaps are still listed)
+        return []
     artifact = _artifact_cause(kinds.get("artifact", []), bool(recorded), bool(relevant))
     if recorded or not relevant:
         causes.append(artifact)
@@ -228,7 +237,7 @@ def rank_causes(
         causes.append(
             Cause(
                 rank=0,
-                kind="unrecorded",
+                kind="outside",
                 summary=(
                     f"provenance is identical but {predictions.disagreements:,} of "
                     f"{predictions.rows:,} predictions differ: the cause is outside what was "

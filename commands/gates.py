@@ -22,6 +22,8 @@ from console.settings import config_path
 
 GateName = Literal["ready", "provenance", "invariance", "metric"]
 ALL_GATES: tuple[GateName, ...] = ("ready", "provenance", "invariance", "metric")
+# the invariance checks every model with a signature gets (after its own module, if any)
+SIGNATURE_CHECKS = "commands.invariance_signature"
 # metric names tried in order when none is configured; `holdout_f1_macro` etc. match by suffix
 DEFAULT_METRICS = ("f1_macro", "accuracy")
 # provenance gaps in these areas fail the gate (lineage depends on a DataHub being synced)
@@ -50,6 +52,8 @@ class GateRule(BaseModel):
     invariance_timeout: float | None = Field(default=None, gt=0, le=3600)
     # a module run as `python -m MODULE --model-uri ... --tracking-uri ... --json` (exit 0/1/2)
     invariance_module: str | None = None
+    # the signature-derived checks (commands.invariance_signature), run after the model's own
+    invariance_signature: bool | None = None
     provenance_areas: list[str] | None = None
 
 
@@ -93,7 +97,17 @@ class EffectiveGates(BaseModel):
     tolerance: float
     invariance_timeout: float
     invariance_module: str | None
+    invariance_signature: bool = True
     provenance_areas: list[str]
+
+    @property
+    def invariance_modules(self) -> list[str]:
+        """The check modules the invariance gate runs, in order: the model's own, then the
+        signature-derived ones (unless switched off)."""
+        modules = [self.invariance_module] if self.invariance_module else []
+        if self.invariance_signature and SIGNATURE_CHECKS not in modules:
+            modules.append(SIGNATURE_CHECKS)
+        return modules
 
 
 _EVERYTHING = GateRule(require=list(ALL_GATES))
@@ -131,6 +145,7 @@ def effective_gates(request: PromotionRequest, config: GatesConfig | None = None
         tolerance=float(merged.get("tolerance", 0.0)),  # type: ignore[arg-type]
         invariance_timeout=float(merged.get("invariance_timeout", 300.0)),  # type: ignore[arg-type]
         invariance_module=merged.get("invariance_module"),  # type: ignore[arg-type]
+        invariance_signature=bool(merged.get("invariance_signature", True)),
         provenance_areas=list(merged.get("provenance_areas", DEFAULT_PROVENANCE_AREAS)),  # type: ignore[arg-type]
     )
 

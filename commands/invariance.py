@@ -60,7 +60,8 @@ def _predict(model, frame) -> list[str]:
     return [str(v) for v in np.asarray(values).ravel()]
 
 
-def _compare(name: str, model, base, changed, what: str) -> CheckResult:
+def compare_predictions(name: str, model, base, changed, what: str) -> CheckResult:
+    """Pass when ``model`` predicts the same for ``base`` and ``changed`` (row by row)."""
     try:
         before = _predict(model, base)
         after = _predict(model, changed)
@@ -90,7 +91,7 @@ def check_column_order(model, rows: Any) -> CheckResult:
     """Reversing the order of the columns must not change any prediction."""
     base = as_frame(rows)
     changed = base[list(reversed(base.columns))]
-    return _compare("column_order", model, base, changed, "columns reversed")
+    return compare_predictions("column_order", model, base, changed, "columns reversed")
 
 
 def check_extra_column(model, rows: Any) -> CheckResult:
@@ -100,7 +101,9 @@ def check_extra_column(model, rows: Any) -> CheckResult:
     base = as_frame(rows)
     noise = np.random.default_rng(0).normal(size=len(base))
     changed = base.assign(**{IRRELEVANT_COLUMN: noise})
-    return _compare("extra_column", model, base, changed, f"extra column {IRRELEVANT_COLUMN!r}")
+    return compare_predictions(
+        "extra_column", model, base, changed, f"extra column {IRRELEVANT_COLUMN!r}"
+    )
 
 
 def check_repo_name(model, rows: Any) -> CheckResult:
@@ -109,7 +112,7 @@ def check_repo_name(model, rows: Any) -> CheckResult:
     n = len(base)
     named = base.assign(**{REPO_COLUMN: [f"acme/service-{i}" for i in range(n)]})
     renamed = base.assign(**{REPO_COLUMN: [f"other-org/renamed-{i * 7 + 3}" for i in range(n)]})
-    return _compare("repo_name", model, named, renamed, "repository names changed")
+    return compare_predictions("repo_name", model, named, renamed, "repository names changed")
 
 
 CHECKS: tuple[Callable[[Any, Any], CheckResult], ...] = (

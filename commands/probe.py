@@ -2,9 +2,12 @@
 
 Runs as its own process (``python -m commands.probe …``) because it imports mlflow, pandas and
 pyiceberg; it prints one JSON object per line on stdout — ``progress`` lines, then one ``result``
-(or ``error``) — and is cancelled by terminating it. Rows: the row builder registered for the model
-(the held-out rows of the pinned snapshot), else the versions' input examples. When the two
-versions pin different snapshots of one table, the rows of the two snapshots are compared too.
+(or ``error``) — and is cancelled by terminating it. Rows, from the first source that yields any
+(every source with ``--all-sources``): a file given with ``--rows``, the row builder registered
+for the model (the held-out rows of the pinned snapshot), an evaluation dataset the runs logged
+(``commands.probe_sources``), synthetic rows from the signature and input examples
+(``commands.probe_synthetic``), the input examples themselves. When the two versions pin
+different snapshots of one table, the rows of the two snapshots are compared too.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from commands import probe_result
 from commands.probe_rows import BUILDERS, RowContext, example_rows
+from commands.probe_sources import RowSet, dataset_rows, input_columns, key_columns, operator_rows
+from commands.probe_synthetic import DEFAULT_ROWS, SEED, synthetic_for
 
-MAX_EXAMPLES = 5
 # compare the rows of two snapshots only when they are this small (it reads both fully)
 MAX_DIFF_RECORDS = 2_000_000
 
@@ -110,13 +116,6 @@ def _predict(model, frame) -> list[str]:
     return [str(v) for v in np.asarray(values).ravel()]
 
 
-def _plain(value: Any) -> Any:
-    try:
-        return value.item()  # numpy scalars
-    except AttributeError:
-        return value
-
-
 def data_work(args: argparse.Namespace, report=progress) -> tuple[Any, str, dict | None]:
     """(rows from the row builder or None, where they came from, the snapshots' row diff)."""
     params = json.loads(args.params) if args.params else {}
@@ -194,6 +193,103 @@ def _finish_data_work(background) -> tuple[Any, str, dict | None]:
     return result
 
 
+def _model_uri(args: argparse.Namespace, side: int) -> str:
+    override = (args.left_uri, args.right_uri)[side]
+    return override or f"models:/{args.model}/{(args.left, args.right)[side]}"
+
+
+def _run_ids(args: argparse.Namespace) -> list[str]:
+    """The source runs of the two models (for their logged datasets)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    ids = []
+    for side in (0, 1):
+        uri = _model_uri(args, side)
+        try:
+            if uri.startswith("runs:/"):
+                ids.append(uri.removeprefix("runs:/").split("/", 1)[0])
+            elif uri.startswith("models:/") and uri.count("/") >= 2:
+                name, version = uri.removeprefix("models:/").rsplit("/", 1)
+                run_id = client.get_model_version(name, version).run_id
+                if run_id:
+                    ids.append(run_id)
+        except Exception as exc:  # noqa: BLE001 - the other sources still apply
+            progress(f"cannot read the run of {uri}: {type(exc).__name__}", None)
+    return list(dict.fromkeys(ids))
+
+
+def _examples(models) -> Any:
+    try:
+        return example_rows(models)[0]
+    except LookupError:
+        return None
+
+
+def gather_rows(args: argparse.Namespace, models, builder_rows, builder_source) -> list[RowSet]:
+    """Rows from the best source that yields any (every source with ``--all-sources``)."""
+    import tempfile
+
+    inputs = input_columns(models[0]) or input_columns(models[1])
+    every = bool(args.all_sources)
+    sets: list[RowSet] = []
+    if args.rows:
+        progress(f"reading rows from {Path(args.rows).name}", 0.55)
+        sets.append(operator_rows(args.rows))
+        sets[-1].keys = key_columns(sets[-1].rows, inputs)
+    if (every or not sets) and builder_rows is not None:
+        keys = key_columns(builder_rows, inputs, ("repo", "week"))
+        sets.append(RowSet(builder_rows, builder_source, keys=keys))
+    if (every or not sets) and not args.no_datasets:
+        progress("looking for evaluation datasets the runs logged", 0.58)
+        snapshots = {args.table: args.left_snapshot or args.right_snapshot} if args.table else {}
+        with tempfile.TemporaryDirectory(prefix="mlops-probe-") as workdir:
+            sets += dataset_rows(
+                _run_ids(args),
+                inputs,
+                Path(workdir),
+                _catalog_opener(args),
+                snapshots.get,
+                lambda message: progress(message, None),
+                first_only=not every,
+            )
+    if every or not sets:
+        examples = _examples(models)
+        try:
+            sets.append(synthetic_for(models[0], examples, args.synthetic_rows, args.seed))
+        except LookupError as exc:
+            progress(f"no synthetic rows: {exc}", None)
+            if examples is not None and not sets:
+                sets.append(RowSet(examples, "the versions' input examples"))
+    if not sets:
+        raise LookupError(
+            "no rows to score: no --rows file, row builder, readable logged dataset, "
+            "signature or input example"
+        )
+    return sets
+
+
+def _combine(sets: list[RowSet], inputs: list[str] | None):
+    import pandas as pd
+
+    frames = [s.rows for s in sets]
+    rows = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    notes: list[str] = []
+    for s in sets:
+        notes += s.notes or [""] * len(s.rows)
+    keys = list(dict.fromkeys(k for s in sets for k in s.keys if k in rows.columns))
+    scored = inputs if inputs and all(c in rows.columns for c in inputs) else list(rows.columns)
+    return rows.reset_index(drop=True), scored, keys, notes
+
+
+def _what(sets: list[RowSet]) -> str:
+    if all(s.synthetic for s in sets):
+        return "synthetic"
+    if len(sets) == 1 and sets[0].origin == "the versions' input examples":
+        return "input-example"
+    return ""
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
     background = _start_data_work(args)
@@ -202,44 +298,59 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     mlflow.set_tracking_uri(args.tracking_uri)
     models = []
-    for i, version in enumerate((args.left, args.right)):
-        progress(f"loading version {version} of {args.model}", 0.05 + 0.25 * i)
-        models.append(mlflow.pyfunc.load_model(f"models:/{args.model}/{version}"))
-    rows, source, diff = (None, "", None)
+    for side in (0, 1):
+        uri = _model_uri(args, side)
+        progress(f"loading {uri}", 0.05 + 0.25 * side)
+        models.append(mlflow.pyfunc.load_model(uri))
+    builder_rows, builder_source, diff = (None, "", None)
     if background is not None:
-        rows, source, diff = _finish_data_work(background)
-    if rows is None:
-        rows, source = example_rows(models)
+        builder_rows, builder_source, diff = _finish_data_work(background)
+    sets = gather_rows(args, models, builder_rows, builder_source)
+    inputs = input_columns(models[0]) or input_columns(models[1])
+    rows, scored, keys, notes = _combine(sets, inputs)
     if args.max_rows and len(rows) > args.max_rows:
-        rows = rows.head(args.max_rows)
+        rows, notes = rows.head(args.max_rows), notes[: args.max_rows]
     total = len(rows)
     if total == 0:
-        raise LookupError(f"no rows to score ({source})")
+        raise LookupError(f"no rows to score ({'; '.join(s.origin for s in sets)})")
     chunk = max(1, -(-total // 10))
     left: list[str] = []
     right: list[str] = []
+    features = rows[scored]
     for start in range(0, total, chunk):
-        part = rows.iloc[start : start + chunk]
+        part = features.iloc[start : start + chunk]
         left += _predict(models[0], part)
         right += _predict(models[1], part)
         done = min(total, start + chunk)
         progress(f"scored {done:,} of {total:,} rows", 0.65 + 0.35 * done / total)
     differing = [i for i, (a, b) in enumerate(zip(left, right, strict=True)) if a != b]
-    examples = [
-        {
-            "row": i,
-            "left": left[i],
-            "right": right[i],
-            "features": {str(k): _plain(v) for k, v in rows.iloc[i].items()},
-        }
-        for i in differing[:MAX_EXAMPLES]
-    ]
+    text, conclusive = probe_result.verdict(total, len(differing), _what(sets))
+    made = sum(len(s.rows) for s in sets if s.synthetic)
+    if made and made < total:
+        text += f" ({made:,} of them synthetic)"
+    per_source, offset = [], 0
+    for s in sets:
+        end = min(total, offset + len(s.rows))
+        per_source.append(
+            {
+                "origin": s.origin,
+                "rows": end - offset,
+                "disagreements": sum(1 for i in differing if offset <= i < end),
+                "synthetic": s.synthetic,
+            }
+        )
+        offset = end
     return {
         "rows": total,
         "disagreements": len(differing),
         "rate": round(len(differing) / total, 6),
-        "source": source,
-        "examples": examples,
+        "source": "; ".join(s.label for s in sets),
+        "synthetic": any(s.synthetic for s in sets),
+        "sources": per_source,
+        "confusion": probe_result.confusion(left, right),
+        "examples": probe_result.examples(rows, scored, keys, notes, left, right, differing),
+        "verdict": text,
+        "conclusive": conclusive,
         "seconds": round(time.monotonic() - started, 3),
         "data_diff": diff,
     }
@@ -263,6 +374,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--params", help="the left run's params as JSON (for row builders)")
     parser.add_argument("--scope", choices=("holdout", "all"), default="holdout")
     parser.add_argument("--max-rows", type=int, default=0, help="score at most N rows (0: all)")
+    parser.add_argument("--rows", help="score the rows of this CSV, Parquet or JSON-lines file")
+    parser.add_argument(
+        "--all-sources", action="store_true", help="score rows from every source, not the first"
+    )
+    parser.add_argument(
+        "--no-datasets", action="store_true", help="do not read the runs' logged datasets"
+    )
+    parser.add_argument("--synthetic-rows", type=int, default=DEFAULT_ROWS)
+    parser.add_argument("--seed", type=int, default=SEED, help="seed of the synthetic rows")
+    parser.add_argument("--left-uri", help="load the left model from this URI instead")
+    parser.add_argument("--right-uri", help="load the right model from this URI instead")
     return parser.parse_args(argv)
 
 

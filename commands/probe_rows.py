@@ -1,8 +1,10 @@
 """Which rows the prediction probe scores: a small registry from a model to its row builder.
 
 A builder turns the pinned Iceberg snapshot into the model's input rows (the held-out rows, or all
-feature rows); a model without a builder falls back to the input examples logged with the two
-versions. Runs inside the probe's own process (pandas, pyiceberg and the demo's feature code).
+feature rows), identifying columns included (the probe scores only the signature's columns and
+shows the others with each disagreeing row); a model without a builder falls back to the other
+sources of ``commands.probe``. Runs inside the probe's own process (pandas, pyiceberg and the
+demo's feature code).
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ def demo_rows(ctx: RowContext) -> tuple[Any, str]:
         number("bucket.low_max", config.low_max),
         number("bucket.medium_max", config.medium_max),
     )
-    columns = list(features.FEATURE_COLUMNS)
+    # repo and week identify a row; the probe scores only the signature's columns
+    columns = ["repo", "week", *features.FEATURE_COLUMNS]
     if ctx.scope == "all":
         return rows[columns].reset_index(
             drop=True

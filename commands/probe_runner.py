@@ -46,6 +46,12 @@ class ProbeRequest(BaseModel):
     params: dict[str, str] = {}
     scope: str = "holdout"
     max_rows: int = 0
+    rows_file: str | None = None
+    all_sources: bool = False
+    no_datasets: bool = False
+    synthetic_rows: int | None = None
+    left_uri: str | None = None
+    right_uri: str | None = None
 
     def argv(self) -> list[str]:
         args = [
@@ -73,11 +79,18 @@ class ProbeRequest(BaseModel):
             ("--right-snapshot", self.right_snapshot),
             ("--catalog-db", self.catalog_db),
             ("--warehouse", self.warehouse),
+            ("--rows", self.rows_file),
+            ("--left-uri", self.left_uri),
+            ("--right-uri", self.right_uri),
         ):
             if value:
                 args += [flag, value]
         if self.params:
             args += ["--params", json.dumps(self.params)]
+        if self.synthetic_rows:
+            args += ["--synthetic-rows", str(self.synthetic_rows)]
+        args += ["--all-sources"] if self.all_sources else []
+        args += ["--no-datasets"] if self.no_datasets else []
         return args
 
 
@@ -122,22 +135,26 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
         await proc.wait()
 
 
-async def run_probe(
-    request: ProbeRequest,
+async def run_protocol(
+    argv: list[str],
     on_progress: ProgressCallback | None = None,
     *,
     env: dict[str, str] | None = None,
     limit_s: float = DEFAULT_TIMEOUT_S,
     on_start: Callable[[int], None] | None = None,
-) -> ProbeOutcome:
-    """Run the probe to completion; raises ``ProbeError``; cancellation stops the child."""
+    what: str = "the prediction probe",
+    cwd: str | None = None,
+) -> dict[str, Any]:
+    """Run a child speaking the probe's JSON-lines protocol; its ``result`` fields, or
+    ``ProbeError``. Cancellation (and the time limit) stops the child's process group."""
     proc = await asyncio.create_subprocess_exec(
-        *request.argv(),
+        *argv,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env if env is not None else child_env(),
-        start_new_session=True,  # Ctrl-C reaches the console, which then stops the probe
+        cwd=cwd,
+        start_new_session=True,  # Ctrl-C reaches the console, which then stops the child
         limit=2**22,
     )
     if on_start is not None:
@@ -174,18 +191,32 @@ async def run_probe(
         await drain
     except TimeoutError:
         await _stop(proc)
-        raise ProbeError(f"the prediction probe took longer than {limit_s:g} s; stopped") from None
+        raise ProbeError(f"{what} took longer than {limit_s:g} s; stopped") from None
     except BaseException:
         await _stop(proc)
         drain.cancel()
         raise
     if final is None:
         detail = tail[-1] if tail else f"exit {proc.returncode}"
-        raise ProbeError(f"the prediction probe ended without a result: {detail}")
+        raise ProbeError(f"{what} ended without a result: {detail}")
     if final.get("event") == "error":
-        raise ProbeError(f"the prediction probe failed: {final.get('message')}")
-    data_diff = final.pop("data_diff", None)
-    fields = {k: v for k, v in final.items() if k != "event"}
+        raise ProbeError(f"{what} failed: {final.get('message')}")
+    return {k: v for k, v in final.items() if k != "event"}
+
+
+async def run_probe(
+    request: ProbeRequest,
+    on_progress: ProgressCallback | None = None,
+    *,
+    env: dict[str, str] | None = None,
+    limit_s: float = DEFAULT_TIMEOUT_S,
+    on_start: Callable[[int], None] | None = None,
+) -> ProbeOutcome:
+    """Run the probe to completion; raises ``ProbeError``; cancellation stops the child."""
+    fields = await run_protocol(
+        request.argv(), on_progress, env=env, limit_s=limit_s, on_start=on_start
+    )
+    data_diff = fields.pop("data_diff", None)
     return ProbeOutcome(
         predictions=PredictionComparison.model_validate(fields), data_diff=data_diff
     )

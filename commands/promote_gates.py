@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from commands.gates import DEFAULT_METRICS, EffectiveGates
+from commands.gates import DEFAULT_METRICS, SIGNATURE_CHECKS, EffectiveGates
 from console.errors import ConsoleError
 from console.model import ModelVersion, Run
 from console.promotion_model import GateProgress, GateResult, PromotionRequest
@@ -82,14 +82,27 @@ async def gate_provenance(inputs: GateInputs, gates: EffectiveGates) -> GateResu
 
 
 async def gate_invariance(inputs: GateInputs, gates: EffectiveGates) -> GateResult:
-    """The model's invariance checks in a process of their own, within the timeout."""
-    module = gates.invariance_module
-    if not module:
+    """The model's own invariance checks, then the signature-derived ones, each in a process of
+    its own within the timeout; the first that does not pass decides."""
+    modules = gates.invariance_modules
+    if not modules:
         return GateResult(
             name="invariance",
             status="skipped",
-            detail=f"no invariance checks registered for model {inputs.request.model}",
+            detail=f"no invariance checks configured for model {inputs.request.model}",
         )
+    passed = []
+    for module in modules:
+        result = await _run_checks(inputs, gates, module)
+        if module == SIGNATURE_CHECKS and len(modules) > 1:
+            result.detail = f"signature checks: {result.detail}"
+        if result.status != "passed":
+            return result
+        passed.append(result.detail)
+    return GateResult(name="invariance", status="passed", detail="; ".join(passed))
+
+
+async def _run_checks(inputs: GateInputs, gates: EffectiveGates, module: str) -> GateResult:
     uri = f"models:/{inputs.request.model}/{inputs.request.version}"
     argv = [sys.executable, "-m", module, "--model-uri", uri]
     argv += ["--tracking-uri", inputs.tracking_uri, "--json"]

@@ -14,17 +14,28 @@ from pydantic import BaseModel, Field
 from console.provenance_model import CommitRange, ProvenanceRecord, SnapshotChange
 
 DifferenceKind = Literal["data", "code", "params", "environment", "signature", "artifact"]
+# the difference kinds, plus ``outside`` (nothing recorded differs, predictions do) and
+# ``incomplete`` (provenance is missing on a side); a seed is a ``params`` cause naming its key
 CauseKind = Literal[
     "data",
     "code",
-    "seed",
     "params",
     "environment",
     "signature",
     "artifact",
-    "unrecorded",
+    "outside",
     "incomplete",
 ]
+CAUSE_KINDS: tuple[str, ...] = (
+    "data",
+    "code",
+    "params",
+    "environment",
+    "signature",
+    "artifact",
+    "outside",
+    "incomplete",
+)
 DIFFERENCE_KINDS: tuple[str, ...] = (
     "data",
     "code",
@@ -52,19 +63,52 @@ class MetricsComparison(BaseModel):
 
 
 class PredictionExample(BaseModel):
+    """A disagreeing row: its identifying columns (``key``), both answers, its inputs."""
+
     row: int
+    key: dict[str, Any] = Field(default_factory=dict)
     left: str
     right: str
     features: dict[str, Any] = Field(default_factory=dict)
 
 
+class ConfusionCell(BaseModel):
+    """How many rows the left version put in ``left`` and the right one in ``right``."""
+
+    left: str
+    right: str
+    rows: int
+
+
+class RowSource(BaseModel):
+    """One source of the scored rows: where from, how many, how many of them disagree."""
+
+    origin: str
+    rows: int
+    disagreements: int
+    synthetic: bool = False
+
+
 class PredictionComparison(BaseModel):
+    """The probe's result. ``verdict`` says what the numbers show, and never calls a handful of
+    agreeing rows agreement ("too few to tell")."""
+
     rows: int
     disagreements: int
     rate: float
     source: str = ""
+    synthetic: bool = False
+    sources: list[RowSource] = Field(default_factory=list)
+    confusion: list[ConfusionCell] = Field(default_factory=list)
     examples: list[PredictionExample] = Field(default_factory=list)
+    verdict: str = ""
+    conclusive: bool = True
     seconds: float | None = None
+
+    @property
+    def agree(self) -> bool:
+        """Agreement shown: no disagreement on enough rows."""
+        return self.disagreements == 0 and self.conclusive
 
 
 class Cause(BaseModel):

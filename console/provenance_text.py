@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable
 
-from console.diagnosis_model import Diagnosis
+from console.diagnosis_model import Diagnosis, PredictionComparison
 from console.model import format_ms
 from console.provenance_model import ProvenanceRecord
 from console.safe_text import printable
@@ -181,28 +181,49 @@ def diagnosis_lines(diagnosis: Diagnosis, *, probe_ran: bool) -> list[str]:
             lines += _wrap(f"{stat.path} +{stat.insertions} −{stat.deletions}", indent=4)
     lines += _section("Predictions")
     if d.predictions is not None:
-        p = d.predictions
-        lines += _wrap(
-            f"{p.disagreements:,} of {p.rows:,} rows predicted differently ({p.rate:.1%}); "
-            f"rows: {p.source}"
-        )
-        for ex in p.examples[:3]:
-            lines += _wrap(f"row {ex.row}: {ex.left} | {ex.right}", indent=4)
+        lines += prediction_lines(d.predictions)
     elif d.probe_error:
         lines += _wrap(f"probe failed: {d.probe_error}")
     else:
         lines.append("  not probed" + ("" if probe_ran else " (--no-probe)"))
     lines += _section("Likely causes, most likely first")
     if not d.causes:
-        lines.append(
-            "  none: nothing recorded differs"
-            + (" and the predictions agree" if d.predictions else "")
-        )
+        p = d.predictions
+        tail = ""
+        if p is not None:
+            tail = " and the predictions agree" if p.agree else f" ({p.verdict})"
+        lines.append("  none: nothing recorded differs" + tail)
     for cause in d.causes:
         lines += _wrap(f"{cause.rank}. [{cause.kind}] {cause.summary}", hanging=4)
     lines += _section(f"Gaps ({len(d.gaps)})" if d.gaps else "Gaps: none")
     for gap in d.gaps:
         lines += _wrap(f"- {gap.side} {gap.area}: {gap.message}", hanging=4)
+    return lines
+
+
+def _key_text(key: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in key.items())
+
+
+def prediction_lines(p: PredictionComparison) -> list[str]:
+    """The probe's verdict, where the rows came from, the class table, the first examples."""
+    verdict = p.verdict or (
+        f"{p.disagreements:,} of {p.rows:,} rows predicted differently ({p.rate:.1%})"
+    )
+    lines = _wrap(verdict)
+    lines += _kv("rows", p.source)
+    if p.synthetic:
+        lines += _wrap(
+            "these rows are synthetic: they show where the versions disagree, "
+            "not how often real inputs do"
+        )
+    off = [c for c in p.confusion if c.left != c.right]
+    if off:
+        lines += _wrap("left → right, rows (where they disagree):")
+        for cell in off[:8]:
+            lines += _wrap(f"{cell.left} → {cell.right}: {cell.rows:,}", indent=4)
+    for ex in p.examples[:3]:
+        lines += _wrap(f"{_key_text(ex.key)}: {ex.left} | {ex.right}", indent=4, hanging=4)
     return lines
 
 

@@ -1,8 +1,9 @@
 """Compare two versions side by side: the metrics verdict, ranked causes, differences, the probe.
 
 Differences only by default (``a`` shows every compared key); ``p`` starts the prediction probe,
-``x`` cancels it (its process is terminated); escape goes back and cancels a running probe. The
-shell loads the diagnosis and runs the probe in workers; this screen only renders and posts.
+``f`` asks for a rows file (CSV, Parquet, JSON lines) and probes with its rows, ``x`` cancels it
+(its process is terminated); escape goes back and cancels a running probe. The shell loads the
+diagnosis and runs the probe in workers; this screen only renders and posts.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from console.diagnosis_model import Diagnosis, Difference
 from console.model import format_ms
+from console.safe_text import printable
 from widgets.detail_base import DetailScreen
 from widgets.provenance_messages import ProbeCancelWanted, ProbeWanted
 from widgets.sections import columns, heading, stack
@@ -25,6 +27,7 @@ HELP = (
     "Compare two versions\n"
     "  a        show every compared key / differences only\n"
     "  p        run the prediction probe (loads both models in another process)\n"
+    "  f        probe with the rows of a file (CSV, Parquet, JSON lines)\n"
     "  x        cancel the running probe\n"
     "  v        the causes, differences and gaps in full (nothing cut)\n"
     "  r        reload      escape  back (cancels a running probe)"
@@ -53,6 +56,11 @@ def _diff_table(rows: list[Difference]):
     return table
 
 
+def _wrapped(value: str, style: str = "") -> Text:
+    """Server-derived text, literal, wrapping at the screen's width instead of being cut."""
+    return Text(printable(value, limit=600), style=style)
+
+
 def probe_line(message: str, fraction: float | None) -> Text:
     filled = round((fraction or 0.0) * BAR)
     text = Text("probe ")
@@ -68,12 +76,15 @@ class CompareScreen(DetailScreen):
 
     DEFAULT_CSS = """
     CompareScreen #probe { height: auto; padding: 0 1; background: $boost; }
+    CompareScreen #rows-path { display: none; }
+    CompareScreen #rows-path.open { display: block; }
     """
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("a", "toggle_all", "All/diff", id="compare.all"),
         Binding("p", "probe", "Probe", id="compare.probe"),
+        Binding("f", "rows_file", "Probe a file", id="compare.rows"),
         Binding("x", "cancel_probe", "Cancel probe", id="compare.cancel"),
         Binding("v", "full_text", "Full text", id="compare.full_text"),
         Binding("question_mark", "help", "Help", key_display="?", show=False),
@@ -95,6 +106,10 @@ class CompareScreen(DetailScreen):
 
     def compose_header(self) -> ComposeResult:
         yield Static(Text("probe: not run (p runs it)", style="dim"), id="probe")
+        yield Input(
+            placeholder="rows file to probe (CSV, Parquet, JSON lines); escape closes",
+            id="rows-path",
+        )
 
     # --- what the shell calls (loading and failed come from DetailScreen) -------------------
 
@@ -177,18 +192,41 @@ class CompareScreen(DetailScreen):
     def _predictions(d: Diagnosis):
         p = d.predictions
         if p is None:
-            note = d.probe_error or "not probed yet: p runs the probe"
+            note = d.probe_error or "not probed yet: p runs the probe, f probes a file's rows"
             return literal(f"  {note}", limit=300, style="dim")
-        head = Text(
-            f"  {p.disagreements:,} of {p.rows:,} rows predicted differently ({p.rate:.1%})",
-            style="bold",
+        verdict = p.verdict or (
+            f"{p.disagreements:,} of {p.rows:,} rows predicted differently ({p.rate:.1%})"
         )
-        head.append(f"\n  rows: {p.source}", style="dim")
-        examples = columns(
-            ["row", f"v{d.left.version}", f"v{d.right.version}"],
-            [[e.row, e.left, e.right] for e in p.examples],
-        )
-        return stack(head, examples) if p.examples else head
+        parts: list = [
+            _wrapped(f"  {verdict}", "bold" if p.conclusive else "bold yellow"),
+            _wrapped(f"  rows: {p.source}", "dim"),
+        ]
+        if p.synthetic:
+            parts.append(
+                _wrapped(
+                    "  synthetic rows: where the versions disagree, not how often real inputs do",
+                    "dim",
+                )
+            )
+        off = [c for c in p.confusion if c.left != c.right]
+        if off:
+            parts.append(
+                columns(
+                    [f"v{d.left.version} says", f"v{d.right.version} says", "rows"],
+                    [[c.left, c.right, f"{c.rows:,}"] for c in off[:8]],
+                )
+            )
+        if p.examples:
+            parts.append(
+                columns(
+                    ["row", f"v{d.left.version}", f"v{d.right.version}"],
+                    [
+                        [", ".join(f"{k}={v}" for k, v in e.key.items()), e.left, e.right]
+                        for e in p.examples
+                    ],
+                )
+            )
+        return stack(*parts)
 
     # --- keys -------------------------------------------------------------------------------
 
@@ -229,11 +267,36 @@ class CompareScreen(DetailScreen):
         self.probe_progress("starting", 0.0)
         self.post_message(ProbeWanted(self.model, self.left, self.right))
 
+    def action_rows_file(self) -> None:
+        if self.probe_running:
+            self.notify("the probe is already running (x cancels it)")
+            return
+        box = self.query_one("#rows-path", Input)
+        box.add_class("open")
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        path = event.value.strip()
+        self._close_rows_file()
+        if not path:
+            return
+        self.probe_progress(f"starting with the rows of {path}", 0.0)
+        self.post_message(ProbeWanted(self.model, self.left, self.right, rows_file=path))
+
+    def _close_rows_file(self) -> None:
+        box = self.query_one("#rows-path", Input)
+        box.remove_class("open")
+        self.query_one("#body").focus()
+
     def action_cancel_probe(self) -> None:
         if self.probe_running:
             self.post_message(ProbeCancelWanted())
 
     def action_back(self) -> None:
+        if self.query_one("#rows-path", Input).has_class("open"):
+            self._close_rows_file()
+            return
         if self.probe_running:
             self.post_message(ProbeCancelWanted())
         self.dismiss()

@@ -31,6 +31,7 @@ HELP = (
     "  d   the Iceberg data snapshot: time, operation, records, parent, refs\n"
     "  e   the environment: requirements, Python, signature, MLmodel\n"
     "  l   the lineage summary and its problems\n"
+    "  R   reproduce: retrain from the record and compare with this version\n"
     "  r   reload              escape  back"
 )
 
@@ -254,6 +255,7 @@ class ProvenanceScreen(_RecordScreen):
         Binding("d", "part('snapshot')", "Snapshot", id="provenance.snapshot"),
         Binding("e", "part('environment')", "Environment", id="provenance.environment"),
         Binding("l", "part('lineage')", "Lineage", id="provenance.lineage"),
+        Binding("R", "reproduce", "Reproduce", id="provenance.reproduce"),
         Binding("question_mark", "help", "Help", key_display="?", show=False),
         Binding("f1", "help", "Help", show=False),
     ]
@@ -278,6 +280,12 @@ class ProvenanceScreen(_RecordScreen):
             self.notify("the record is still loading", severity="warning")
             return
         self.app.push_screen(ProvenancePartScreen(self.record, part))
+
+    def action_reproduce(self) -> None:
+        """Ask the shell to retrain this version from its record and compare (``reproduce``)."""
+        from widgets.provenance_messages import ReproduceWanted
+
+        self.post_message(ReproduceWanted(self.model, self.version))
 
 
 class ProvenancePartScreen(_RecordScreen):

@@ -2,6 +2,7 @@
 
 Differences by kind, the exact metrics verdict, ranked causes, the gaps, and (unless
 ``--no-probe``) the prediction probe in its own process with progress on stderr; Ctrl-C stops it.
+``--rows FILE`` gives the probe the operator's own rows; ``--all-sources`` scores every source.
 """
 
 from __future__ import annotations
@@ -11,6 +12,21 @@ import sys
 
 from console.cli._common import open_client, print_json, run_async
 from console.safe_text import printable
+
+
+def check_rows_file(text: str) -> str:
+    """The absolute path of a readable rows file, or a one-line error naming what is wrong."""
+    from pathlib import Path
+
+    from commands.probe_sources import ROW_FILE_SUFFIXES
+    from console.errors import ConsoleError
+
+    path = Path(text).expanduser()
+    if path.suffix.lower() not in ROW_FILE_SUFFIXES:
+        raise ConsoleError(f"--rows {printable(text, limit=200)}: not a .csv, .parquet or .jsonl")
+    if not path.is_file():
+        raise ConsoleError(f"--rows {printable(text, limit=200)}: no such file")
+    return str(path.resolve())
 
 
 def register(subparsers, add_globals) -> None:
@@ -28,6 +44,16 @@ def register(subparsers, add_globals) -> None:
     parser.add_argument("right", metavar="V2")
     parser.add_argument(
         "--no-probe", action="store_true", help="do not load the models to compare predictions"
+    )
+    parser.add_argument(
+        "--rows",
+        metavar="FILE",
+        help="score the rows of this CSV, Parquet or JSON-lines file in the probe",
+    )
+    parser.add_argument(
+        "--all-sources",
+        action="store_true",
+        help="score rows from every source (file, row builder, logged datasets, synthetic)",
     )
     parser.add_argument("--no-lineage", action="store_true", help="skip the DataHub lineage")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
@@ -58,6 +84,8 @@ async def _diagnose(args: argparse.Namespace, settings):
                 tracking_uri=client.tracking_uri,
                 on_progress=_progress,
                 probe_env=child_env(settings),
+                rows_file=args.rows,
+                all_sources=args.all_sources,
             )
     finally:
         await sources.aclose()
@@ -68,6 +96,8 @@ def _handle(args: argparse.Namespace, settings) -> int:
 
     if args.left == args.right:
         raise ConsoleError("give two different versions to compare")
+    if args.rows:
+        args.rows = check_rows_file(args.rows)
     result = run_async(lambda: _diagnose(args, settings))
     if result.probe_error:
         print(f"warning: {printable(result.probe_error)}", file=sys.stderr)

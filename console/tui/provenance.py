@@ -186,14 +186,14 @@ class ProvenanceFeature:
             return
         self._probe_screen = screen
         self._probe_worker = self.shell.app.run_worker(
-            self._probe(screen),
+            self._probe(screen, getattr(message, "rows_file", None)),
             name="prediction probe",
             group="probe",
             exclusive=True,
             exit_on_error=False,
         )
 
-    async def _probe(self, screen) -> None:
+    async def _probe(self, screen, rows_file: str | None = None) -> None:
         from commands.diagnose import probe_request
         from commands.diagnose_causes import rank_causes
         from commands.probe_runner import child_env, run_probe
@@ -207,6 +207,7 @@ class ProvenanceFeature:
             diagnosis.left_record,
             diagnosis.right_record,
             sources,
+            rows_file=rows_file,
         )
 
         def progress(text: str, fraction: float | None) -> None:
@@ -238,11 +239,7 @@ class ProvenanceFeature:
             gaps=diagnosis.gaps,
         )
         p = outcome.predictions
-        screen.probe_finished(
-            f"done: {p.disagreements:,} of {p.rows:,} rows differ ({p.rate:.1%}) "
-            f"in {p.seconds or 0:.1f} s",
-            ok=True,
-        )
+        screen.probe_finished(f"done in {p.seconds or 0:.1f} s: {p.verdict}", ok=True)
         screen.show(diagnosis)
 
     def probe_cancel_wanted(self, message: Any) -> None:

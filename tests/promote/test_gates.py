@@ -135,11 +135,11 @@ async def test_provenance_gate_fails_on_a_version_without_provenance(flow, seede
 # --- invariance ----------------------------------------------------------------------------------
 
 
-async def test_invariance_gate_skips_models_without_checks(flow, seeder):
+async def test_invariance_gate_skips_when_every_check_is_switched_off(flow, seeder):
     name = seeder.model([{}])
     async with flow.client() as client:
         result = await promote(
-            flow.context(client, only(require=["invariance"])),
+            flow.context(client, only(require=["invariance"], invariance_signature=False)),
             req(name, "1", alias="champion"),
             Recorder(),
         )
@@ -189,10 +189,12 @@ def test_builtin_defaults_and_precedence() -> None:
     champion = effective_gates(req("any", "1", alias="champion"))
     assert champion.require == ["ready", "provenance", "invariance", "metric"]
     assert champion.invariance_module is None
+    assert champion.invariance_modules == ["commands.invariance_signature"]
     assert effective_gates(req("any", "1", alias="canary")).require == ["ready"]
     assert effective_gates(req("any", "1", stage="Production")).require[-1] == "metric"
     demo = effective_gates(req("next-week-commits", "1", stage="Production"))
     assert demo.invariance_module == "commands.invariance"
+    assert demo.invariance_modules == ["commands.invariance", "commands.invariance_signature"]
     config = GatesConfig(
         default=GateRule(require=["ready", "metric"]),
         models={"m": TargetRules(alias={"champion": GateRule(require=["ready"], metric="auc")})},

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.provenance.foreign import Foreign, build_foreign
 from tests.provenance.world import World, build_world
 from tests.support.demo import build_demo_home
 from tests.support.servers import MlflowServer, git_available, start_mlflow_server
@@ -26,6 +27,14 @@ def world(tmp_path_factory: pytest.TempPathFactory, prov_server: MlflowServer) -
     if not git_available():
         pytest.skip("git is not installed")
     return build_world(tmp_path_factory.mktemp("prov-home"), prov_server.url)
+
+
+@pytest.fixture(scope="package")
+def foreign(tmp_path_factory: pytest.TempPathFactory, prov_server: MlflowServer) -> Foreign:
+    """Plain scikit-learn pairs logged with MLflow's own client (see ``foreign.py``)."""
+    if not git_available():
+        pytest.skip("git is not installed")
+    return build_foreign(tmp_path_factory.mktemp("foreign-home"), prov_server.url)
 
 
 @pytest.fixture(scope="package")

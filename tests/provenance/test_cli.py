@@ -50,7 +50,8 @@ def test_diagnose_json_without_probe(world: World) -> None:
         "model", "left", "right", "metrics", "differences", "predictions", "causes", "gaps",
     }  # fmt: skip
     assert doc["predictions"] is None
-    assert doc["causes"][0]["kind"] == "seed"
+    assert doc["causes"][0]["kind"] == "params"
+    assert doc["causes"][0]["keys"] == ["seed"]
 
 
 def test_diagnose_text_and_errors(world: World) -> None:

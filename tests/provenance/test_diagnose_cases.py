@@ -66,7 +66,8 @@ def test_only_the_seed_differs(world: World) -> None:
     result = run_diagnosis(world, "seed")
     diffs = [(d.kind, d.key, d.left, d.right) for d in result.differences if d.kind != "artifact"]
     assert diffs == [("params", "seed", "1", "2")]
-    assert result.causes[0].kind == "seed"
+    assert result.causes[0].kind == "params"
+    assert result.causes[0].keys == ["seed"]
     assert "seed 1 vs 2" in result.causes[0].summary
 
 
@@ -124,11 +125,14 @@ def test_json_document_has_exactly_the_design_keys(world: World) -> None:
 
 @pytest.mark.slow
 def test_probe_on_identical_versions_finds_no_disagreement(world: World) -> None:
-    """The negative control with the probe: input examples (no row builder), no false cause."""
+    """The negative control with the probe, no row builder: the training input logged as a dataset
+    named like the pinned table is read from Iceberg at the snapshot; 60 agreeing rows are too few
+    to call agreement, and no cause is invented."""
     result = run_diagnosis(world, "identical", probe=True)
     assert result.probe_error is None
-    assert result.predictions is not None
-    assert result.predictions.rows == 6
-    assert result.predictions.disagreements == 0
-    assert result.predictions.source == "the versions' input examples"
+    p = result.predictions
+    assert p is not None
+    assert p.rows == 60 and p.disagreements == 0
+    assert f"Iceberg {TABLE}@{world.snapshots[1]}" in p.source
+    assert p.verdict == "0 of 60 rows: too few to tell" and not p.conclusive and not p.agree
     assert result.causes == []

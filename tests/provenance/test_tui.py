@@ -138,3 +138,57 @@ async def test_demo_pair_in_the_tui_with_probe_and_cancel(demo_home, prov_server
         shown = _text(compare)
         assert "rows predicted differently" in shown
         assert "different snapshots of lake.git.commits" in shown
+
+
+async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
+    foreign, tmp_path: Path
+) -> None:
+    """``f`` on the compare screen asks for a path and probes its rows (someone else's models:
+    the disagreeing rows are shown by their id); ``R`` on provenance posts ReproduceWanted."""
+    import pandas as pd
+
+    from widgets.provenance_messages import ReproduceWanted
+
+    rows = tmp_path / "mine.csv"
+    pd.read_csv(foreign.eval_csv).head(300).to_csv(rows, index=False)
+    case = foreign.cases["data"]
+    app = build_app(settings_for(foreign.home, foreign.tracking_uri), build_demo=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _versions_of(pilot, app, case.model, 2)  # the app is connected
+        app.open_compare(case.model, case.left, case.right)
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), within=10)
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        await wait_for(pilot, lambda: compare.diagnosis is not None, within=30)
+        await pilot.press("f")
+        await pilot.pause()
+        box = compare.query_one("#rows-path")
+        assert box.has_class("open") and box.has_focus
+        box.value = str(rows)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: compare.diagnosis.predictions is not None, within=240)
+        p = compare.diagnosis.predictions
+        assert p.rows == 300 and "mine.csv" in p.source and p.disagreements > 0
+        shown = _text(compare)
+        assert "rows predicted differently" in shown and "mine.csv" in shown
+        assert "id=row-7-" in shown  # the identifying column of the file
+        assert "says" in shown  # the class-by-class table
+
+        await pilot.press("escape")
+        await pilot.pause()
+        app.open_provenance(case.model, case.left)
+        await wait_for(pilot, lambda: isinstance(app.screen, ProvenanceScreen), within=10)
+        screen = app.screen
+        assert isinstance(screen, ProvenanceScreen)
+        posted: list = []
+        original = screen.post_message
+
+        def spy(message):
+            if isinstance(message, ReproduceWanted):
+                posted.append(message)
+            return original(message)
+
+        screen.post_message = spy  # type: ignore[method-assign]
+        await pilot.press("R")
+        await pilot.pause()
+        assert [(m.model, m.version) for m in posted] == [(case.model, case.left)]
