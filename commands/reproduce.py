@@ -276,3 +276,21 @@ def result_lines(result: ReproduceResult) -> list[str]:
 
 def as_json(result: ReproduceResult) -> str:
     return json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=True)
+
+
+def audit_result(settings: Any, result: ReproduceResult) -> None:
+    """Record a retraining in the audit log (the CLI and the TUI alike)."""
+    from console.audit import AuditLog, AuditRecord, os_actor
+
+    AuditLog.for_settings(settings).append(
+        AuditRecord(
+            action="reproduce",
+            outcome="succeeded",
+            actor=os_actor(),
+            server=None,
+            model=result.model,
+            version=result.version,
+            message=f"{result.verdict}: new run {result.run_id} (not registered)",
+            details={"run_id": result.run_id, "verdict": result.verdict},
+        )
+    )

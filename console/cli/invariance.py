@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from console.clicmd._common import open_client, print_json, run_async
+from console.cli._common import open_client, print_json, run_async
 from console.safe_text import printable
 
 MODULE = "commands.invariance_signature"
@@ -80,7 +80,7 @@ async def _run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
 
 def _handle(args: argparse.Namespace, settings) -> int:
     from commands.probe_runner import child_env
-    from console.clicmd.diagnose import check_rows_file
+    from console.cli.diagnose import check_rows_file
     from console.errors import ConsoleError
 
     rows = check_rows_file(args.rows) if args.rows else None

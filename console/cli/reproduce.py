@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.clicmd._common import open_client, run_async
+from console.cli._common import open_client, run_async
 from console.safe_text import printable
 
 EXIT = {"MATCH": 0, "MISMATCH": 1, "INCOMPLETE": 2}
@@ -63,32 +63,15 @@ async def _reproduce(args: argparse.Namespace, settings):
         await sources.aclose()
 
 
-def _audit(settings, result) -> None:
-    from console.audit import AuditLog, AuditRecord, os_actor
-
-    AuditLog.for_settings(settings).append(
-        AuditRecord(
-            action="reproduce",
-            outcome="succeeded",
-            actor=os_actor(),
-            server=None,
-            model=result.model,
-            version=result.version,
-            message=f"{result.verdict}: new run {result.run_id} (not registered)",
-            details={"run_id": result.run_id, "verdict": result.verdict},
-        )
-    )
-
-
 def _handle(args: argparse.Namespace, settings) -> int:
-    from commands.reproduce import as_json, result_lines
+    from commands.reproduce import as_json, audit_result, result_lines
     from console.errors import ReadOnlyError
 
     if settings.read_only:
         raise ReadOnlyError("reproduce logs a new run; refused in --read-only mode")
     result = run_async(lambda: _reproduce(args, settings))
     if result.run_id:
-        _audit(settings, result)
+        audit_result(settings, result)
     if args.json:
         print(as_json(result))
     else:

@@ -273,6 +273,9 @@ class ConsoleApp(CrashGuardedApp):
     def on_probe_cancel_wanted(self, message: Any) -> None:
         self.provenance.probe_cancel_wanted(message)
 
+    def on_reproduce_wanted(self, message: Any) -> None:
+        self.provenance.reproduce_wanted(message)
+
     def on_retry_requested(self, message: msg.RetryRequested) -> None:
         self.action_refresh()
 

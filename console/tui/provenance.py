@@ -9,6 +9,7 @@ so importing this module costs nothing before the first frame.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -248,6 +249,73 @@ class ProvenanceFeature:
             worker.cancel()  # the runner terminates the probe's process on cancellation
             if screen is not None:
                 screen.probe_finished("cancelled", ok=False)
+
+    # --- reproduce --------------------------------------------------------------------------
+
+    def reproduce_wanted(self, message: Any) -> None:
+        """``R`` on the provenance screen: retrain the version from its record and compare."""
+        from console.tui.jobs import Job
+
+        if self.shell.settings.read_only:
+            self.shell.notify(
+                "reproduce logs a new run; refused in read-only mode", severity="warning"
+            )
+            return
+        if self.shell.client is None:
+            return
+        if self.shell.jobs.running("reproduce"):
+            self.shell.notify("a reproduction is already running", severity="warning")
+            return
+        model, version = message.model, message.version
+        self.shell.status(f"reproduce: retraining v{version} of {model} from its record…")
+        self.shell.run(
+            Job(
+                "reproduce",
+                f"reproducing version {version} of {model}",
+                partial(self._reproduce, model, version),
+                self._reproduced,
+                on_fail=lambda _: self.shell.status("reproduce failed (see the banner)"),
+                retry=False,
+            )
+        )
+
+    async def _reproduce(self, model: str, version: str) -> Any:
+        from commands.probe_runner import child_env
+        from commands.reproduce import load_train_commands, reproduce
+        from console.provenance import ProvenanceSources
+
+        def progress(text: str, fraction: float | None) -> None:
+            pct = f" ({fraction:.0%})" if fraction is not None else ""
+            self.shell.app.call_later(self.shell.status, f"reproduce: {text}{pct}")
+
+        settings = self.shell.settings
+        sources = ProvenanceSources.from_settings(settings, lineage=False)
+        try:
+            return await reproduce(
+                self.shell.client,
+                model,
+                version,
+                sources,
+                tracking_uri=self.shell.tracking_uri,
+                train_commands=load_train_commands(),
+                on_progress=progress,
+                env=child_env(settings),
+            )
+        finally:
+            await sources.aclose()
+
+    def _reproduced(self, result: Any) -> None:
+        from commands.reproduce import audit_result, result_lines
+        from widgets.text_viewer import TextViewer
+
+        if result.run_id:
+            audit_result(self.shell.settings, result)
+        self.shell.status(f"reproduce: {result.verdict} for v{result.version} of {result.model}")
+        self.shell.app.push_screen(
+            TextViewer(
+                f"reproduce {result.model} v{result.version}", "\n".join(result_lines(result))
+            )
+        )
 
     # --- refresh ----------------------------------------------------------------------------
 

@@ -144,7 +144,7 @@ async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
     foreign, tmp_path: Path
 ) -> None:
     """``f`` on the compare screen asks for a path and probes its rows (someone else's models:
-    the disagreeing rows are shown by their id); ``R`` on provenance posts ReproduceWanted."""
+    the disagreeing rows are shown by their id); ``R`` on provenance reproduces the version."""
     import pandas as pd
 
     from widgets.provenance_messages import ReproduceWanted
@@ -155,7 +155,7 @@ async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
     app = build_app(settings_for(foreign.home, foreign.tracking_uri), build_demo=False)
     async with app.run_test(size=(160, 48)) as pilot:
         await _versions_of(pilot, app, case.model, 2)  # the app is connected
-        app.open_compare(case.model, case.left, case.right)
+        app.provenance.open_compare(case.model, case.left, case.right)
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), within=10)
         compare = app.screen
         assert isinstance(compare, CompareScreen)
@@ -176,7 +176,7 @@ async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
 
         await pilot.press("escape")
         await pilot.pause()
-        app.open_provenance(case.model, case.left)
+        app.provenance.open_provenance(case.model, case.left)
         await wait_for(pilot, lambda: isinstance(app.screen, ProvenanceScreen), within=10)
         screen = app.screen
         assert isinstance(screen, ProvenanceScreen)
@@ -192,3 +192,9 @@ async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
         await pilot.press("R")
         await pilot.pause()
         assert [(m.model, m.version) for m in posted] == [(case.model, case.left)]
+        # the shell runs it: someone else's model has no training entry point, so the answer
+        # is INCOMPLETE, naming what is missing, in a viewer (nothing trained, nothing audited)
+        from widgets.text_viewer import TextViewer
+
+        await wait_for(pilot, lambda: isinstance(app.screen, TextViewer), within=120)
+        assert "INCOMPLETE" in app.screen.body.plain
