@@ -279,7 +279,7 @@ async def promote(
     if not await driver.confirm(prompt, typed=plan.typed_confirmation):
         return PromotionResult(
             outcome="cancelled",
-            message="cancelled: nothing was written",
+            message="nothing was written",
             plan=plan,
             current=plan.before,
         )

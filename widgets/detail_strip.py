@@ -75,10 +75,16 @@ class DetailStrip(Static):
         _field(text, "created", format_ms(version.creation_timestamp))
         self.update(text)
 
-    def show_lineage_node(self, kind: str, name: str, urn: str, properties: dict) -> None:
-        """A lineage node (dataset, job, …): its name, URN and the facts DataHub holds."""
+    def show_lineage_node(
+        self, kind: str, name: str, urn: str, properties: dict, snapshot: str | None = None
+    ) -> None:
+        """A lineage node (dataset, job, …): its name, the snapshot pinned on the edge that led
+        to it (first: it is what the operator came for), then the URN and DataHub's facts."""
         text = Text()
         _field(text, kind, name, 60)
+        if snapshot:
+            _field(text, "pinned snapshot", snapshot, 40)
+            text.append("\n")
         _field(text, "urn", urn, 100)
         facts = Text()
         for key, value in sorted(properties.items())[:8]:

@@ -12,6 +12,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
@@ -55,7 +56,8 @@ class MainScreen(Screen):
     MainScreen .pane-title { height: 1; text-style: bold; background: $boost; }
     MainScreen RunsPane { width: 4fr; }
     MainScreen RegistryPane { width: 3fr; }
-    MainScreen LineagePane { width: 2fr; }
+    /* wide enough for a data edge and its snapshot id at 160 columns and more */
+    MainScreen LineagePane { width: 3fr; }
     MainScreen ExperimentTable, MainScreen ModelTable { height: 1fr; max-height: 9; }
     MainScreen RunsTable, MainScreen VersionTable { height: 2fr; }
     MainScreen PaneTabs { display: none; height: 1; }
@@ -77,6 +79,10 @@ class MainScreen(Screen):
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("colon", "command_line", "Command", key_display=":", id="command"),
         Binding("escape", "back", "Back", show=False),
+        # sorts the runs from anywhere in the runs pane (the runs list binds it itself)
+        Binding("o", "order", "Sort", show=False),
+        # in the footer only while a banner is shown
+        Binding("x", "dismiss_banner", "Dismiss", id="banner.dismiss"),
     ]
 
     def __init__(self, *, read_only: bool) -> None:
@@ -207,6 +213,24 @@ class MainScreen(Screen):
             value = value or (self.runs_pane.filter or "")
         self._focus_before_prompt = self.focused
         self.prompt.open(kind, value, suggestions)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "dismiss_banner":
+            try:
+                return self.banner.shown
+            except NoMatches:
+                return False
+        return True
+
+    def action_dismiss_banner(self) -> None:
+        self.banner.clear_all()
+        self.refresh_bindings()
+
+    def action_order(self) -> None:
+        if self.active_pane == 0:
+            self.open_prompt("order")
+        else:
+            self.notify("o sorts the runs: press 1 for the experiments and runs pane")
 
     def action_filter(self) -> None:
         self.open_prompt("filter")

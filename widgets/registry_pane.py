@@ -7,6 +7,7 @@ Versions show aliases, stage, status, source run and age. Highlighting a version
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ from textual.widgets import DataTable, Static
 
 from widgets.format import age
 from widgets.messages import ModelHighlighted, VersionChosen, VersionHighlighted
-from widgets.tables import NavTable, event_key
+from widgets.tables import CellDoesNotExist, NavTable, RowDoesNotExist, event_key
 from widgets.text import Cell, literal
 
 if TYPE_CHECKING:  # the model module costs import time before the first frame
@@ -47,7 +48,7 @@ class RegistryPane(Vertical):
     HELP = (
         "Registry\n"
         "  j/k, arrows   move; the highlighted model's versions load below\n"
-        "  enter         on a model: go to its versions; on a version: open its detail\n"
+        "  enter         on a model: go to its versions; on a version: its detail\n"
         "  escape        from the versions back to the models\n"
         "  /             filter models by name (plain text) or MLflow filter syntax\n"
         "  moving through versions highlights each one's source run in the runs pane\n"
@@ -149,6 +150,20 @@ class RegistryPane(Vertical):
         self.query_one("#versions-title", Static).update(literal(title, limit=200))
         if keep and keep in self.versions:
             table.move_to_key(keep)
+
+    def refresh_ages(self) -> None:
+        """The "updated" and "age" columns as of now: they tick while the console is open."""
+        now = _clock_ms(self)
+        for name, model in self.models.items():
+            with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
+                self.model_table.update_cell(
+                    name, "updated", Cell(age(model.last_updated_timestamp, now))
+                )
+        for key, version in self.versions.items():
+            with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
+                self.version_table.update_cell(
+                    key, "age", Cell(age(version.creation_timestamp, now))
+                )
 
     def select_version(self, version: str) -> bool:
         return self.version_table.move_to_key(version)

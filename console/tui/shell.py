@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from widgets.status_bar import MESSAGE_TTL_S
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.notifications import SeverityLevel
@@ -79,5 +81,6 @@ class Shell:
 
         self.app.notify(printable(text, limit=1000), severity=severity, markup=False)
 
-    def status(self, text: str) -> None:
-        self.main.status.set_state(text)
+    def status(self, text: str, *, ttl: float | None = MESSAGE_TTL_S) -> None:
+        """A status line in the header; it expires after ``ttl`` seconds (None: stays)."""
+        self.main.status.set_state(text, ttl=ttl)
