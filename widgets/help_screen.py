@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-# every line fits the modal at 80 columns (76 inside its border and padding): nothing wraps
+# every line fits the modal at 80 columns (74 inside its border, padding and scrollbar)
 EVERYWHERE = (
     "Everywhere\n"
     "  tab, shift+tab  next / previous pane     1 2 3   jump to a pane\n"
@@ -31,8 +31,8 @@ ON_A_VERSION = (
     "  c               compare the two marked versions\n"
 )
 PROMOTION_KEYS = (
-    "  a               set, move or remove an alias (plan, gates, confirm, audit)\n"
-    "  s               change the stage (plan, gates, confirmation, audit)\n"
+    "  a               set, move or remove an alias (plan, gates, confirm)\n"
+    "  s               change the stage (plan, gates, confirm)\n"
 )
 LINEAGE_KEYS = (
     "Lineage pane\n"

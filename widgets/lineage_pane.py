@@ -44,7 +44,7 @@ class LineagePane(Vertical):
         "                it in the registry; on a dataset: its pinned snapshot and\n"
         "                details below (a job: its details)\n"
         "  space         fold / unfold a node\n"
-        "  + / -         one hop more / less     d       both / upstream / downstream\n"
+        "  + / -         one hop more / less     d       both / up / downstream\n"
         "  the store is DataHub GMS when DATAHUB_GMS_URL is set, else the embedded\n"
         "  DataHub Lite store of the console home (the demo or `lineage sync`)"
     )

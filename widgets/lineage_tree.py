@@ -43,7 +43,7 @@ def node_label(node: Any, snapshot: str | None = None, relationship: str | None 
     badge, style = BADGES.get(node.type, ("ENTITY", "bold"))
     label = Text.assemble((f"{badge:<5}", style), " ", (_clean(node.name), ""))
     if snapshot:
-        label.append(" @", style="dim")
+        label.append(" @ ", style="dim")
         label.append(_clean(snapshot), style="bold")
     if node.type == "run" and node.properties.get("seen_by"):
         label.append(f"  {_clean(node.properties['seen_by'])}", style="dim")

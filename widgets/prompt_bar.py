@@ -38,7 +38,7 @@ class PromptBar(Horizontal):
     PromptBar { display: none; height: 1; }
     PromptBar.-open { display: block; }
     PromptBar #prompt-label { width: auto; padding: 0 1 0 0; text-style: bold; }
-    PromptBar Input { border: none; height: 1; padding: 0; width: 1fr; }
+    PromptBar Input, PromptBar Input:focus { border: none; height: 1; padding: 0; width: 1fr; }
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]

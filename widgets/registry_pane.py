@@ -51,8 +51,8 @@ class RegistryPane(Vertical):
         "  enter         on a model: go to its versions; on a version: its detail\n"
         "  escape        from the versions back to the models\n"
         "  /             filter models by name (plain text) or MLflow filter syntax\n"
-        "  moving through versions highlights each one's source run in the runs pane\n"
-        "  and shows its lineage in the lineage pane"
+        "  moving through versions highlights each one's source run in the runs\n"
+        "  pane and shows its lineage in the lineage pane"
     )
 
     DEFAULT_CSS = """

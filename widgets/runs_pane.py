@@ -108,11 +108,11 @@ class RunsPane(Vertical):
     HELP = (
         "Experiments and runs\n"
         "  j/k, arrows   move; the highlighted experiment's runs load below\n"
-        "  enter         on an experiment: go to its runs; on a run: open its detail\n"
+        "  enter         on an experiment: go to its runs; on a run: its detail\n"
         "  escape        from the runs back to the experiments\n"
         "  /             filter runs: MLflow filter syntax (metrics.rmse < 1) or\n"
         "                plain text (matches the run name); empty clears it\n"
-        "  o             sort runs by a column, on the server (rmse, params.seed ASC)\n"
+        "  o             sort runs by a column, on the server (rmse, seed ASC)\n"
         "  more runs load as you scroll near the end of the list"
     )
 
