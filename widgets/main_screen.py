@@ -56,15 +56,15 @@ class MainScreen(Screen):
     MainScreen .pane-title { height: 1; text-style: bold; background: $boost; }
     MainScreen RunsPane { width: 4fr; }
     MainScreen RegistryPane { width: 3fr; }
-    /* wide enough for a data edge and its snapshot id at 160 columns and more */
-    MainScreen LineagePane { width: 3fr; }
+    /* wide enough for a data edge and its 19-digit snapshot id at 160 columns and more */
+    MainScreen LineagePane { width: 3fr; min-width: 60; }
     MainScreen ExperimentTable, MainScreen ModelTable { height: 1fr; max-height: 9; }
     MainScreen RunsTable, MainScreen VersionTable { height: 2fr; }
     MainScreen PaneTabs { display: none; height: 1; }
     MainScreen.-narrow PaneTabs { display: block; }
     /* width 0 rather than display none: a hidden focused widget would make Textual move
        focus on its own, racing the pane switch */
-    MainScreen.-narrow .pane { width: 0; border: none; }
+    MainScreen.-narrow .pane { width: 0; min-width: 0; border: none; }
     MainScreen.-narrow .pane.-active { width: 1fr; border: heavy $accent; }
     MainScreen.-narrow ExperimentTable, MainScreen.-narrow ModelTable { max-height: 5; }
     """

@@ -8,6 +8,8 @@ Two parts that live differently: the connection state (``connecting…``, ``conn
 
 from __future__ import annotations
 
+from typing import Literal
+
 from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
@@ -31,6 +33,7 @@ class StatusBar(Static):
         self.connection = "starting…"
         self.message = ""
         self._expiry: Timer | None = None
+        self.message_ttl = MESSAGE_TTL_S
 
     def on_mount(self) -> None:
         self._paint()
@@ -49,8 +52,13 @@ class StatusBar(Static):
         self.connection = state
         self._paint()
 
-    def set_state(self, message: str, *, ttl: float | None = MESSAGE_TTL_S) -> None:
-        """What the console is doing or just did; gone after ``ttl`` seconds (None: stays)."""
+    def set_state(
+        self, message: str, *, ttl: float | Literal["default"] | None = "default"
+    ) -> None:
+        """What the console is doing or just did; gone after ``ttl`` seconds (``None``: stays;
+        by default ``message_ttl``)."""
+        if ttl == "default":
+            ttl = self.message_ttl
         self.message = message
         if self._expiry is not None:
             self._expiry.stop()

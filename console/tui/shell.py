@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-from widgets.status_bar import MESSAGE_TTL_S
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -81,6 +79,6 @@ class Shell:
 
         self.app.notify(printable(text, limit=1000), severity=severity, markup=False)
 
-    def status(self, text: str, *, ttl: float | None = MESSAGE_TTL_S) -> None:
+    def status(self, text: str, *, ttl: float | Literal["default"] | None = "default") -> None:
         """A status line in the header; it expires after ``ttl`` seconds (None: stays)."""
         self.main.status.set_state(text, ttl=ttl)
