@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
+from textual import events
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -122,9 +123,6 @@ class ConsoleApp(CrashGuardedApp):
         Binding("m", "mark", "Mark", show=False, id="mark"),
         Binding("c", "compare", "Compare", show=False, id="compare"),
         Binding("b", "runbooks", "Runbooks", show=False, id="runbooks"),
-        # j/k in every list, chooser and tree that has no keys of its own for them
-        Binding("j", "cursor('down')", "Down", show=False),
-        Binding("k", "cursor('up')", "Up", show=False),
     ]
 
     def __init__(
@@ -360,10 +358,19 @@ class ConsoleApp(CrashGuardedApp):
     def action_runbooks(self) -> None:
         self.runbooks.action_runbooks()
 
-    def action_cursor(self, direction: str) -> None:
-        move = getattr(self.focused, f"action_cursor_{direction}", None)
-        if callable(move):
-            move()
+    def on_key(self, event: events.Key) -> None:
+        # j/k in the choosers (alias, stage, runbook): an option list has no keys of its own
+        # for them, and a modal screen stops app bindings, so this handles the key that
+        # bubbled up unused (an input consumes j and k before they get here)
+        from textual.widgets import OptionList
+
+        focused = self.focused
+        if event.key in ("j", "k") and isinstance(focused, OptionList):
+            event.stop()
+            if event.key == "j":
+                focused.action_cursor_down()
+            else:
+                focused.action_cursor_up()
 
     def action_refresh(self) -> None:
         self.jobs.clear_final()  # a 404 or refused filter is not retried: r puts it away

@@ -162,7 +162,11 @@ class JobRunner:
 
         job = self._jobs.get(worker.group)
         if job is None or self._current.get(worker.group) is not worker:
-            return  # a superseded request: its result is stale
+            return  # a superseded request (its result is stale), or one already handled
+        if worker.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            # handled once: the PENDING and RUNNING messages of a fast worker arrive after it
+            # finished and read the same final state (a runbook form was pushed three times)
+            del self._current[worker.group]
         if not job.alive():
             if job.banner:
                 self._clear_banner(job.group)

@@ -30,7 +30,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, timeout: float = 90.0, proc: subprocess.Popen | None = None) -> None:
+def wait_healthy(url: str, timeout: float = 300.0, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -57,7 +57,7 @@ class MlflowServer:
     proc: subprocess.Popen | None = None
     env: dict[str, str] = field(default_factory=dict)
 
-    def start(self, timeout: float = 90.0) -> MlflowServer:
+    def start(self, timeout: float = 300.0) -> MlflowServer:
         cmd = [
             MLFLOW_BIN,
             "server",
