@@ -193,6 +193,8 @@ class MainScreen(Screen):
         self.focus_pane(index)
 
     def action_back(self) -> None:
+        # escape also puts away a failure that is not retried (a 404, a refused filter)
+        self.banner.clear_final()
         focused = self.focused
         if focused is self.runs_pane.runs_table:
             self.runs_pane.experiment_table.focus()

@@ -254,6 +254,11 @@ async def test_banners_belong_to_one_request(tui_world: World, settings_for, siz
         # r puts it away (there is nothing to retry)
         await pilot.press("r")
         await wait_for(pilot, lambda: not banner.shown)
+        # so does escape
+        await command(pilot, "experiment nope-nope")
+        await wait_for(pilot, lambda: banner.shown)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not banner.shown)
         # a later success puts it away
         await command(pilot, "experiment nope-nope")
         await wait_for(pilot, lambda: banner.shown)
