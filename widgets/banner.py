@@ -4,8 +4,9 @@ A banner belongs to one failing request (its ``key``, the job group). It goes wh
 succeeds, when the operator dismisses it (``x`` on the main screen), or when it no longer
 applies: the request was replaced by another of the same kind (another experiment, run or
 filter), or — for a failure that is not retried (a 404, a refused filter) — when a later request
-succeeds or the operator reloads. It shows the newest failure only, in at most two rows, with
-a count of the others still failing; clearing one never brings back a stale one.
+succeeds or the operator reloads. It shows one failure, in at most two rows, with a count of the
+others still failing: a pinned cause (the server does not answer) before the failures it causes,
+else the newest; clearing one never brings back a stale one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class Failure:
     retrying: bool
     # the job sequence number current when it failed; later successes clear a final failure
     seq: int = 0
+    # a cause (the server does not answer): shown before the failures it causes
+    pinned: bool = False
 
 
 class Banner(Static):
@@ -47,12 +50,15 @@ class Banner(Static):
 
     @property
     def message(self) -> str:
-        """The failure shown (the newest), or ``""``."""
+        """The failure shown (a pinned cause, else the newest), or ``""``."""
         if not self.failures:
             return ""
-        return next(reversed(self.failures.values())).message
+        pinned = [f for f in self.failures.values() if f.pinned]
+        return (pinned or list(self.failures.values()))[-1].message
 
-    def report(self, key: str, message: str, *, retrying: bool = True, seq: int = 0) -> None:
+    def report(
+        self, key: str, message: str, *, retrying: bool = True, seq: int = 0, pinned: bool = False
+    ) -> None:
         known = self.failures.get(key)
         if known is None or known.message != message:
             # older failures that are not retried were one-shot answers: a newer failure
@@ -60,7 +66,7 @@ class Banner(Static):
             for old in [k for k, f in self.failures.items() if not f.retrying and k != key]:
                 del self.failures[old]
         self.failures.pop(key, None)
-        self.failures[key] = Failure(message, retrying, seq)
+        self.failures[key] = Failure(message, retrying, seq, pinned)
         self._paint()
 
     def clear(self, key: str) -> None:

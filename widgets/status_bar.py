@@ -20,7 +20,7 @@ MESSAGE_TTL_S = 10.0
 
 
 class StatusBar(Static):
-    """One line: ``mlops-console · <server> · <connection> · <message>`` and a READ-ONLY badge."""
+    """One line: ``mlops-console · <connection> · <server> · <message>`` and a READ-ONLY badge."""
 
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text; }
@@ -79,12 +79,13 @@ class StatusBar(Static):
             line.append(" READ-ONLY ", style="reverse bold")
             line.append(" ")
         line.append("mlops-console", style="bold")
-        if self.target:
-            line.append(" · ")
-            line.append_text(literal(self.target, limit=80))
+        # the connection state before the address: at 80 columns it must not be the part cut
         if self.connection:
             line.append(" · ")
             line.append_text(literal(self.connection, limit=80))
+        if self.target:
+            line.append(" · ")
+            line.append_text(literal(self.target, limit=80))
         if self.message:
             line.append(" · ")
             line.append_text(literal(self.message, limit=120))

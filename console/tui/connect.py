@@ -54,7 +54,7 @@ def why_not(error: BaseException) -> str:
     if isinstance(error, PermissionDenied):
         return "permission denied"
     if isinstance(error, EmbeddedDown):
-        return f"embedded server not running; {EMBEDDED_START_HINT}"
+        return "server stopped; r starts it"  # the banner has the whole hint
     if isinstance(error, ConsoleError):
         return error.message
     return type(error).__name__
@@ -225,7 +225,10 @@ class ConnectFeature:
         else:
             message = describe_failure("MLflow does not answer", error)
         self.shell.main.banner.report(
-            "health", f"{message} — checking every {HEALTH_EVERY_S:g} s", retrying=True
+            "health",
+            f"{message} — checking every {HEALTH_EVERY_S:g} s",
+            retrying=True,
+            pinned=True,
         )
 
     def retry(self) -> bool:
