@@ -16,7 +16,7 @@ from tests.support.html_server import html_server
 from tests.tui.conftest import World
 from tests.tui.support import plain, wait_for
 from widgets.help_screen import HelpScreen
-from widgets.promote_modal import AliasChooser, PlanModal
+from widgets.promote_modal import AliasChooser, PlanModal, StageChooser
 from widgets.prompt_bar import PromptBar
 from widgets.run_screen import RunScreen
 from widgets.runbook_chooser import RunbookChooser, RunbookForm
@@ -224,6 +224,14 @@ async def test_promotion_modals_keep_the_focus_on_screen_and_say_cancelled_once(
         assert "nothing was written" in app.main.status.state
         await wait_for(pilot, lambda: "promotion" not in app.main.status.state, 10)
         assert app.main.status.connection == "connected"
+
+        # the stage chooser too
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, StageChooser), 30)
+        await pilot.pause()
+        await tab_through(pilot, app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main, 30)
 
 
 async def _choose_alias(pilot, app, alias: str) -> None:
