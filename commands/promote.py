@@ -333,7 +333,7 @@ async def carry_out(
     if not confirmed and not await driver.confirm(prompt, typed=plan.typed_confirmation):
         return PromotionResult(
             outcome="cancelled",
-            message="cancelled: nothing was written",
+            message="nothing was written",
             plan=plan,
             current=plan.before,
         )

@@ -14,6 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from widgets.help_screen import HelpScreen
+from widgets.messages import PromptSubmitted
+from widgets.prompt_bar import PromptBar
 from widgets.text import literal
 
 
@@ -31,7 +33,8 @@ class DetailBody(VerticalScroll):
 
 
 class DetailScreen(Screen):
-    """A title, a ``DetailBody`` holding ``#content`` and a footer; subclasses add ``show``.
+    """A title, a ``DetailBody`` holding ``#content``, the ``:`` prompt and a footer; subclasses
+    add ``show``. A ``:`` command that acts on the panes returns to the main screen first.
 
     The shell may call ``loading``/``failed``/``show`` before the screen is composed, so each
     such call goes through ``_ready``: kept and replayed in order by ``on_mount``.
@@ -49,6 +52,8 @@ class DetailScreen(Screen):
     HELP: ClassVar[str] = ""
     HELP_TITLE: ClassVar[str] = "Help"
 
+    BINDINGS = [Binding("colon", "command_line", "Command", key_display=":", show=False)]
+
     def __init__(self, title: str, title_limit: int = 150) -> None:
         super().__init__()
         self._title_text = title
@@ -60,6 +65,7 @@ class DetailScreen(Screen):
         yield from self.compose_header()
         with DetailBody(id="body"):
             yield Static(Text("loading…"), id="content")
+        yield PromptBar(id="prompt")
         yield Footer()
 
     def compose_header(self) -> ComposeResult:
@@ -91,11 +97,18 @@ class DetailScreen(Screen):
             return
         body = Text(self.FAILED)
         body.append_text(literal(message, limit=400))
-        body.append("\nr retries, escape goes back.")
+        body.append("\nescape goes back.")
         self._set(body)
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_command_line(self) -> None:
+        self.query_one(PromptBar).open("command")
+
+    def on_prompt_submitted(self, message: PromptSubmitted) -> None:
+        # focus back on the body, then the message bubbles on to the shell, which acts on it
+        self.query_one(DetailBody).focus()
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.HELP, self.HELP_TITLE))

@@ -110,11 +110,17 @@ class DetailStrip(Static):
         self._field(text, "created", format_ms(version.creation_timestamp))
         self.update(text)
 
-    def show_lineage_node(self, kind: str, name: str, urn: str, properties: dict) -> None:
-        """A lineage node (dataset, job, …): its name, URN and the facts DataHub holds."""
-        self._last = (self.show_lineage_node, (kind, name, urn, properties))
+    def show_lineage_node(
+        self, kind: str, name: str, urn: str, properties: dict, snapshot: str | None = None
+    ) -> None:
+        """A lineage node (dataset, job, …): its name, the snapshot pinned on the edge that led
+        to it (first: it is what the operator came for), then the URN and DataHub's facts."""
+        self._last = (self.show_lineage_node, (kind, name, urn, properties, snapshot))
         text = Text()
         self._field(text, kind, name, 60)
+        if snapshot:
+            self._field(text, "pinned snapshot", snapshot, 40)
+            text.append("\n")
         self._field(text, "urn", urn, 100)
         facts = Text()
         for key, value in sorted(properties.items())[:8]:

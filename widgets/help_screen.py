@@ -9,30 +9,36 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+# every line fits the modal at 80 columns (74 inside its border, padding and scrollbar)
 EVERYWHERE = (
     "Everywhere\n"
-    "  tab, shift+tab  next / previous pane      1 2 3  jump to a pane\n"
-    "  j/k, arrows     move                      g / G  top / bottom\n"
-    "  enter           drill in                  escape back out\n"
-    "  /               filter                    :      command line (:runs, :models,\n"
-    "                                                   :experiment NAME, :model NAME,\n"
-    "                                                   :run ID, :audit, :runbook [NAME],\n"
-    "                                                   :refresh, :help, :q)\n"
-    "  r               refresh (and retry what failed)\n"
-    "  ctrl+p          command palette           ? F1   this help\n"
-    "  b               runbooks                  q      quit\n"
+    "  tab, shift+tab  next / previous pane     1 2 3   jump to a pane\n"
+    "  j/k, arrows     move                     g / G   top / bottom\n"
+    "  enter           drill in                 escape  back out\n"
+    "  /               filter                   o       sort the runs\n"
+    "  :               command line: :runs :experiments :models :versions\n"
+    "                  :lineage :experiment NAME :model NAME :run ID\n"
+    "                  :filter EXPR :sort EXPR :audit :runbook [NAME]\n"
+    "                  :refresh :help :q\n"
+    "  r               reload (and retry what failed now)\n"
+    "  x               dismiss the failure banner\n"
+    "  ctrl+p          command palette          ? F1    this help\n"
+    "  b               runbooks                 q       quit\n"
 )
 ON_A_VERSION = (
     "On a version (registry pane or version detail)\n"
-    "  p               provenance                m      mark for compare\n"
+    "  p               provenance               m       mark for compare\n"
     "  c               compare the two marked versions\n"
 )
 PROMOTION_KEYS = (
-    "  a               set, move or remove an alias (plan, gates, confirmation, audit)\n"
-    "  s               change the stage (plan, gates, confirmation, audit)\n"
+    "  a               set, move or remove an alias (plan, gates, confirm)\n"
+    "  s               change the stage (plan, gates, confirm)\n"
 )
 LINEAGE_KEYS = (
-    "Lineage pane\n  + / -           one hop more / less       d      both / upstream / downstream"
+    "Lineage pane\n"
+    "  + / -           one hop more / less      d       both / up / downstream\n"
+    "  enter           on a dataset: its pinned snapshot; on a run or version:\n"
+    "                  select it in its pane"
 )
 VIEW_KEYS = (
     "\nZoom and whole text\n"
@@ -70,7 +76,7 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 84; max-width: 100%; height: auto; max-height: 100%;
+    HelpScreen > VerticalScroll { width: 82; max-width: 100%; height: auto; max-height: 100%;
                                   border: heavy $accent; background: $surface; padding: 0 1; }
     """
 

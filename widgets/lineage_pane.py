@@ -35,16 +35,18 @@ class LineagePane(Vertical):
 
     HELP = (
         "Lineage\n"
-        "  follows the version highlighted in the registry pane (or the run in the runs pane,\n"
-        "  while the runs list has the focus): model group, version, training run, input data\n"
-        "  with its Iceberg snapshot, upstream jobs and data, downstream users; problems on top\n"
-        "  j/k, arrows   move            enter   on a run: select it in the runs pane;\n"
-        "                                        on a version: select it in the registry;\n"
-        "                                        on a dataset or job: its details below\n"
+        "  follows the version highlighted in the registry pane (or the run in the\n"
+        "  runs pane, while the runs list has the focus): model group, version,\n"
+        "  training run, input data @ its Iceberg snapshot, upstream jobs and data,\n"
+        "  downstream users; problems on top\n"
+        "  j/k, arrows   move\n"
+        "  enter         on a run: select it in the runs pane; on a version: select\n"
+        "                it in the registry; on a dataset: its pinned snapshot and\n"
+        "                details below (a job: its details)\n"
         "  space         fold / unfold a node\n"
-        "  + / -         one hop more / less     d       both / upstream / downstream\n"
+        "  + / -         one hop more / less     d       both / up / downstream\n"
         "  the store is DataHub GMS when DATAHUB_GMS_URL is set, else the embedded\n"
-        "  DataHub Lite store of the console home (built by the demo or `lineage sync`)"
+        "  DataHub Lite store of the console home (the demo or `lineage sync`)"
     )
 
     DEFAULT_CSS = """

@@ -38,15 +38,17 @@ def _clean(value: object, limit: int = 80) -> str:
 
 
 def node_label(node: Any, snapshot: str | None = None, relationship: str | None = None) -> Text:
+    """Badge, name, then the snapshot pinned on the edge (first: it must survive a narrow
+    pane), then the extras that may be cut (origin, platform, relationship)."""
     badge, style = BADGES.get(node.type, ("ENTITY", "bold"))
     label = Text.assemble((f"{badge:<5}", style), " ", (_clean(node.name), ""))
+    if snapshot:
+        label.append(" @ ", style="dim")
+        label.append(_clean(snapshot), style="bold")
     if node.type == "run" and node.properties.get("seen_by"):
         label.append(f"  {_clean(node.properties['seen_by'])}", style="dim")
     if node.type == "dataset" and node.properties.get("platform"):
         label.append(f"  {_clean(node.properties['platform'])}", style="dim")
-    if snapshot:
-        label.append("  @ snapshot ", style="dim")
-        label.append(_clean(snapshot), style="bold")
     if relationship:
         label.append(f"  {_clean(relationship)}", style="dim italic")
     if not node.exists:
@@ -58,6 +60,8 @@ class LineageTree(Tree[str]):
     """Tree of a lineage graph. Data of each tree node is the graph node id (or None)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
         Binding("plus,equals_sign", "deeper", "Deeper", tooltip="show one more hop"),
         Binding("minus", "shallower", "Shallower", tooltip="show one hop less"),
         Binding("d", "cycle_direction", "Direction", tooltip="both / upstream / downstream"),
@@ -66,8 +70,18 @@ class LineageTree(Tree[str]):
     class NodeChosen(Message):
         """Enter on a lineage node: the owner selects it in the other panes."""
 
-        def __init__(self, node_id: str, node_type: str, urn: str, name: str, properties: dict):
+        def __init__(
+            self,
+            node_id: str,
+            node_type: str,
+            urn: str,
+            name: str,
+            properties: dict,
+            snapshot: str | None = None,
+        ):
             super().__init__()
+            # the snapshot pinned on the edge that led to this node (datasets), if any
+            self.snapshot = snapshot
             self.node_id = node_id
             self.node_type = node_type
             self.urn = urn
@@ -88,6 +102,11 @@ class LineageTree(Tree[str]):
         self.depth = depth
         self.direction = direction
         self.show_root = True
+        # two columns per level (not four): the snapshot on a data edge five levels down must
+        # fit in the pane
+        self.guide_depth = 2
+        # the snapshot pinned on the edge into each tree node (by tree node id)
+        self.snapshots: dict[int, str] = {}
 
     def show_graph(self, graph: LineageGraph) -> None:
         self.graph = graph
@@ -95,6 +114,7 @@ class LineageTree(Tree[str]):
 
     def _render(self) -> None:
         self.clear()
+        self.snapshots = {}
         graph = self.graph
         if graph is None:
             return
@@ -150,6 +170,8 @@ class LineageTree(Tree[str]):
             child = parent.add(
                 node_label(node, edge.snapshot_id, edge.relationship), data=far, expand=True
             )
+            if edge.snapshot_id:
+                self.snapshots[child.id] = str(edge.snapshot_id)
             self._add_children(child, far, side, level + 1, path | {far})
             if not child.children:
                 child.allow_expand = False
@@ -162,7 +184,14 @@ class LineageTree(Tree[str]):
         node = graph.node(node_id)
         if node is not None:
             self.post_message(
-                self.NodeChosen(node.id, node.type, node.urn, node.name, dict(node.properties))
+                self.NodeChosen(
+                    node.id,
+                    node.type,
+                    node.urn,
+                    node.name,
+                    dict(node.properties),
+                    snapshot=self.snapshots.get(event.node.id),
+                )
             )
 
     def _changed(self) -> None:

@@ -13,6 +13,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
@@ -61,14 +62,15 @@ class MainScreen(Screen):
     MainScreen .pane-title { height: 1; text-style: bold; background: $boost; }
     MainScreen RunsPane { width: 4fr; }
     MainScreen RegistryPane { width: 3fr; }
-    MainScreen LineagePane { width: 2fr; }
+    /* wide enough for a data edge and its 19-digit snapshot id at 160 columns and more */
+    MainScreen LineagePane { width: 3fr; min-width: 60; }
     MainScreen ExperimentTable, MainScreen ModelTable { height: 1fr; max-height: 9; }
     MainScreen RunsTable, MainScreen VersionTable { height: 2fr; }
     MainScreen PaneTabs { display: none; height: 1; }
     MainScreen.-narrow PaneTabs { display: block; }
     /* width 0 rather than display none: a hidden focused widget would make Textual move
        focus on its own, racing the pane switch */
-    MainScreen.-narrow .pane { width: 0; border: none; }
+    MainScreen.-narrow .pane { width: 0; min-width: 0; border: none; }
     MainScreen.-narrow .pane.-active { width: 1fr; border: heavy $accent; }
     MainScreen.-narrow ExperimentTable, MainScreen.-narrow ModelTable { max-height: 5; }
     /* zoom (z): the active pane alone, full screen; tab still moves between panes, zoomed */
@@ -94,6 +96,10 @@ class MainScreen(Screen):
         Binding("escape", "back", "Back", show=False),
         Binding("z", "zoom", "Zoom", id="zoom", tooltip="the focused pane full screen, and back"),
         Binding("Z", "zoom_detail", "Zoom detail", show=False, id="zoom.detail"),
+        # sorts the runs from anywhere in the runs pane (the runs list binds it itself)
+        Binding("o", "order", "Sort", show=False),
+        # in the footer only while a banner is shown
+        Binding("x", "dismiss_banner", "Dismiss", id="banner.dismiss"),
     ]
 
     def __init__(self, *, read_only: bool) -> None:
@@ -220,6 +226,8 @@ class MainScreen(Screen):
         self.set_zoom(None if self.zoom == "detail" else "detail")
 
     def action_back(self) -> None:
+        # escape also puts away a failure that is not retried (a 404, a refused filter)
+        self.banner.clear_final()
         if self.zoom is not None:
             self.set_zoom(None)
             return
@@ -243,6 +251,24 @@ class MainScreen(Screen):
             value = value or (self.runs_pane.filter or "")
         self._focus_before_prompt = self.focused
         self.prompt.open(kind, value, suggestions)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "dismiss_banner":
+            try:
+                return self.banner.shown
+            except NoMatches:
+                return False
+        return True
+
+    def action_dismiss_banner(self) -> None:
+        self.banner.clear_all()
+        self.refresh_bindings()
+
+    def action_order(self) -> None:
+        if self.active_pane == 0:
+            self.open_prompt("order")
+        else:
+            self.notify("o sorts the runs: press 1 for the experiments and runs pane")
 
     def action_filter(self) -> None:
         self.open_prompt("filter")

@@ -179,7 +179,8 @@ def plan_text(plan: PromotionPlan, result: PromotionResult | None = None) -> Tex
         text.append(shown + "\n", style=style)
     if result is not None:
         style = "bold green" if result.ok else "bold red"
-        text.append(printable(f"\n{result.outcome}: {result.message}") + "\n", style=style)
+        text.append("\n")
+        text.append(printable(f"{result.outcome}: {result.message}") + "\n", style=style)
     return text
 
 

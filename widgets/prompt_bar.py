@@ -28,13 +28,17 @@ PLACEHOLDERS = {
 
 
 class PromptBar(Horizontal):
-    """Hidden until opened; enter submits, escape cancels (focus goes back where it was)."""
+    """Hidden until opened; enter submits, escape cancels (focus goes back where it was).
+
+    Not docked: it takes its own line above the footer (a docked prompt and the docked footer
+    would share the bottom line, and the footer would cover what the operator types).
+    """
 
     DEFAULT_CSS = """
-    PromptBar { display: none; height: 1; dock: bottom; }
+    PromptBar { display: none; height: 1; }
     PromptBar.-open { display: block; }
     PromptBar #prompt-label { width: auto; padding: 0 1 0 0; text-style: bold; }
-    PromptBar Input { border: none; height: 1; padding: 0; width: 1fr; }
+    PromptBar Input, PromptBar Input:focus { border: none; height: 1; padding: 0; width: 1fr; }
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=True)]

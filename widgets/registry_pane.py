@@ -7,6 +7,7 @@ enter posts ``VersionChosen`` to open its detail.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ from textual.widgets import DataTable, Static
 
 from widgets.format import age
 from widgets.messages import ModelHighlighted, VersionChosen, VersionHighlighted
-from widgets.tables import NavTable, event_key
+from widgets.tables import CellDoesNotExist, NavTable, RowDoesNotExist, event_key
 from widgets.text import Cell, literal
 
 if TYPE_CHECKING:  # the model module costs import time before the first frame
@@ -47,12 +48,12 @@ class RegistryPane(Vertical):
     HELP = (
         "Registry\n"
         "  j/k, arrows   move; the highlighted model's versions load below\n"
-        "  enter         on a model: go to its versions; on a version: open its detail\n"
+        "  enter         on a model: go to its versions; on a version: its detail\n"
         "  escape        from the versions back to the models\n"
         "  m             mark a version for compare (◆ in the m column); c compares two\n"
         "  /             filter models by name (plain text) or MLflow filter syntax\n"
-        "  moving through versions highlights each one's source run in the runs pane\n"
-        "  and shows its lineage in the lineage pane"
+        "  moving through versions highlights each one's source run in the runs\n"
+        "  pane and shows its lineage in the lineage pane"
     )
 
     DEFAULT_CSS = """
@@ -166,6 +167,20 @@ class RegistryPane(Vertical):
             return
         for number, version in self.versions.items():
             table.update_cell(number, "mark", self._mark_cell(version.name, number))
+
+    def refresh_ages(self) -> None:
+        """The "updated" and "age" columns as of now: they tick while the console is open."""
+        now = _clock_ms(self)
+        for name, model in self.models.items():
+            with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
+                self.model_table.update_cell(
+                    name, "updated", Cell(age(model.last_updated_timestamp, now))
+                )
+        for key, version in self.versions.items():
+            with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
+                self.version_table.update_cell(
+                    key, "age", Cell(age(version.creation_timestamp, now))
+                )
 
     def select_version(self, version: str) -> bool:
         return self.version_table.move_to_key(version)

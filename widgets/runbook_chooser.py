@@ -25,8 +25,8 @@ SECRET_TYPES = frozenset({"secret", "dsn"})
 
 _CSS = """
 {name} {{ align: center middle; }}
-{name} > Vertical {{ width: 90; max-width: 100%; height: auto; max-height: 100%;
-                     border: heavy $accent; background: $surface; padding: 0 1; }}
+{name} > Vertical, {name} > VerticalScroll {{ width: 90; max-width: 100%; height: auto;
+    max-height: 100%; border: heavy $accent; background: $surface; padding: 0 1; }}
 {name} .title {{ text-style: bold; }}
 {name} .error {{ color: $error; }}
 {name} Horizontal {{ height: auto; }}
@@ -115,7 +115,7 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
     """The runbook's parameters and a dry-run / run choice; escape cancels."""
 
     DEFAULT_CSS = _CSS.format(name="RunbookForm") + (
-        "RunbookForm VerticalScroll { height: auto; max-height: 20; }\n"
+        "RunbookForm #form-params { height: auto; }\n"
         "RunbookForm .param { height: auto; margin: 1 0 0 0; }"
     )
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -134,7 +134,9 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
         self.read_only = read_only
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        # one scrolling frame: at 80×24 the reason field and the buttons are below the fold,
+        # and tab scrolls each into view as it takes the focus
+        with VerticalScroll(id="form-frame", can_focus=False):
             yield Label(Text(printable(f"Runbook: {self.title_text}")), classes="title")
             yield Static(Text(printable(self.summary, limit=600)))
             if self.read_only:
@@ -145,7 +147,7 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
                         style="bold",
                     )
                 )
-            with VerticalScroll():
+            with Vertical(id="form-params"):
                 if not self.fields:
                     yield Static(Text("no parameters", style="dim"))
                 for param in self.fields:

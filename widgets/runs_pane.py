@@ -7,6 +7,7 @@ small summary per run, never the full ``Run`` objects, so browsing thousands of 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from widgets.messages import (
     RunOrderChosen,
 )
 from widgets.run_columns import RunColumn, choose_columns
-from widgets.tables import NavTable, event_key
+from widgets.tables import CellDoesNotExist, NavTable, RowDoesNotExist, event_key
 from widgets.text import Cell, literal
 
 if TYPE_CHECKING:  # the model module costs import time before the first frame
@@ -107,11 +108,11 @@ class RunsPane(Vertical):
     HELP = (
         "Experiments and runs\n"
         "  j/k, arrows   move; the highlighted experiment's runs load below\n"
-        "  enter         on an experiment: go to its runs; on a run: open its detail\n"
+        "  enter         on an experiment: go to its runs; on a run: its detail\n"
         "  escape        from the runs back to the experiments\n"
-        "  /             filter runs: MLflow filter syntax (metrics.rmse < 1) or plain text\n"
-        "                (matches the run name); an empty filter clears it\n"
-        "  o             sort runs by a column, done by the server (e.g. rmse, params.seed ASC)\n"
+        "  /             filter runs: MLflow filter syntax (metrics.rmse < 1) or\n"
+        "                plain text (matches the run name); empty clears it\n"
+        "  o             sort runs by a column, on the server (rmse, seed ASC)\n"
         "  more runs load as you scroll near the end of the list"
     )
 
@@ -148,9 +149,13 @@ class RunsPane(Vertical):
     def experiments_loading(self) -> None:
         self.query_one("#experiments-title", Static).update(Text("Experiments · loading…"))
 
-    def show_experiments(self, experiments: Sequence[Experiment], *, more: bool = False) -> None:
+    def show_experiments(
+        self, experiments: Sequence[Experiment], *, more: bool = False, select: str | None = None
+    ) -> None:
+        """The experiments; ``select`` puts the cursor on one (else it stays where it was)."""
         table = self.experiment_table
         keep = table.current_key or (self.experiment.experiment_id if self.experiment else None)
+        keep = select or keep
         self.experiments = {e.experiment_id: e for e in experiments}
         with self.app.batch_update():
             table.clear(columns=True)
@@ -213,6 +218,25 @@ class RunsPane(Vertical):
         if not more:
             self.runs_table.loading_more = True
         self._update_runs_title()
+
+    def query_refused(self, filter: str | None, order_by: str | None) -> None:
+        """The server refused a filter or sort: the title goes back to what the rows show."""
+        self.filter = filter
+        self.order_by = order_by
+        self._update_runs_title()
+
+    def refresh_ages(self) -> None:
+        """Ages ("4s", "3m") as of now: they tick while the console is open."""
+        column = next(
+            (c for c in self.columns if c.kind == "attribute" and c.name == "start_time"), None
+        )
+        if column is None:
+            return
+        now = _clock_ms(self)
+        table = self.runs_table
+        for run_id, summary in self.summaries.items():
+            with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
+                table.update_cell(run_id, column.key, Cell(age(summary.start_time, now)))
 
     def runs_failed(self) -> None:
         self._runs_state = "failed (r to retry)"

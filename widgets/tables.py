@@ -6,6 +6,8 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
+__all__ = ["CellDoesNotExist", "NavTable", "RowDoesNotExist", "event_key"]
+
 
 class NavTable(DataTable):
     """A row-cursor DataTable with j/k and g/G; cells must be ``Text`` or ``widgets.text.Cell``."""

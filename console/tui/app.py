@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
+from textual import events
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -25,12 +26,13 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from console.safe_text import printable
-from console.settings import Settings, show_url
+from console.settings import Settings
 from console.tui.browse import BrowseFeature
 from console.tui.commands import Command, CommandError, parse_command
+from console.tui.connect import ConnectFeature
 from console.tui.crash import CrashGuardedApp
 from console.tui.demo import DemoFeature
-from console.tui.jobs import RETRY_DELAYS, Job, JobRunner
+from console.tui.jobs import RETRY_DELAYS, JobRunner
 from console.tui.lineage import LineageFeature
 from console.tui.promotion import PROMOTION_ACTIONS, PromotionFeature
 from console.tui.provenance import ProvenanceFeature
@@ -46,7 +48,11 @@ from widgets.version_screen import VersionScreen
 ClientFactory = Callable[[str], Any]
 
 RUNS_PAGE_SIZE = 100
-TOUCH_EVERY_S = 60.0
+# seconds between updates of the ages shown ("4s", "3m") in the lists
+AGE_TICK_S = 5.0
+PROGRESS_TTL_S = 60.0
+# ``:`` commands that act on the main screen's panes (typed elsewhere, they return there first)
+MAIN_SCREEN_COMMANDS = frozenset({"focus", "experiment", "model", "run", "filter", "order"})
 # palette entries that move the focus: (title, help, `:` focus target)
 PANE_COMMANDS = (
     ("Experiments", "go to the experiments list", "experiments"),
@@ -100,6 +106,11 @@ class ConsoleApp(CrashGuardedApp):
     """The operations console: experiments and runs, registry, lineage; keyboard first."""
 
     TITLE = "mlops-console"
+    # every modal's frame scrolls when it does not fit (80×24): tab then brings the focused
+    # field or button into view instead of onto a line below the screen
+    CSS = """
+    ModalScreen > Vertical { overflow-y: auto; }
+    """
     BINDINGS = [
         # promotions: in the footer only on a version, greyed out in read-only mode; first, so
         # they fit in the footer at 80 columns
@@ -144,6 +155,14 @@ class ConsoleApp(CrashGuardedApp):
         self.demo = DemoFeature(
             self.shell, enabled=build_demo, progress=lambda t: self.post_message(Progress(t))
         )
+        self.connect = ConnectFeature(
+            self.shell,
+            self.client_factory,
+            progress=lambda t: self.post_message(Progress(t)),
+            clock=clock,
+        )
+        self.connect.on_connected = self._load_everything
+        self.connect.on_reconnected = self._reload_everything
         self.browse.on_experiments = self.demo.experiments_seen
         hooks.link_run = self.browse.link_run
         hooks.reload_registry = self.browse.reload_registry
@@ -165,60 +184,27 @@ class ConsoleApp(CrashGuardedApp):
     # --- startup --------------------------------------------------------------------------
 
     def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
-        if self.settings.tracking_uri:
-            self.main.status.set_target(show_url(self.settings.tracking_uri) or "")
-            self.main.status.set_state("connecting…")
-        else:
-            self.main.status.set_target(f"embedded · {self.settings.home}")
-            self.main.status.set_state("starting the embedded MLflow server…")
-            self.set_interval(TOUCH_EVERY_S, self._touch_embedded)
         self.main.detail.show_message("connecting…")
-        self._connect()
+        self.set_interval(AGE_TICK_S, self._tick_ages)
+        self.connect.start()
 
-    def _connect(self) -> None:
-        def resolve() -> str:
-            # the client's imports (httpx, the models) cost a few hundred ms: pay them here,
-            # off the UI thread, after the first frame
-            import console.mlflow.client  # noqa: F401
-            from console.connection import resolve_tracking_uri
-
-            # progress comes from this thread: post_message is the thread-safe way to the UI
-            return resolve_tracking_uri(
-                self.settings, lambda text: self.post_message(Progress(text))
-            )
-
-        self.jobs.run(
-            Job(
-                "connect",
-                "connecting to MLflow",
-                resolve,
-                self._connected,
-                on_fail=lambda _: self.main.status.set_state("not connected (r to retry)"),
-                thread=True,
-            )
-        )
-
-    def _connected(self, uri: str) -> None:
-        from console.mlflow.auth import redact_url
-
-        self.connection.tracking_uri = uri
-        if self.connection.client is None:
-            self.connection.client = self.client_factory(uri)
-        self.main.status.set_target(redact_url(uri))
-        self.main.status.set_state("connected")
+    def _load_everything(self) -> None:
         self.main.detail.show_message("")
         self.browse.load_experiments()
         self.browse.load_models()
         self.runbooks.load_runbook_catalog()
 
-    def _touch_embedded(self) -> None:
-        from console.embedded import touch
+    def _reload_everything(self) -> None:
+        self.browse.reload_all()
+        self.lineage.reload_lineage()
 
-        with contextlib.suppress(OSError):
-            touch(self.settings.home)
+    def _tick_ages(self) -> None:
+        self.main.runs_pane.refresh_ages()
+        self.main.registry_pane.refresh_ages()
 
     def on_progress(self, message: Progress) -> None:
-        self.main.status.set_state(message.text)
+        # progress lines come often while a task runs; the last one fades if it stops
+        self.main.status.set_state(message.text, ttl=PROGRESS_TTL_S)
 
     async def on_unmount(self) -> None:
         client = self.connection.client
@@ -306,6 +292,10 @@ class ConsoleApp(CrashGuardedApp):
     def execute(self, command: Command) -> None:
         """Carry out a ``:`` command (also used by the command palette)."""
         main, browse = self.main, self.browse
+        if command.action in MAIN_SCREEN_COMMANDS:
+            # typed on a detail screen: the panes it acts on are on the main screen
+            while len(self.screen_stack) > 1 and self.screen is not main:
+                self.pop_screen()
         if command.action == "quit":
             self.exit(0)
         elif command.action == "refresh":
@@ -325,12 +315,7 @@ class ConsoleApp(CrashGuardedApp):
         elif command.action == "experiment":
             browse.go_to_experiment(command.argument)
         elif command.action == "model":
-            if main.registry_pane.select_model(command.argument):
-                main.focus_pane(1, main.registry_pane.model_table)
-            else:
-                browse.models_filter = command.argument
-                browse.load_models()
-                main.focus_pane(1, main.registry_pane.model_table)
+            browse.go_to_model(command.argument)
         elif command.action == "run":
             browse.open_run(command.argument)
         elif command.action == "filter":
@@ -379,7 +364,22 @@ class ConsoleApp(CrashGuardedApp):
     def action_runbooks(self) -> None:
         self.runbooks.action_runbooks()
 
+    def on_key(self, event: events.Key) -> None:
+        # j/k in the choosers (alias, stage, runbook): an option list has no keys of its own
+        # for them, and a modal screen stops app bindings, so this handles the key that
+        # bubbled up unused (an input consumes j and k before they get here)
+        from textual.widgets import OptionList
+
+        focused = self.focused
+        if event.key in ("j", "k") and isinstance(focused, OptionList):
+            event.stop()
+            if event.key == "j":
+                focused.action_cursor_down()
+            else:
+                focused.action_cursor_up()
+
     def action_refresh(self) -> None:
+        self.jobs.clear_final()  # a 404 or refused filter is not retried: r puts it away
         if self.provenance.refresh_provenance_screen():
             return
         screen = self.screen
@@ -389,11 +389,9 @@ class ConsoleApp(CrashGuardedApp):
         if isinstance(screen, VersionScreen):
             self.browse.load_version_detail(screen)
             return
-        if self.connection.client is None:
-            self._connect()
+        if self.connect.retry():
             return
-        self.browse.reload_all()
-        self.lineage.reload_lineage()
+        self._reload_everything()
         self.demo.retry_if_failed()
 
     def action_help(self) -> None:

@@ -35,6 +35,8 @@ class BrowseFeature:
         self._runs_token: str | None = None
         self._pending_run: str | None = None
         self._experiments_seen = False
+        # the filter and sort of the runs on screen (a refused filter goes back to these)
+        self._shown_query: tuple[str | None, str | None] = (None, None)
 
     def _need_client(self) -> bool:
         return self.shell.client is not None
@@ -75,10 +77,14 @@ class BrowseFeature:
             )
         )
 
-    def _show_experiments(self, page) -> None:
-        self.shell.main.runs_pane.show_experiments(page.items, more=page.has_more)
+    def _show_experiments(self, found: data.ExperimentList) -> None:
+        page = found.page
         first = not self._experiments_seen
         self._experiments_seen = True
+        # the first time, land on the experiment with the most recent run (not an empty Default)
+        self.shell.main.runs_pane.show_experiments(
+            page.items, more=page.has_more, select=found.latest if first else None
+        )
         if first and not page.items:
             self.shell.main.detail.show_message("no experiments on this server yet")
         if first and self.on_experiments is not None:
@@ -102,6 +108,17 @@ class BrowseFeature:
         if not reset and token is None:
             return
         pane.runs_loading(experiment, self.runs_filter, self.runs_order, more=not reset)
+        query = (self.runs_filter, self.runs_order)
+
+        def refused(error: BaseException) -> None:
+            from console.mlflow.errors import InvalidRequest
+
+            if isinstance(error, InvalidRequest) and query != self._shown_query:
+                # the server refused the filter or sort: the runs shown are still those of the
+                # previous query, and the header must say so
+                self.runs_filter, self.runs_order = self._shown_query
+                pane.query_refused(*self._shown_query)
+
         self.shell.run(
             Job(
                 "runs",
@@ -115,13 +132,15 @@ class BrowseFeature:
                     page_size=self.page_size,
                     page_token=token,
                 ),
-                partial(self._show_runs, reset=reset),
+                partial(self._show_runs, reset=reset, query=query),
                 on_fail=lambda _: pane.runs_failed(),
+                on_error=refused,
             )
         )
 
-    def _show_runs(self, page, *, reset: bool) -> None:
+    def _show_runs(self, page, *, reset: bool, query: tuple[str | None, str | None]) -> None:
         pane = self.shell.main.runs_pane
+        self._shown_query = query
         self._runs_token = page.next_page_token
         pane.show_runs_page(page, reset=reset)
         if self._pending_run is not None:
@@ -174,23 +193,29 @@ class BrowseFeature:
                 lambda d: screen.show(d.run, d.histories, d.logged_models),
                 on_fail=screen.failed,
                 alive=lambda: screen.is_attached,
+                banner=False,
             )
         )
 
     # --- registry -------------------------------------------------------------------------
 
-    def load_models(self) -> None:
+    def load_models(self, select: str | None = None) -> None:
         if not self._need_client():
             return
         self.shell.main.registry_pane.models_loading(self.models_filter)
+
+        def show(page) -> None:
+            registry = self.shell.main.registry_pane
+            registry.show_models(page.items, more=page.has_more)
+            if select is not None:
+                registry.select_model(select)
+
         self.shell.run(
             Job(
                 "models",
                 "loading registered models",
                 partial(data.load_models, self.shell.client, self.models_filter),
-                lambda page: self.shell.main.registry_pane.show_models(
-                    page.items, more=page.has_more
-                ),
+                show,
             )
         )
 
@@ -270,6 +295,7 @@ class BrowseFeature:
                 lambda d: screen.show(d.version, d.files, d.files_error),
                 on_fail=screen.failed,
                 alive=lambda: screen.is_attached,
+                banner=False,
             )
         )
 
@@ -290,10 +316,35 @@ class BrowseFeature:
             return
 
         async def find() -> Experiment:
-            return await self.shell.client.find_experiment(name)
+            return await data.find_experiment(self.shell.client, name)
 
         def found(experiment: Experiment) -> None:
             self.load_runs(experiment, reset=True)
             self.shell.main.focus_pane(0, pane.runs_table)
 
         self.shell.run(Job("locate", f"finding experiment {name!r}", find, found, retry=False))
+
+    def go_to_model(self, name: str) -> None:
+        """Select model ``name`` in the registry; say so when it does not exist."""
+        main = self.shell.main
+        if main.registry_pane.select_model(name):
+            main.focus_pane(1, main.registry_pane.model_table)
+            return
+        if not self._need_client():
+            return
+
+        def found(model: Any) -> None:
+            # beyond the first page of models: show just that one
+            self.models_filter = model.name
+            self.load_models(select=model.name)
+            main.focus_pane(1, main.registry_pane.model_table)
+
+        self.shell.run(
+            Job(
+                "locate",
+                f"finding model {name!r}",
+                partial(data.find_model, self.shell.client, name),
+                found,
+                retry=False,
+            )
+        )

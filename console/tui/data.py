@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from console.mlflow.errors import MlflowError, NotFound
+from console.tui.commands import CommandError
 
 if TYPE_CHECKING:  # only annotations here; the client imports the models when it runs
     from console.model import (
@@ -58,11 +59,46 @@ def model_filter(text: str | None) -> str | None:
     return f"name ILIKE {quote}%{text.replace(quote, '_')}%{quote}"
 
 
-async def load_experiments(client: Any) -> Page[Experiment]:
+@dataclass
+class ExperimentList:
+    """The first page of experiments, and the one holding the most recent run (None: no runs)."""
+
+    page: Page[Experiment]
+    latest: str | None = None
+
+
+async def load_experiments(client: Any) -> ExperimentList:
     # most recently updated first: the experiment an operator is working on leads
-    return await client.search_experiments_page(
+    page = await client.search_experiments_page(
         order_by=["last_update_time DESC", "name ASC"], page_size=EXPERIMENT_PAGE
     )
+    latest = None
+    if page.items:
+        # an experiment's update time does not move when runs are logged: ask for the newest run
+        runs = await client.search_runs_page(
+            [e.experiment_id for e in page.items], order_by=[DEFAULT_RUN_ORDER], page_size=1
+        )
+        if runs.items:
+            latest = runs.items[0].info.experiment_id
+    return ExperimentList(page, latest)
+
+
+async def find_experiment(client: Any, name: str) -> Experiment:
+    """An experiment by name or id; a clear error when there is none."""
+    try:
+        return await client.find_experiment(name)
+    except NotFound:
+        raise CommandError(f"experiment {name!r} does not exist on this server") from None
+
+
+async def find_model(client: Any, name: str) -> RegisteredModel:
+    """A registered model by exact name; a clear error when there is none."""
+    try:
+        return await client.get_registered_model(name)
+    except NotFound:
+        raise CommandError(
+            f"model {name!r} does not exist on this server", hint="/ filters models by name"
+        ) from None
 
 
 async def load_runs(

@@ -57,7 +57,7 @@ class DemoFeature:
         if not available:
             return
         self.started = True
-        self.shell.status("building the demo lifecycle…")
+        self.shell.status("building the demo lifecycle…", ttl=None)
 
         def built(_: object) -> None:
             self.shell.status("demo built")
@@ -70,6 +70,7 @@ class DemoFeature:
                 partial(self._build, uri),
                 built,
                 retry=False,
+                manual_retry=True,
             )
         )
 

@@ -4,6 +4,11 @@ One ``JobRunner`` per app. Workers run with ``exclusive=True`` and ``exit_on_err
 group per pane; they only return results. ``JobRunner.state_changed`` (called from the app's
 ``on_worker_state_changed``) hands a result to its job's ``deliver`` or turns a failure into a
 non-fatal banner, retried with backoff unless retrying cannot help.
+
+Banner lifetimes (see ``widgets.banner``): a job's success clears its group's banner; a new job
+replacing another of its group clears the old one's (it no longer applies); a success of any
+job started after a failure that is not retried clears that failure. Jobs with ``banner=False``
+(the health poll, detail screens that show their own failure) never touch the banner.
 """
 
 from __future__ import annotations
@@ -37,11 +42,18 @@ class Job:
     work: Callable[[], Any]
     deliver: Callable[[Any], None]
     on_fail: Callable[[str], None] | None = None
+    # called with the error itself, before ``on_fail`` (to undo what the request changed)
+    on_error: Callable[[BaseException], None] | None = None
     thread: bool = False
     retry: bool = True
     # False once the result has nowhere to go (a detail screen that was closed)
     alive: Callable[[], bool] = lambda: True
+    # False: failures go to ``on_fail`` only (the caller shows them where they belong)
+    banner: bool = True
+    # not retried automatically, but ``r`` runs it again (the banner says so)
+    manual_retry: bool = False
     attempts: int = field(default=0)
+    seq: int = field(default=0)
 
 
 def no_auto_retry() -> tuple[type[BaseException], ...]:
@@ -61,6 +73,8 @@ def describe_failure(what: str, error: BaseException) -> str:
         return f"{what}: permission denied — {error}"
     if isinstance(error, ConsoleError):
         return f"{what}: {error}"
+    if isinstance(error, OSError):  # e.g. reading the embedded server's state file
+        return f"{what}: {error.strerror or error}"
     return f"{what}: unexpected {type(error).__name__}: {error} (please report it)"
 
 
@@ -77,6 +91,7 @@ class JobRunner:
         self._current: dict[str, Worker[Any]] = {}
         self._retry_timers: dict[str, Timer] = {}
         self.failed: set[str] = set()
+        self._seq = 0
 
     def _clear_banner(self, group: str) -> None:
         from textual.css.query import NoMatches
@@ -84,19 +99,50 @@ class JobRunner:
         with contextlib.suppress(NoMatches):  # the main screen is being torn down (quit)
             self._banner().clear(group)
 
-    def _report(self, group: str, message: str) -> None:
+    def _report(self, group: str, message: str, retrying: bool) -> None:
         from textual.css.query import NoMatches
 
         with contextlib.suppress(NoMatches):
-            self._banner().report(group, message)
+            self._banner().report(group, message, retrying=retrying, seq=self._seq)
+
+    def _succeeded(self, job: Job) -> None:
+        from textual.css.query import NoMatches
+
+        with contextlib.suppress(NoMatches):
+            banner = self._banner()
+            banner.clear(job.group)
+            banner.clear_final(before_seq=job.seq)
+
+    def clear_final(self) -> None:
+        """The operator reloaded or dismissed: failures that are not retried are done with."""
+        from textual.css.query import NoMatches
+
+        with contextlib.suppress(NoMatches):
+            self._banner().clear_final()
+
+    def dismiss(self) -> None:
+        """The operator dismissed the banner: everything it shows goes (retries go on)."""
+        from textual.css.query import NoMatches
+
+        with contextlib.suppress(NoMatches):
+            self._banner().clear_all()
 
     def run(self, job: Job) -> None:
         timer = self._retry_timers.pop(job.group, None)
         if timer is not None:
             timer.stop()
-        if not job.alive():
+        previous = self._jobs.get(job.group)
+        if job.banner and previous is not None and previous is not job:
+            # another request of the same kind (another experiment, run, filter): the old
+            # request's failure no longer applies
+            self.failed.discard(job.group)
             self._clear_banner(job.group)
+        if not job.alive():
+            if job.banner:
+                self._clear_banner(job.group)
             return
+        self._seq += 1
+        job.seq = self._seq
         self._jobs[job.group] = job
         self._current[job.group] = self._app.run_worker(
             job.work,
@@ -116,28 +162,39 @@ class JobRunner:
 
         job = self._jobs.get(worker.group)
         if job is None or self._current.get(worker.group) is not worker:
-            return  # a superseded request: its result is stale
+            return  # a superseded request (its result is stale), or one already handled
+        if worker.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            # handled once: the PENDING and RUNNING messages of a fast worker arrive after it
+            # finished and read the same final state (a runbook form was pushed three times)
+            del self._current[worker.group]
         if not job.alive():
-            self._clear_banner(job.group)
+            if job.banner:
+                self._clear_banner(job.group)
             return
         if worker.state == WorkerState.SUCCESS:
             job.attempts = 0
             self.failed.discard(job.group)
-            self._clear_banner(job.group)
+            if job.banner:
+                self._succeeded(job)
             job.deliver(worker.result)
         elif worker.state == WorkerState.ERROR and worker.error is not None:
             self._failed_job(job, worker.error)
 
     def _failed_job(self, job: Job, error: BaseException) -> None:
+        if job.on_error is not None:
+            job.on_error(error)
         message = describe_failure(job.what, error)
-        self.failed.add(job.group)
-        if job.retry and not isinstance(error, no_auto_retry()):
+        retrying = job.retry and not isinstance(error, no_auto_retry())
+        if retrying:
+            self.failed.add(job.group)
             delay = self.retry_delays[min(job.attempts, len(self.retry_delays) - 1)]
             job.attempts += 1
             message += f" — retrying in {delay:g} s (r retries now)"
             self._retry_timers[job.group] = self._app.set_timer(delay, partial(self.run, job))
-        else:
+        elif job.manual_retry and not isinstance(error, no_auto_retry()):
+            self.failed.add(job.group)
             message += " (r retries)"
-        self._report(job.group, message)
+        if job.banner:
+            self._report(job.group, message, retrying)
         if job.on_fail is not None:
             job.on_fail(message)

@@ -197,7 +197,9 @@ class LineageFeature:
             main.registry_pane.select_model(message.name)
         else:
             kind = {"dataset": "dataset", "data_job": "job"}.get(message.node_type, "entity")
-            main.detail.show_lineage_node(kind, message.name, message.urn, props)
+            main.detail.show_lineage_node(
+                kind, message.name, message.urn, props, getattr(message, "snapshot", None)
+            )
 
     def _select_version(self, model: str, version: str) -> None:
         """Select ``version`` of ``model`` in the registry pane, loading the model's versions."""

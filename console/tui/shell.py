@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -77,5 +77,6 @@ class Shell:
         """A toast; the app sanitizes every toast (``ConsoleApp.notify``)."""
         self.app.notify(text, severity=severity, markup=False)
 
-    def status(self, text: str) -> None:
-        self.main.status.set_state(text)
+    def status(self, text: str, *, ttl: float | Literal["default"] | None = "default") -> None:
+        """A status line in the header; it expires after ``ttl`` seconds (None: stays)."""
+        self.main.status.set_state(text, ttl=ttl)

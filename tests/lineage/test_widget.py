@@ -55,7 +55,8 @@ async def test_tree_keys_and_messages(healthy_store: Path, make_store) -> None:
         labels = _labels(tree)
         assert any(label.startswith("GROUP") for label in labels)
         assert any(label.startswith("RUN") and "mlflow+openlineage" in label for label in labels)
-        assert any("@ snapshot 5123456789012345678" in label for label in labels)
+        # the snapshot right after the dataset's name: the part a narrow pane keeps
+        assert any("lake.git.commits @ 5123456789012345678" in label for label in labels)
         assert any(label.startswith("DATA") and "gh.public.commits" in label for label in labels)
         await pilot.press("minus", "minus")
         assert not any("gh.public.commits" in label for label in _labels(tree))

@@ -162,11 +162,16 @@ async def test_filter_and_server_side_sort(tui_world: World, settings_for) -> No
         # MLflow filter syntax passes through
         await command(pilot, "filter metrics.rmse < 1.025")
         await wait_for(pilot, lambda: table.row_count == 3)
-        # a bad filter: a banner saying what failed, the rows stay, nothing crashes
+        # a bad filter: a banner saying what failed (not retried, no "r retries"), the rows
+        # stay, and the title and the filter go back to those of the rows shown
         await command(pilot, "filter metrics.rmse <<< nope")
         await wait_for(pilot, lambda: "runs" in app.main.banner.failures)
-        assert "r retries" in app.main.banner.failures["runs"]
+        refused = app.main.banner.failures["runs"].message
+        assert "retr" not in refused and not app.main.banner.failures["runs"].retrying
         assert table.row_count == 3
+        assert app.browse.runs_filter == "metrics.rmse < 1.025"
+        title = plain(app.main.runs_pane.query_one("#runs-title").content)
+        assert "<<<" not in title and "metrics.rmse < 1.025" in title
         # clearing the filter recovers and clears the banner
         await command(pilot, "filter")
         await wait_for(pilot, lambda: table.row_count == RUNS_IN_MAIN)

@@ -29,13 +29,19 @@ async def test_server_stops_and_comes_back(tmp_path: Path, settings_for) -> None
             server.stop()
             await pilot.press("r")
             banner = app.main.banner
-            await wait_for(pilot, lambda: "experiments" in banner.failures, within=30)
-            message = banner.failures["experiments"]
-            assert "loading experiments" in message and "retrying in" in message
+            status = app.main.status
+            # the header stops saying connected; the banner says what and that it keeps trying
+            await wait_for(pilot, lambda: "unreachable since" in status.connection, within=60)
+            await wait_for(pilot, lambda: banner.shown, within=30)
+            message = banner.message
+            assert ("MLflow does not answer" in message and "checking every" in message) or (
+                "loading experiments" in message and "retrying in" in message
+            ), message
             # what was on screen stays on screen
             assert world.main_experiment_id in pane.experiments
             assert app.is_running
             server.start()
+            await wait_for(pilot, lambda: status.connection == "connected", within=90)
             await wait_for(pilot, lambda: not banner.failures, within=60)
             assert world.main_experiment_id in pane.experiments
     finally:
@@ -54,9 +60,10 @@ async def test_refused_credentials_say_so(settings_for) -> None:
     app = build_app(settings_for("http://127.0.0.1:9"), client_factory=factory)
     async with app.run_test(size=(80, 24)) as pilot:
         banner = app.main.banner
-        await wait_for(pilot, lambda: "experiments" in banner.failures)
-        message = banner.failures["experiments"]
+        await wait_for(pilot, lambda: "health" in banner.failures)
+        message = banner.failures["health"].message
+        assert "credentials refused" in app.main.status.connection
         assert "authentication failed" in message
         assert "MLFLOW_TRACKING_USERNAME" in message  # what to do
-        assert "retrying" not in message  # no point retrying bad credentials on a timer
+        assert "retrying in" not in message  # no point retrying bad credentials on a timer
         assert app.is_running

@@ -1,0 +1,107 @@
+"""The real ``mlops-console`` in a real terminal (tmux) at 80×24: the prompt line is visible and
+what is typed after ``:`` stays a command (also on the run screen); the header says
+``unreachable`` for a closed port and for a server answering HTML; the console follows the
+embedded server through ``embedded stop`` + ``embedded start`` and says how to start it while it
+is down. Real MLflow servers; the screen is read with ``capture-pane``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.html_server import html_server
+from tests.terminal.tmux import CONSOLE, console_env
+
+pytestmark = pytest.mark.slow
+
+START_S = 180.0  # a loaded machine starts Python, Textual and the first requests slowly
+
+
+def _header(screen: str) -> str:
+    return screen.split("\n", 1)[0]
+
+
+def _flat(screen: str) -> str:
+    return " ".join(screen.split())
+
+
+def test_prompt_line_is_visible_and_stays_a_command(
+    terminal, terminal_world, tmp_path: Path
+) -> None:
+    world = terminal_world
+    term = terminal(80, 24)
+    env = console_env(tmp_path, MLFLOW_TRACKING_URI=world.url)
+    term.start([CONSOLE, "--home", str(tmp_path / "home")], env)
+    term.wait_for(lambda s: "· connected" in _header(s), START_S, "the connected header")
+    term.send(":", "bogus")
+    screen = term.wait_for(
+        lambda s: any(line.startswith(": bogus") for line in s.split("\n")), 20, "the prompt"
+    )
+    lines = screen.rstrip("\n").split("\n")
+    prompt_row = next(i for i, line in enumerate(lines) if line.startswith(": bogus"))
+    assert prompt_row == len(lines) - 2, screen  # its own line, just above the footer
+    term.send("Enter")
+    term.wait_for(lambda s: "unknown command" in _flat(s), 20, "the unknown-command notice")
+
+    # on the run screen too: `:bogus` is a command, not the keys b, o, g, u, s
+    term.send(":", f"run {world.runs[0]}", "Enter")
+    term.wait_for(lambda s: _header(s).startswith("Run run-00"), 60, "the run screen")
+    term.send(":", "bogus")
+    term.wait_for(
+        lambda s: any(line.startswith(": bogus") for line in s.split("\n")), 20, "the prompt"
+    )
+    term.send("Enter")
+    screen = term.wait_for(lambda s: "unknown command" in _flat(s), 20, "the notice")
+    assert _header(screen).startswith("Run run-00")
+    assert "Runbooks" not in screen
+
+
+@pytest.mark.parametrize("kind", ["closed-port", "html"])
+def test_header_says_unreachable(terminal, tmp_path: Path, kind: str) -> None:
+    with html_server() as html_url:
+        url = "http://127.0.0.1:1" if kind == "closed-port" else html_url
+        term = terminal(80, 24)
+        term.start(
+            [CONSOLE, "--home", str(tmp_path / "home")],
+            console_env(tmp_path, MLFLOW_TRACKING_URI=url),
+        )
+        screen = term.wait_for(
+            lambda s: "unreachable since" in _header(s), START_S, "the unreachable header"
+        )
+        assert "connected" not in _header(screen)
+        term.send("r")
+        screen = term.wait_for(lambda s: "unreachable since" in _header(s), 20, "the header")
+        assert "connected" not in _header(screen)
+
+
+def test_follows_a_restarted_embedded_server(terminal, tmp_path: Path) -> None:
+    from mlflow import MlflowClient
+
+    from console import embedded
+
+    home = tmp_path / "home"
+    first = embedded.ensure_server(home, timeout=600)
+    try:
+        # a home where the demo exists (the console would otherwise start building it)
+        MlflowClient(first.tracking_uri).create_experiment("next-week-commits")
+        term = terminal(80, 24)
+        term.start([CONSOLE, "--home", str(home)], console_env(tmp_path))
+        port = str(first.port)
+        term.wait_for(
+            lambda s: "connected" in _header(s) and port in _header(s), START_S, "connected"
+        )
+        embedded.stop(home)
+        screen = term.wait_for(
+            lambda s: "unreachable since" in _header(s), 60, "the unreachable header"
+        )
+        assert "embedded start" in _flat(screen)  # how to get it back
+        second = embedded.ensure_server(home, timeout=600)
+        new_port = str(second.port)
+        term.wait_for(
+            lambda s: "· connected" in _header(s) and new_port in _header(s),
+            120,
+            "the console reconnected to the new server",
+        )
+    finally:
+        embedded.stop(home)

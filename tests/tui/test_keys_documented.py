@@ -1,0 +1,78 @@
+"""README's key table and the help screen name every key the console binds (and no key it does
+not): the bindings are read from the classes, so adding a key without documenting it fails."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from console.tui.app import ConsoleApp
+from widgets.help_screen import GLOBAL_KEYS
+from widgets.lineage_pane import LineagePane
+from widgets.lineage_tree import LineageTree
+from widgets.main_screen import MainScreen
+from widgets.registry_pane import RegistryPane
+from widgets.runs_pane import RunsPane, RunsTable
+from widgets.tables import NavTable
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+NAMES = {
+    "slash": "/",
+    "colon": ":",
+    "question_mark": "?",
+    "plus": "+",
+    "equals_sign": None,  # a second key for +
+    "minus": "-",
+    "f1": "F1",
+}
+# keys of the shell's own (not Textual bindings): j/k in the choosers, ctrl+p is Textual's
+EXTRA = {"ctrl+p", "space", "enter", "escape"}
+
+
+def _bound_keys() -> set[str]:
+    keys: set[str] = set()
+    for cls in (ConsoleApp, MainScreen, NavTable, RunsTable, LineageTree):
+        for binding in cls.BINDINGS:
+            for key in binding.key.split(","):
+                shown = NAMES.get(key, key)
+                if shown:
+                    keys.add(shown)
+    return keys | EXTRA
+
+
+def _readme_keys() -> set[str]:
+    text = README.read_text()
+    table = text[text.index("| key | does |") :]
+    table = table[: table.index("\n\n")]
+    keys: set[str] = set()
+    for row in table.splitlines()[2:]:
+        first = row.split("|")[1]
+        keys |= set(re.findall(r"`([^`]+)`", first))
+    return keys
+
+
+def _help_text() -> str:
+    return "\n".join([GLOBAL_KEYS, RunsPane.HELP, RegistryPane.HELP, LineagePane.HELP])
+
+
+def test_readme_names_every_bound_key() -> None:
+    documented = _readme_keys()
+    missing = {k for k in _bound_keys() if k not in documented and k.lower() not in documented}
+    assert not missing, f"keys bound but not in README's key table: {sorted(missing)}"
+
+
+def test_help_names_every_bound_key() -> None:
+    tokens = set(re.split(r"[\s,/]+", _help_text()))
+    missing = {k for k in _bound_keys() if k not in tokens and k not in _help_text().split()}
+    missing -= {"/"}  # the separator of "j/k": "/" has its own line, checked below
+    assert not missing, f"keys bound but not in the help: {sorted(missing)}"
+    assert re.search(r"^\s+/\s+filter", GLOBAL_KEYS, re.M)
+
+
+def test_readme_names_no_key_that_is_not_bound() -> None:
+    bound = {k.lower() for k in _bound_keys()} | {"1", "2", "3", "shift+tab", "tab"}
+    on_screens = {"g"}  # the version screen's "go to run" (and NavTable's top)
+    for key in _readme_keys():
+        if key.startswith(":") or " " in key or key.startswith("--"):
+            continue  # commands, not keys
+        assert key.lower() in bound | on_screens, f"README documents {key!r}, nothing binds it"
