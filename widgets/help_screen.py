@@ -17,10 +17,13 @@ EVERYWHERE = (
     "  /               filter                    :      command line (:runs, :models,\n"
     "                                                   :experiment NAME, :model NAME,\n"
     "                                                   :run ID, :audit, :runbook [NAME],\n"
+    "                                                   :deployments, :monitor NAME,\n"
     "                                                   :refresh, :help, :q)\n"
     "  r               refresh (and retry what failed)\n"
     "  ctrl+p          command palette           ? F1   this help\n"
     "  b               runbooks                  q      quit\n"
+    "  D               deployments: in sync, healthy, drift; enter/M monitoring,\n"
+    "                  R rollout, B rollback, T retrain (see ? there)\n"
 )
 ON_A_VERSION = (
     "On a version (registry pane or version detail)\n"
