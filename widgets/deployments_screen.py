@@ -46,17 +46,17 @@ ALERT = "bold reverse"
 
 HELP = (
     "Deployments\n"
-    "  j/k, arrows   move                      enter, M  monitoring of the deployment\n"
-    "  R             roll out: reload on the alias's current version (confirmed, verified\n"
-    "                by /version, audited)\n"
-    "  B             roll back: move the alias back to the previously served version\n"
+    "  j/k, arrows   move                    enter, M  monitoring of the deployment\n"
+    "  R             roll out: reload on the alias's current version (confirmed,\n"
+    "                verified by /version, audited)\n"
+    "  B             roll back: the alias back to the previously served version\n"
     "                (promotion plan, gates, confirmation), then roll out\n"
     "  T             retrain: the model-retrain runbook with the model filled in\n"
-    "  r             refresh now (the view refreshes itself every few seconds)\n"
+    "  r             refresh now (the view also refreshes itself every few seconds)\n"
     "  escape        back to the main screen\n"
-    "Markers: OUT OF SYNC (served version is not the alias's), DOWN (not answering),\n"
-    "DRIFT n/m (drifted features of the last monitor run), RETRAIN (monitor suggests it),\n"
-    "n/a (no monitor command here), - (not checked yet)"
+    "Markers: OUT OF SYNC (the served version is not the alias's), DOWN (not\n"
+    "answering), DRIFT n/m (drifted features in the last monitor run), RETRAIN\n"
+    "(the monitor suggests it), n/a (no monitor command here), - (not checked yet)"
 )
 
 
@@ -206,7 +206,7 @@ class DeploymentsScreen(Screen[None]):
                     old = self._shown[name]
                     for key, value in new.items():
                         if _look(old.get(key)) != _look(value):
-                            table.update_cell(name, key, value)
+                            table.update_cell(name, key, value, update_width=True)
         else:
             keep = table.current_key
             table.clear()

@@ -28,9 +28,10 @@ from widgets.text import literal
 MAX_METRICS = 3
 HELP = (
     "Monitoring\n"
-    "  drift: per feature, the test statistic of what the deployment has seen (inference log\n"
-    "  and the newest snapshot) against the version's training snapshot; DRIFT marks a feature\n"
-    "  over its threshold. Performance: the realized metric per week as labels arrive.\n"
+    "  drift: per feature, the test statistic of what the deployment has seen\n"
+    "  (inference log, newest snapshot) against the version's training snapshot;\n"
+    "  DRIFT marks a feature over its threshold. Performance: the realized metric\n"
+    "  per week as labels arrive.\n"
     "  r             run the monitor again\n"
     "  R / B / T     roll out / roll back / retrain this deployment's model\n"
     "  escape        back to the deployments"

@@ -143,7 +143,7 @@ class ConsoleApp(CrashGuardedApp):
         self.promotion = PromotionFeature(self.shell)
         self.provenance = ProvenanceFeature(self.shell)
         self.runbooks = RunbookFeature(self.shell)
-        self.deployments = DeploymentsFeature(self.shell)
+        self.deployments = DeploymentsFeature(self.shell, clock=clock)
         self.demo = DemoFeature(
             self.shell, enabled=build_demo, progress=lambda t: self.post_message(Progress(t))
         )

@@ -121,8 +121,9 @@ class DeploymentsFeature:
     ``gather`` and ``monitor_argv`` may be replaced (tests feed fixed rows or another command).
     """
 
-    def __init__(self, shell: Shell) -> None:
+    def __init__(self, shell: Shell, *, clock: Callable[[], float] = time.time) -> None:
         self.shell = shell
+        self.clock = clock
         self.poll_s = POLL_S
         self.gather: Callable[[], Awaitable[list[DeploymentStatus]]] = self._gather
         self.monitor_argv: Callable[[str, str], list[str]] = partial(monitor_argv, shell.settings)
@@ -132,6 +133,7 @@ class DeploymentsFeature:
         self.polls = 0  # answered polls (tests and the status line)
         self._timer: Any = None
         self._pending_monitor: str | None = None
+        self.last_outcome = ""  # the last rollout or rollback, kept in the status line
 
     # --- the view and its poll --------------------------------------------------------------
 
@@ -215,8 +217,10 @@ class DeploymentsFeature:
             parts.append(f"{out_of_sync} OUT OF SYNC")
         if down:
             parts.append(f"{down} DOWN")
-        parts.append(time.strftime("refreshed %H:%M:%S"))
+        parts.append(time.strftime("refreshed %H:%M:%S", time.localtime(self.clock())))
         parts.append(f"every {self.poll_s:g} s")
+        if self.last_outcome:
+            parts.append(f"last: {self.last_outcome}")
         screen.set_status(" · ".join(parts))
         self._schedule()
         self._check_drift()
@@ -251,13 +255,14 @@ class DeploymentsFeature:
         return child_env(self.shell.settings)
 
     async def _run_monitor(self, model: str, alias: str) -> MonitorState:
-        return await run_monitor_command(self.monitor_argv(model, alias), self._monitor_env())
+        state = await run_monitor_command(self.monitor_argv(model, alias), self._monitor_env())
+        return state.model_copy(update={"at": self.clock()})
 
     def _check_drift(self) -> None:
         """Start the next background monitor run, one at a time, for a stale model and alias."""
         if self.shell.jobs.running("monitor-bg"):
             return
-        now = time.time()
+        now = self.clock()
         for row in self.rows.values():
             key = self._key(row)
             if not row.model or not row.alias:
@@ -295,7 +300,7 @@ class DeploymentsFeature:
     def _monitor_failed(self, key: MonitorKey, message: str) -> None:
         from console.monitor_model import MonitorState
 
-        self.monitor[key] = MonitorState(error=message, at=time.time())
+        self.monitor[key] = MonitorState(error=message, at=self.clock())
         self._show_monitor(key)
 
     def _show_monitor(self, key: MonitorKey) -> None:
@@ -318,14 +323,14 @@ class DeploymentsFeature:
             app.push_screen(MonitorScreen(row, read_only=self.shell.settings.read_only))
         state = self.monitor.get(key)
         fresh = state is not None and (
-            state.checking or state.unavailable or time.time() - state.at < MONITOR_FRESH_S
+            state.checking or state.unavailable or self.clock() - state.at < MONITOR_FRESH_S
         )
         if state is not None and fresh:
             self._show_monitor(key)
             return
         if not row.model or not row.alias:
             self.monitor[key] = MonitorState(
-                error="this deployment names no model and alias (see its record)", at=time.time()
+                error="this deployment names no model and alias (see its record)", at=self.clock()
             )
             self._show_monitor(key)
             return
@@ -421,12 +426,14 @@ class DeploymentsFeature:
     def _flow_done(self, result: Any) -> None:
         severity = {"succeeded": "information", "noop": "information", "cancelled": "warning"}
         self.shell.notify(result.message, severity=severity.get(result.outcome, "error"))
-        self._set_status(f"{result.action} {result.outcome}: {result.message}")
+        self.last_outcome = f"{result.action} {result.outcome}: {result.message}"
+        self._set_status(self.last_outcome)
         if result.promotion:
             self.shell.hooks.reload_registry()
         self.poll_now()
 
     def _flow_failed(self, message: str) -> None:
+        self.last_outcome = message
         self.shell.notify(message, severity="error")
         self._set_status(message)
 

@@ -27,7 +27,11 @@ def main(argv: list[str]) -> int:
         "drift": [{"feature": f, "statistic": s, "drifted": d} for f, s, d in features],
         "drift_share": 0.5,
         "performance": [
-            {"window": f"2025-W{week:02d}", "metric": "accuracy", "value": round(0.82 - 0.03 * i, 2)}
+            {
+                "window": f"2025-W{week:02d}",
+                "metric": "accuracy",
+                "value": round(0.82 - 0.03 * i, 2),
+            }
             for i, week in enumerate(range(10, 18))
         ],
         "retrain_suggested": True,
