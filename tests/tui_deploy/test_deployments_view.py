@@ -13,7 +13,7 @@ import pytest
 from console.settings import Settings
 from console.tui.app import build_app
 from tests.serve.conftest import alias_of, record, set_alias
-from tests.tui.support import plain, settle, wait_for
+from tests.tui.support import plain, wait_for
 from tests.tui_deploy.conftest import ALIAS, NAME, fake_monitor_argv
 from widgets.deployments_screen import DeploymentsScreen
 from widgets.promote_modal import PlanModal
@@ -136,7 +136,6 @@ async def test_rollout_and_rollback_from_the_tui(deployment, mlflow_server, skle
         assert "rollback of deployment" in preface and "v1" in preface
         await pilot.press("y")
         await wait_for(pilot, lambda: not app.jobs.running("rollout"), within=300)
-        await settle(pilot)
         assert alias_of(mlflow_server.url, sklearn_model, ALIAS) == "1"
         assert served(info) == "1"
     audit = [json.loads(line) for line in (home / "audit" / "audit.jsonl").read_text().splitlines()]
@@ -161,17 +160,18 @@ async def test_read_only_refuses_rollout_rollback_and_retrain(
             assert screen.check_action("want", (action,)) is None  # greyed in the footer
         assert screen.check_action("want", ("monitor",)) is True
         assert "READ-ONLY" in plain(screen.query_one("#deployments-status").content)
-        for key in ("R", "B", "T"):
+        refusals = lambda: [n for n in notes if "read-only" in n]  # noqa: E731
+        for count, key in enumerate(("R", "B", "T"), start=1):
             await pilot.press(key)
-            await settle(pilot)
-        assert app.screen is screen  # no confirmation, no form
-        assert len([n for n in notes if "read-only" in n]) == 3
-        titles = [c.title for c in app.get_system_commands(screen)]
-        assert not [t for t in titles if t.startswith(("Roll out", "Roll back", "Retrain"))]
+            await wait_for(pilot, lambda c=count: len(refusals()) == c, within=WITHIN)
         # the feature refuses too, whatever calls it (palette, :command)
         app.deployments.act("rollout", app.deployments.rows[NAME])
-        await settle(pilot)
-        assert not app.jobs.running("rollout")
+        await wait_for(pilot, lambda: len(refusals()) == 4, within=WITHIN)
+        await pilot.pause(1.0)
+        assert app.screen is screen  # no confirmation, no form
+        assert not app.jobs.running("rollout") and not app.jobs.running("runbooks")
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert not [t for t in titles if t.startswith(("Roll out", "Roll back", "Retrain"))]
     assert served(info) == "1"
     assert (audit.read_text() if audit.exists() else "") == audit_before
     set_alias(mlflow_server.url, sklearn_model, ALIAS, "1")
