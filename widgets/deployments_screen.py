@@ -9,10 +9,13 @@ greyed in read-only mode and pressing them says why.
 
 from __future__ import annotations
 
+import contextlib
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -171,6 +174,11 @@ class DeploymentsScreen(Screen[None]):
     # --- data from the shell --------------------------------------------------------------
 
     def set_status(self, text: str) -> None:
+        # a result may land while the screen is being torn down (quit): nothing to paint then
+        with contextlib.suppress(NoMatches):
+            self._set_status_now(text)
+
+    def _set_status_now(self, text: str) -> None:
         self._status = text
         if not self._ready:
             return
@@ -196,6 +204,11 @@ class DeploymentsScreen(Screen[None]):
         self._paint()
 
     def _paint(self) -> None:
+        # a result may land while the screen is being torn down (quit): nothing to paint then
+        with contextlib.suppress(NoMatches):
+            self._paint_now()
+
+    def _paint_now(self) -> None:
         if not self._ready:
             return
         table = self.table

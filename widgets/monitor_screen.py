@@ -8,12 +8,14 @@ whether a retrain is suggested and why. Keys post ``DeploymentsScreen.Wanted`` l
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
@@ -130,6 +132,11 @@ class MonitorScreen(Screen[None]):
         self.table.focus()
 
     def set_status(self, text: str) -> None:
+        # a result may land while the screen is being torn down (quit): nothing to paint then
+        with contextlib.suppress(NoMatches):
+            self._set_status_now(text)
+
+    def _set_status_now(self, text: str) -> None:
         if not self._ready:
             return
         line = Text()
@@ -146,6 +153,11 @@ class MonitorScreen(Screen[None]):
 
     def show_state(self, state: MonitorState) -> None:
         """The newest monitor result (or why there is none)."""
+        # a result may land while the screen is being torn down (quit): nothing to paint then
+        with contextlib.suppress(NoMatches):
+            self._show_state_now(state)
+
+    def _show_state_now(self, state: MonitorState) -> None:
         self.state = state
         if not self._ready:
             return

@@ -192,7 +192,7 @@ class DeploymentsFeature:
             Job(
                 "deployments",
                 "reading the deployments",
-                self.gather,
+                self._fetch,
                 partial(self._rows_read, screen),
                 on_fail=partial(self._poll_failed, screen),
                 retry=False,
@@ -200,10 +200,15 @@ class DeploymentsFeature:
             )
         )
 
-    async def _gather(self) -> list[DeploymentStatus]:
-        from commands.deployments import gather_deployments
+    async def _fetch(self) -> list[DeploymentStatus]:
+        return await self.gather()
 
-        return await gather_deployments(self.shell.settings, self.shell.client)
+    async def _gather(self) -> list[DeploymentStatus]:
+        import importlib
+
+        # the first import (records, supervisor checks, metrics parser) off the UI loop
+        module = await asyncio.to_thread(importlib.import_module, "commands.deployments")
+        return await module.gather_deployments(self.shell.settings, self.shell.client)
 
     def _rows_read(self, screen: Any, rows: list[DeploymentStatus]) -> None:
         self.polls += 1
