@@ -19,11 +19,13 @@ EVERYWHERE = (
     "  :               command line: :runs :experiments :models :versions\n"
     "                  :lineage :experiment NAME :model NAME :run ID\n"
     "                  :filter EXPR :sort EXPR :audit :runbook [NAME]\n"
-    "                  :refresh :help :q\n"
+    "                  :deployments :monitor NAME :refresh :help :q\n"
     "  r               reload (and retry what failed now)\n"
     "  x               dismiss the failure banner\n"
     "  ctrl+p          command palette          ? F1    this help\n"
     "  b               runbooks                 q       quit\n"
+    "  D               deployments: in sync, healthy, drift; enter/M monitoring,\n"
+    "                  R rollout, B rollback, T retrain (see ? there)\n"
 )
 ON_A_VERSION = (
     "On a version (registry pane or version detail)\n"

@@ -200,15 +200,28 @@ class PlanModal(ModalScreen[bool]):
         Binding("v", "full_text", "Full text", id="plan.full_text"),
     ]
 
-    def __init__(self, plan: PromotionPlan, result: PromotionResult | None = None) -> None:
+    def __init__(
+        self,
+        plan: PromotionPlan,
+        result: PromotionResult | None = None,
+        *,
+        preface: str | None = None,
+    ) -> None:
         super().__init__()
         self.plan, self.result = plan, result
+        # what the whole flow does when the promotion is one step of it (a rollback)
+        self.preface = preface
         # a refused or finished plan can only be closed
         self.closing_only = result is not None or bool(plan.refusal) or plan.noop
         self.typed = None if self.closing_only else plan.typed_confirmation
 
     def compose(self) -> ComposeResult:
         with Vertical():
+            if self.preface:
+                yield Static(
+                    Text(printable(self.preface, keep_newlines=True), style="bold"),
+                    id="plan-preface",
+                )
             with VerticalScroll():
                 yield Static(plan_text(self.plan, self.result), id="plan-body")
             if self.closing_only:

@@ -1,9 +1,9 @@
 """The TUI app: builds the shell, owns one object per feature, and routes keys and messages to them.
 
 The app holds no feature logic. ``ConsoleApp`` creates the ``Shell`` handle (``console.tui.shell``)
-and the features (browse, lineage, promotion, provenance, runbooks, demo), wires the few calls
-between features through ``ShellHooks``, and turns Textual's bindings, messages and palette
-requests into calls on those objects. Network calls run as jobs (``console.tui.jobs``).
+and the features (browse, lineage, promotion, provenance, runbooks, deployments, demo), wires the
+few calls between features through ``ShellHooks``, and turns Textual's bindings, messages and
+palette requests into calls on those objects. Network calls run as jobs (``console.tui.jobs``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from console.tui.commands import Command, CommandError, parse_command
 from console.tui.connect import ConnectFeature
 from console.tui.crash import CrashGuardedApp
 from console.tui.demo import DemoFeature
+from console.tui.deployments import DeploymentsFeature
 from console.tui.jobs import RETRY_DELAYS, JobRunner
 from console.tui.lineage import LineageFeature
 from console.tui.promotion import PROMOTION_ACTIONS, PromotionFeature
@@ -126,6 +127,7 @@ class ConsoleApp(CrashGuardedApp):
         Binding("m", "mark", "Mark", show=False, id="mark"),
         Binding("c", "compare", "Compare", show=False, id="compare"),
         Binding("b", "runbooks", "Runbooks", show=False, id="runbooks"),
+        Binding("D", "deployments", "Deployments", show=False, id="deployments"),
     ]
 
     def __init__(
@@ -152,6 +154,7 @@ class ConsoleApp(CrashGuardedApp):
         self.promotion = PromotionFeature(self.shell)
         self.provenance = ProvenanceFeature(self.shell)
         self.runbooks = RunbookFeature(self.shell)
+        self.deployments = DeploymentsFeature(self.shell, clock=clock)
         self.demo = DemoFeature(
             self.shell, enabled=build_demo, progress=lambda t: self.post_message(Progress(t))
         )
@@ -169,6 +172,7 @@ class ConsoleApp(CrashGuardedApp):
         hooks.refresh = self.action_refresh
         hooks.show_run_lineage = self.lineage.show_lineage_of_run
         hooks.show_version_lineage = self.lineage.show_lineage_of_version
+        hooks.open_runbook = self.runbooks.open_prefilled
 
     @property
     def client(self) -> Any:
@@ -262,6 +266,12 @@ class ConsoleApp(CrashGuardedApp):
     def on_reproduce_wanted(self, message: Any) -> None:
         self.provenance.reproduce_wanted(message)
 
+    def on_deployments_screen_wanted(self, message: Any) -> None:
+        self.deployments.act(message.action, message.row)
+
+    def on_deploy_progress(self, message: Any) -> None:
+        self.deployments.progress(message)
+
     def on_retry_requested(self, message: msg.RetryRequested) -> None:
         self.action_refresh()
 
@@ -328,6 +338,10 @@ class ConsoleApp(CrashGuardedApp):
             self.promotion.action_audit()
         elif command.action == "runbook":
             self.runbooks.open_runbook(command.argument or None)
+        elif command.action == "deployments":
+            self.deployments.open()
+        elif command.action == "monitor":
+            self.deployments.open(monitor=command.argument)
 
     # --- actions --------------------------------------------------------------------------
 
@@ -377,6 +391,9 @@ class ConsoleApp(CrashGuardedApp):
                 focused.action_cursor_down()
             else:
                 focused.action_cursor_up()
+
+    def action_deployments(self) -> None:
+        self.deployments.open()
 
     def action_refresh(self) -> None:
         self.jobs.clear_final()  # a 404 or refused filter is not retried: r puts it away
@@ -458,6 +475,7 @@ class ConsoleApp(CrashGuardedApp):
             yield SystemCommand("Help", "keys for the focused pane", self.action_help)
             yield from self.promotion.promotion_commands(screen)
             yield from self.runbooks.runbook_commands()
+            yield from self.deployments.deployment_commands(screen)
             for experiment in list(screen.runs_pane.experiments.values())[:200]:
                 yield SystemCommand(
                     f"Experiment: {experiment.name}",
@@ -483,6 +501,8 @@ class ConsoleApp(CrashGuardedApp):
                 )
                 yield from self.promotion.promotion_commands(screen)
             yield SystemCommand("Help", "keys for this view", self.action_help)
+        else:
+            yield from self.deployments.deployment_commands(screen)
         yield from super().get_system_commands(screen)
 
 

@@ -29,6 +29,7 @@ _ARGUMENT = {
     "order": "order",
     "runbook": "runbook",
     "rb": "runbook",
+    "monitor": "monitor",
 }
 # commands whose argument may be left out
 _OPTIONAL = {"filter", "order", "runbook"}
@@ -43,12 +44,15 @@ _PLAIN = {
     "h": "help",
     "audit": "audit",
     "runbooks": "runbook",
+    "deployments": "deployments",
+    "deploys": "deployments",
+    "dep": "deployments",
 }
 
 COMMAND_HELP = (
     ":runs :experiments :models :versions :lineage — go to a list; "
     ":experiment NAME, :model NAME, :run ID — go to one; :filter EXPR, :sort EXPR; "
-    ":audit; :runbook [NAME]; :refresh; :help; :q"
+    ":audit; :runbook [NAME]; :deployments, :monitor NAME; :refresh; :help; :q"
 )
 
 

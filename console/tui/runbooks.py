@@ -79,6 +79,26 @@ class RunbookFeature:
             return
         self._with_catalog(self._choose_runbook)
 
+    def open_prefilled(self, name: str, values: dict[str, str]) -> None:
+        """The named runbook's form with ``values`` in the parameters it declares.
+
+        Says so (one line) when no runbook has that name, instead of failing in a worker.
+        """
+
+        def check(entries: list[Any]) -> None:
+            entry = next((e for e in entries if e.name == name), None)
+            if entry is None:
+                self.shell.notify(
+                    f"no runbook named {name} is installed (see `mlops-console runbook list`)",
+                    severity="warning",
+                )
+            elif entry.error:
+                self.shell.notify(f"runbook {name} cannot be read: {entry.error}", severity="error")
+            else:
+                self._runbook_form(name, values)
+
+        self._with_catalog(check)
+
     def _with_catalog(self, then: Any) -> None:
         from console.tui.jobs import Job
 
@@ -107,7 +127,7 @@ class RunbookFeature:
 
         self.shell.app.push_screen(RunbookChooser(entries), chosen)
 
-    def _runbook_form(self, name: str) -> None:
+    def _runbook_form(self, name: str, values: dict[str, str] | None = None) -> None:
         from functools import partial
 
         from commands.runbooks.catalog import load_runbook
@@ -118,21 +138,28 @@ class RunbookFeature:
                 "runbooks",
                 f"loading runbook {name}",
                 partial(load_runbook, name),
-                self._show_runbook_form,
+                partial(self._show_runbook_form, values=values or {}),
                 thread=True,
                 retry=False,
             )
         )
 
-    def _show_runbook_form(self, runbook: Any) -> None:
+    def _show_runbook_form(self, runbook: Any, values: dict[str, str] | None = None) -> None:
+        from dataclasses import replace
         from functools import partial
 
         from widgets.runbook_chooser import RunbookForm
 
+        fields = [
+            replace(f, default=values[f.name], env=None, env_set=False)
+            if values and values.get(f.name)
+            else f
+            for f in param_fields(runbook)
+        ]
         form = RunbookForm(
             runbook.header.title,
             runbook.header.summary,
-            param_fields(runbook),
+            fields,
             read_only=self.shell.settings.read_only,
         )
         self.shell.app.push_screen(form, partial(self._launch_runbook, runbook))

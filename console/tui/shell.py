@@ -47,6 +47,9 @@ class ShellHooks:
     # show the lineage of a run / of a model version in the lineage pane
     show_run_lineage: Callable[[str], None] = _unset
     show_version_lineage: Callable[[str, str], None] = _unset
+    # open a runbook's form with some parameters filled in (name, {param: value}); says so when
+    # the runbook does not exist
+    open_runbook: Callable[[str, dict[str, str]], None] = _unset
     # a model's versions were shown: let features finish a pending selection
     versions_shown: list[Callable[[], None]] = field(default_factory=list)
 
