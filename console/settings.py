@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from console.deployment_model import ProductionEndpoint
 from console.errors import SettingsError
+from console.overrides import CliOverrides
 
 APP_NAME = "mlops-console"
 
@@ -203,16 +203,6 @@ class Settings(BaseModel):
                 }
             shown[name] = {"value": value, "source": self.sources.get(name, "default")}
         return shown
-
-
-@dataclass(frozen=True)
-class CliOverrides:
-    """The global command-line options; ``None`` means "not given"."""
-
-    tracking_uri: str | None = None
-    profile: str | None = None
-    home: str | None = None
-    read_only: bool | None = None
 
 
 def _read_profiles(path: Path) -> tuple[dict[str, Any], str | None]:

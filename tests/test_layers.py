@@ -157,3 +157,17 @@ def test_no_attr_defined_ignores_in_the_shell() -> None:
         if "ignore[attr-defined]" in p.read_text(encoding="utf-8")
     ]
     assert not offenders
+
+
+def test_first_frame_path_has_no_pydantic() -> None:
+    """What the console imports before its first frame: no pydantic (settings load after it)."""
+    code = (
+        "import sys, json\n"
+        "import console.cli, console.cli.tui, console.overrides, console.tui.app\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = {m.split(".")[0] for m in json.loads(out.stdout)}
+    assert not loaded & {"pydantic", "httpx", "mlflow", "pandas", "pyiceberg", "datahub"}

@@ -102,6 +102,11 @@ class MainScreen(Screen):
         Binding("x", "dismiss_banner", "Dismiss", id="banner.dismiss"),
     ]
 
+    def set_read_only(self, read_only: bool) -> None:
+        """Known once the settings are read (after the first frame): the badge and the help."""
+        self.read_only = read_only
+        self.status.set_read_only(read_only)
+
     def __init__(self, *, read_only: bool) -> None:
         super().__init__()
         self.read_only = read_only

@@ -67,6 +67,10 @@ class StatusBar(Static):
             self._expiry = self.set_timer(ttl, self._expire)
         self._paint()
 
+    def set_read_only(self, read_only: bool) -> None:
+        self.read_only = read_only
+        self._paint()
+
     def _expire(self) -> None:
         self._expiry = None
         self.message = ""

@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _overrides(args: argparse.Namespace):
-    from console.settings import CliOverrides
+    from console.overrides import CliOverrides
 
     return CliOverrides(
         tracking_uri=getattr(args, "tracking_uri", None),
@@ -118,14 +118,16 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the command; exceptions propagate (see ``main``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from console.settings import load_settings
-
-    settings = load_settings(_overrides(args))
     handler = getattr(args, "handler", None)
     if handler is None:
         from console.cli.tui import open_console
 
-        return open_console(settings)
+        # the console paints first and validates the settings in a worker (pydantic's import
+        # is a third of a bare Textual app's start); an invalid setting still ends it in one line
+        return open_console(_overrides(args))
+    from console.settings import load_settings
+
+    settings = load_settings(_overrides(args))
     return int(handler(args, settings) or 0)
 
 

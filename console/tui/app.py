@@ -14,7 +14,7 @@ import inspect
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import SystemCommand
@@ -26,7 +26,6 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from console.safe_text import printable
-from console.settings import Settings
 from console.tui.browse import BrowseFeature
 from console.tui.commands import Command, CommandError, parse_command
 from console.tui.connect import ConnectFeature
@@ -46,12 +45,17 @@ from widgets.run_screen import RunScreen
 from widgets.text import markup_safe
 from widgets.version_screen import VersionScreen
 
+if TYPE_CHECKING:  # pydantic is imported after the first frame (see ``_settings_loaded``)
+    from console.settings import Settings
+
 ClientFactory = Callable[[str], Any]
 
 RUNS_PAGE_SIZE = 100
 # seconds between updates of the ages shown ("4s", "3m") in the lists
 AGE_TICK_S = 5.0
 PROGRESS_TTL_S = 60.0
+# seconds after connecting before the runbook catalog is read (for the palette)
+CATALOG_DELAY_S = 2.0
 # ``:`` commands that act on the main screen's panes (typed elsewhere, they return there first)
 MAIN_SCREEN_COMMANDS = frozenset({"focus", "experiment", "model", "run", "filter", "order"})
 # palette entries that move the focus: (title, help, `:` focus target)
@@ -132,8 +136,9 @@ class ConsoleApp(CrashGuardedApp):
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | None = None,
         *,
+        settings_loader: Callable[[], Settings] | None = None,
         client_factory: ClientFactory | None = None,
         page_size: int = RUNS_PAGE_SIZE,
         clock: Callable[[], float] = time.time,
@@ -141,14 +146,23 @@ class ConsoleApp(CrashGuardedApp):
         build_demo: bool = True,
     ) -> None:
         super().__init__()
-        self.settings = settings
-        self.client_factory = client_factory or _default_client_factory(settings)
+        if settings is None and settings_loader is None:
+            raise TypeError("build_app needs settings or a settings_loader")
+        # with a loader, the settings are validated in a worker after the first frame; until
+        # then nothing reads them (connecting starts once they are there)
+        self._settings_loader = settings_loader
+        self.settings: Settings = settings  # type: ignore[assignment]
+        # a setting that did not validate: the console ends and the CLI prints it in one line
+        self.startup_error: BaseException | None = None
+        self.client_factory = client_factory or (
+            lambda uri: _default_client_factory(self.settings)(uri)
+        )
         self.clock = clock
-        self.main = MainScreen(read_only=settings.read_only)
+        self.main = MainScreen(read_only=bool(settings and settings.read_only))
         self.jobs = JobRunner(self, lambda: self.main.banner, tuple(retry_delays))
         self.connection = Connection()
         hooks = ShellHooks()
-        self.shell = Shell(self, settings, self.main, self.jobs, self.connection, hooks)
+        self.shell = Shell(self, self.settings, self.main, self.jobs, self.connection, hooks)
         self.browse = BrowseFeature(self.shell, page_size=page_size)
         self.lineage = LineageFeature(self.shell)
         self.promotion = PromotionFeature(self.shell)
@@ -188,15 +202,36 @@ class ConsoleApp(CrashGuardedApp):
     # --- startup --------------------------------------------------------------------------
 
     def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
-        self.main.detail.show_message("connecting…")
         self.set_interval(AGE_TICK_S, self._tick_ages)
+        if self.settings is not None:
+            self._start_with_settings()
+            return
+        self.main.detail.show_message("reading the settings…")
+        loader = self._settings_loader
+        assert loader is not None
+        self.run_worker(loader, name="settings", group="settings", thread=True, exit_on_error=False)
+
+    def _settings_loaded(self, worker: Worker) -> None:
+        from textual.worker import WorkerState
+
+        if worker.state == WorkerState.SUCCESS:
+            self.settings = self.shell.settings = worker.result
+            self.main.set_read_only(self.settings.read_only)
+            self._start_with_settings()
+        elif worker.state == WorkerState.ERROR:
+            self.startup_error = worker.error
+            self.exit(return_code=2)
+
+    def _start_with_settings(self) -> None:
+        self.main.detail.show_message("connecting…")
         self.connect.start()
 
     def _load_everything(self) -> None:
         self.main.detail.show_message("")
         self.browse.load_experiments()
         self.browse.load_models()
-        self.runbooks.load_runbook_catalog()
+        # parsing the runbooks is CPU work: after the first page, not competing with it
+        self.set_timer(CATALOG_DELAY_S, self.runbooks.load_runbook_catalog)
 
     def _reload_everything(self) -> None:
         self.browse.reload_all()
@@ -217,6 +252,9 @@ class ConsoleApp(CrashGuardedApp):
                 await client.aclose()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "settings":
+            self._settings_loaded(event.worker)
+            return
         self.jobs.state_changed(event.worker)
 
     # --- messages from the widgets, routed to their feature -------------------------------
@@ -512,8 +550,9 @@ for _name, _handler in list(vars(ConsoleApp).items()):
 
 
 def build_app(
-    settings: Settings,
+    settings: Settings | None = None,
     *,
+    settings_loader: Callable[[], Settings] | None = None,
     client_factory: ClientFactory | None = None,
     page_size: int = RUNS_PAGE_SIZE,
     clock: Callable[[], float] = time.time,
@@ -523,6 +562,7 @@ def build_app(
     """The configured console, for the CLI and the tests alike."""
     return ConsoleApp(
         settings,
+        settings_loader=settings_loader,
         client_factory=client_factory,
         page_size=page_size,
         clock=clock,

@@ -69,6 +69,11 @@ class CrashGuardedApp(App[int]):
         if self._exception is None:
             self._exception = error
             self._exception_event.set()
-        log = write_crash_log(self.settings.home, error, secret_values(self.settings))
+        settings = self.settings
+        log = (
+            write_crash_log(settings.home, error, secret_values(settings))
+            if settings is not None
+            else None  # before the settings were read: no home to write to
+        )
         self._exit_renderables.append(Text(crash_line(error, log)))
         self._close_messages_no_wait()
