@@ -263,7 +263,7 @@ async def promote(
 ) -> PromotionResult:
     """Run the whole flow for ``request``; the driver shows the plan and asks to confirm."""
     if ctx.read_only:
-        raise ReadOnlyError(_verb(request))
+        refuse_read_only(ctx.audit, request, ctx.tracking_uri)
     plan = await build_plan(ctx, request, driver)
     driver.output(plan)
     if plan.refusal:
@@ -412,6 +412,36 @@ async def _model_lock(ctx: PromoteContext, request: PromotionRequest) -> AsyncIt
 
 
 # --- audit and tags ----------------------------------------------------------------------------
+
+
+def refuse_read_only(audit: AuditLog, request: PromotionRequest, server: str | None) -> None:
+    """Audit a promotion refused because the console is read-only, then raise ReadOnlyError.
+
+    Nothing is read from the server (read-only mode must not start an embedded one just to say
+    no); the actor is the OS user. The CLI and the TUI share this, so both trails look the same.
+    """
+    from console.audit import AuditError, os_actor
+    from console.settings import show_url
+
+    record = AuditRecord(
+        action=f"promote.{request.action}",
+        outcome="refused",
+        actor=os_actor(),
+        server=show_url(server) if server else "embedded",
+        model=request.model,
+        version=request.version,
+        target=request.target,
+        forced=request.force,
+        reason=request.reason,
+        message="refused: the console is read-only",
+        details={"read_only": True, "expected": request.expect},
+    )
+    error = ReadOnlyError(_verb(request))
+    try:
+        audit.append(record)
+    except AuditError as exc:
+        error.hint = f"{error.hint}; {exc}"
+    raise error
 
 
 def _verb(request: PromotionRequest) -> str:

@@ -1,8 +1,9 @@
 """The append-only audit log: one JSON line per record in ``<home>/audit/audit.jsonl``.
 
 Generic over what was done (``action`` is a dotted kind: ``promote.set_alias``, ``runbook.step``),
-so promotions and the runbook engine share one trail. Records are pydantic; every known secret is
-masked before a line is written, and lines are appended under an exclusive lock so concurrent
+so promotions and the runbook engine share one trail. Records are pydantic, written as ASCII JSON
+(server text keeps its control characters escaped); every known secret is masked before a line is
+written, and lines are appended under an exclusive lock so concurrent
 consoles never interleave. Also who the operator is: the server's ``users/current`` where auth
 exists, else the OS user.
 """
@@ -136,7 +137,7 @@ class AuditLog:
 
     def append(self, record: AuditRecord) -> AuditRecord:
         """Write ``record`` as one line; raise AuditError if the log cannot be written."""
-        line = self.mask(record.model_dump_json()) + "\n"
+        line = self.mask(_json_line(record)) + "\n"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -181,6 +182,12 @@ class AuditLog:
         if where.limit is not None:
             result.records = result.records[-where.limit :]
         return result
+
+
+def _json_line(record: AuditRecord) -> str:
+    """``record`` as one line of pure ASCII JSON: ESC, DEL, C1 controls (U+009B) and bidi
+    overrides from server text stay ``\\u`` escapes, so ``cat``/``tail`` of the log replay none."""
+    return json.dumps(record.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
 
 
 def os_actor() -> Actor:
