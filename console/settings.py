@@ -175,6 +175,21 @@ class CliOverrides:
     read_only: bool | None = None
 
 
+def parse_config(raw: bytes, path: Path) -> dict[str, Any]:
+    """The config file's TOML document; any way it cannot be read is one SettingsError."""
+    try:
+        return tomllib.loads(raw.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(
+            f"config file {path} is not valid TOML: {exc}", hint="fix or remove the file"
+        ) from None
+    except RecursionError:
+        # tomllib recurses once per nesting level: deeply nested arrays or inline tables
+        raise SettingsError(
+            f"config file {path} is nested too deeply to read", hint="fix or remove the file"
+        ) from None
+
+
 def _read_profiles(path: Path) -> tuple[dict[str, Any], str | None]:
     """Return (profiles, default_profile) from the config file; empty when it does not exist."""
     try:
@@ -183,12 +198,7 @@ def _read_profiles(path: Path) -> tuple[dict[str, Any], str | None]:
         return {}, None
     except OSError as exc:
         raise SettingsError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        doc = tomllib.loads(raw.decode("utf-8", errors="replace"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(
-            f"config file {path} is not valid TOML: {exc}", hint="fix or remove the file"
-        ) from None
+    doc = parse_config(raw, path)
     profiles = doc.get("profiles", {})
     if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
         raise SettingsError(
