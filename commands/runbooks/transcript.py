@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from console.private_files import private_dir, write_private
 from console.safe_text import file_safe
 
 StepState = Literal[
@@ -78,14 +78,12 @@ class Transcript(BaseModel):
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_private(path, text)  # 0600: transcripts hold server names, findings and operator input
 
 
 def save(transcript: Transcript, directory: Path) -> tuple[Path, Path]:
     """Write ``<stem>.json`` and ``<stem>.md``; return both paths."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     json_path = directory / f"{transcript.stem()}.json"
     md_path = directory / f"{transcript.stem()}.md"
     # ASCII JSON: control characters of server text stay escaped in the file
