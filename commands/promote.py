@@ -77,6 +77,7 @@ class PromoteContext:
             read_only=settings.read_only,
             lock_dir=audit.directory / "locks",
             child_env=credentials_env(settings),
+            lease=LeaseTiming(settle=settings.promotion_settle_seconds),
         )
 
 

@@ -40,6 +40,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "read_only": ("MLOPS_CONSOLE_READ_ONLY",),
     "request_timeout": ("MLOPS_CONSOLE_REQUEST_TIMEOUT",),
     "embedded_idle_minutes": ("MLOPS_CONSOLE_EMBEDDED_IDLE_MINUTES",),
+    "promotion_settle_seconds": ("MLOPS_CONSOLE_PROMOTION_SETTLE_SECONDS",),
 }
 
 
@@ -121,6 +122,8 @@ class Settings(BaseModel):
 
     request_timeout: float = Field(default=10.0, gt=0, le=600)
     embedded_idle_minutes: float = Field(default=60.0, ge=0)
+    # how long any write a promoter sent may take to reach the server (README: Safety)
+    promotion_settle_seconds: float = Field(default=2.0, ge=0.05, le=60)
 
     # where each value came from, for error messages and `describe()`
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)

@@ -28,6 +28,7 @@ from tests.promote.test_actions import Recorder
 from tests.support.tcp_proxy import DelayProxy
 
 ROOT = Path(__file__).resolve().parents[2]
+SETTLE = 2.0  # the default: longer than a write delayed 400 ms each way can be in flight
 
 
 class Together(Recorder):
@@ -52,12 +53,12 @@ async def _pair(mlflow_server, seeder, tmp_path: Path, delay: float, n: int) -> 
         async with fast.client() as a, slow.client() as b:
             results = await asyncio.gather(
                 promote(
-                    fast.context(a),
+                    fast.context(a, settings=fast.settings(promotion_settle_seconds=SETTLE)),
                     PromotionRequest(model=name, version="2", alias="champion", expect="1"),
                     Together(barrier),
                 ),
                 promote(
-                    slow.context(b),
+                    slow.context(b, settings=slow.settings(promotion_settle_seconds=SETTLE)),
                     PromotionRequest(model=name, version="3", alias="champion", expect="1"),
                     Together(barrier),
                 ),
@@ -82,9 +83,9 @@ async def _pair(mlflow_server, seeder, tmp_path: Path, delay: float, n: int) -> 
 
 
 def _model_tags(seeder, name: str) -> dict[str, str]:
-    doc = seeder.http.get(
-        "/api/2.0/mlflow/registered-models/get", params={"name": name}
-    ).json()["registered_model"]
+    doc = seeder.http.get("/api/2.0/mlflow/registered-models/get", params={"name": name}).json()[
+        "registered_model"
+    ]
     return {t["key"]: t["value"] for t in doc.get("tags", [])}
 
 
@@ -97,13 +98,13 @@ async def test_no_pair_of_consoles_both_win(mlflow_server, seeder, tmp_path, del
 
 def test_kill_9_mid_write_leaves_an_intent_resolved_at_next_start(mlflow_server, seeder, tmp_path):
     name = seeder.model([{}, {}])
-    seeder.alias(name, "champion", "1")
+    seeder.alias(name, "prod", "1")
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
     hold = b"POST /api/2.0/mlflow/registered-models/alias"
     with DelayProxy(mlflow_server.port, hold_after=hold) as proxy:
         args = ["--home", str(home), "--tracking-uri", proxy.url]
-        args += ["promote", name, "2", "--alias", "champion", "--yes"]
+        args += ["promote", name, "2", "--alias", "prod", "--yes"]  # not gated
         proc = subprocess.Popen(
             [sys.executable, "-m", "console", *args],
             cwd=ROOT,
@@ -115,23 +116,23 @@ def test_kill_9_mid_write_leaves_an_intent_resolved_at_next_start(mlflow_server,
             assert proxy.seen.wait(120), proc.stderr.read() if proc.poll() is not None else ""
             # the write reached the server; give it a moment to be applied, then kill -9
             deadline = time.monotonic() + 10
-            while seeder.aliases(name) != {"champion": "2"} and time.monotonic() < deadline:
+            while seeder.aliases(name) != {"prod": "2"} and time.monotonic() < deadline:
                 time.sleep(0.05)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
         finally:
             if proc.poll() is None:
                 proc.kill()
-    assert seeder.aliases(name) == {"champion": "2"}  # the alias moved ...
-    log = AuditLog(home / "audit")
-    raw = [json.loads(line) for line in (home / "audit" / "audit.jsonl").read_text().splitlines()]
-    assert [r["outcome"] for r in raw] == ["pending"]  # ... and the intent says so
-    # the next start (any promotion) resolves it from the server
-    again = subprocess.run(
-        [sys.executable, "-m", "console", "--home", str(home), "--tracking-uri",
-         mlflow_server.url, "promote", name, "2", "--alias", "champion", "--yes"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        assert seeder.aliases(name) == {"prod": "2"}  # the alias moved ...
+        log = AuditLog(home / "audit")
+        lines = (home / "audit" / "audit.jsonl").read_text().splitlines()
+        assert [json.loads(line)["outcome"] for line in lines] == ["pending"]  # ... intent only
+        # the next start (any promotion, same console, same server URL) resolves it
+        proxy.released.set()
+        again = subprocess.run(
+            [sys.executable, "-m", "console", *args],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
     assert again.returncode == 0, again.stderr  # nothing to do: v2 holds it already
     assert "interrupted promotion was resolved" in again.stderr
     records = log.read(AuditFilter(model=name, include_closed_intents=True)).records

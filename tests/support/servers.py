@@ -57,7 +57,7 @@ class MlflowServer:
     proc: subprocess.Popen | None = None
     env: dict[str, str] = field(default_factory=dict)
 
-    def start(self, timeout: float = 90.0) -> MlflowServer:
+    def start(self, timeout: float = 180.0) -> MlflowServer:
         cmd = [
             MLFLOW_BIN,
             "server",
@@ -86,7 +86,11 @@ class MlflowServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_healthy(self.url, timeout, self.proc)
+        try:
+            wait_healthy(self.url, timeout, self.proc)
+        except BaseException:
+            self.kill()  # never leave a half-started server behind
+            raise
         return self
 
     def stop(self) -> None:

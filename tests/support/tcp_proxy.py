@@ -4,7 +4,8 @@
 each chunk (a slow link between one console and the server). ``hold_after`` names a byte pattern
 of a request (e.g. ``b"POST /api/2.0/mlflow/registered-models/alias"``): once a request holding
 it has been forwarded, ``seen`` is set and responses are held back (the write reached the server,
-its client never hears back) — the moment to kill the client.
+its client never hears back) — the moment to kill the client; ``released`` ends the holding for
+connections made afterwards.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class DelayProxy:
         self.delay = delay
         self.hold_after = hold_after
         self.seen = threading.Event()
+        self.released = threading.Event()
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -38,7 +40,16 @@ class DelayProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        async def shutdown() -> None:
+            if self._server is not None:
+                self._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._loop.stop()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop)
         self._thread.join(5)
 
     def _run(self) -> None:
@@ -55,7 +66,7 @@ class DelayProxy:
             while chunk := await reader.read(65536):
                 if self.delay:
                     await asyncio.sleep(self.delay)
-                if not upstream and self.seen.is_set():
+                if not upstream and self.seen.is_set() and not self.released.is_set():
                     await asyncio.sleep(3600)  # held: the client never hears back
                 writer.write(chunk)
                 await writer.drain()
@@ -75,7 +86,8 @@ class DelayProxy:
         except OSError:
             client_writer.close()
             return
-        await asyncio.gather(
-            self._pump(client_reader, server_writer, upstream=True),
-            self._pump(server_reader, client_writer, upstream=False),
-        )
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(
+                self._pump(client_reader, server_writer, upstream=True),
+                self._pump(server_reader, client_writer, upstream=False),
+            )
