@@ -401,6 +401,8 @@ async def resolve_interrupted(ctx: PromoteContext) -> list[AuditRecord]:
     for intent in records:
         if intent.outcome != "pending" or intent.id in closed or intent.server != server:
             continue
+        if intent.model is None or _lock_busy(ctx, intent.model):
+            continue  # a console of this home is promoting that model right now: not dead
         try:
             request = PromotionRequest.model_validate(intent.details.get("request") or {})
         except ValueError:
@@ -503,15 +505,38 @@ async def _read_quietly(client: Any, request: PromotionRequest) -> RegistryView 
         return None
 
 
+def _lock_path(ctx: PromoteContext, model: str) -> Path | None:
+    if ctx.lock_dir is None:
+        return None
+    key = hashlib.sha256(f"{ctx.client.server}\n{model}".encode()).hexdigest()[:24]
+    return ctx.lock_dir / f"{key}.lock"
+
+
+def _lock_busy(ctx: PromoteContext, model: str) -> bool:
+    """Whether another process of this home holds the model's promotion lock now."""
+    path = _lock_path(ctx, model)
+    if path is None or not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 @asynccontextmanager
 async def _model_lock(ctx: PromoteContext, request: PromotionRequest) -> AsyncIterator[None]:
     """Serialise compare → write → verify between consoles sharing this home, per model."""
     if ctx.lock_dir is None:
         yield
         return
-    key = hashlib.sha256(f"{ctx.client.server}\n{request.model}".encode()).hexdigest()[:24]
+    path = _lock_path(ctx, request.model)
+    assert path is not None
     private_dir(ctx.lock_dir)
-    fd = os.open(ctx.lock_dir / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + ctx.lock_timeout
         while True:

@@ -140,3 +140,35 @@ def test_kill_9_mid_write_leaves_an_intent_resolved_at_next_start(mlflow_server,
     resolved = records[1]
     assert resolved.details["intent_id"] == records[0].id and resolved.details["resolved_at_start"]
     assert "took effect" in (resolved.message or "")
+
+
+async def test_an_intent_of_a_console_still_promoting_is_left_alone(flow, seeder):
+    import fcntl
+
+    from commands.promote import _lock_path, resolve_interrupted
+    from console.audit import AuditRecord, os_actor
+
+    name = seeder.model([{}, {}])
+    seeder.alias(name, "prod", "1")
+    request = PromotionRequest(model=name, version="2", alias="prod")
+    async with flow.client() as client:
+        ctx = flow.context(client)
+        flow.audit.append(
+            AuditRecord(
+                action="promote.set_alias",
+                outcome="pending",
+                actor=os_actor(),
+                server=client.server,
+                model=name,
+                version="2",
+                target=request.target,
+                details={"request": request.model_dump(mode="json")},
+            )
+        )
+        path = _lock_path(ctx, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+") as held:  # noqa: ASYNC230 - another console of this home, mid-write
+            fcntl.flock(held, fcntl.LOCK_EX)
+            assert await resolve_interrupted(ctx) == []
+        [record] = await resolve_interrupted(ctx)  # its console is gone now
+    assert record.outcome == "failed" and "did not take effect" in (record.message or "")
