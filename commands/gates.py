@@ -9,7 +9,6 @@ each level a configured rule overrides the built-in one.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from console.errors import SettingsError
 from console.promotion_model import PromotionRequest, canonical_stage
-from console.settings import config_path
+from console.settings import config_path, parse_config
 
 GateName = Literal["ready", "provenance", "invariance", "metric"]
 ALL_GATES: tuple[GateName, ...] = ("ready", "provenance", "invariance", "metric")
@@ -172,8 +171,5 @@ def load_gates(env: Mapping[str, str] | None = None) -> GatesConfig:
         return GatesConfig()
     except OSError as exc:
         raise SettingsError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        doc = tomllib.loads(raw.decode("utf-8", errors="replace"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    doc = parse_config(raw, path)
     return parse_gates(doc.get("gates"), f"config file {path}")

@@ -100,8 +100,12 @@ class ProbeOutcome(BaseModel):
 
 
 def child_env(settings: Any = None) -> dict[str, str]:
-    """The environment of the probe: the console's, plus MLflow credentials from a profile."""
-    env = dict(os.environ)
+    """The environment of the probe: allow-listed (plus what loading a model from its artifact
+    store needs), and the MLflow credentials from the settings."""
+    from console.child_env import MODEL_STORE_PREFIXES
+    from console.child_env import child_env as allowed
+
+    env = allowed(keep_prefixes=MODEL_STORE_PREFIXES)
     env["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     if settings is not None:
         if settings.tracking_username:

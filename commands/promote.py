@@ -1,11 +1,14 @@
 """Promotions: set, move or remove an alias, or transition a stage — one guarded flow for all.
 
 plan (before → after, gates, who, writes) → shown through the driver → explicit confirmation →
-compare-and-set (re-read just before writing; refuse if the target moved) → write → re-read to
-verify → version tags and an audit record → result. MLflow has no server-side compare-and-set:
-the window between the re-read and the write is kept short (and serialised between consoles
-sharing a home by a lock file); verification after the write detects a race lost to a writer
-elsewhere, which is then reported and audited.
+the model's promotion lease on the server (``commands.promote_lease``; plus a lock file between
+consoles sharing a home) → compare-and-set (re-read just before writing; refuse if the target
+moved) → intent record → write → re-read to verify → wait the settle time and verify again →
+version tags and the outcome record → lease released → result. MLflow has no server-side
+compare-and-set: a writer that ignores the lease (or outlasts the settle time) and lands after us
+is seen by one of the two verifications, and the promotion is reported and audited as a lost race
+(superseded). An intent without an outcome (a killed console) is resolved from the server at the
+next promotion (``resolve_interrupted``).
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from typing import Any
 from commands.driver import Driver
 from commands.gates import GatesConfig, effective_gates
 from commands.promote_gates import GateInputs, evaluate
-from console.audit import AuditLog, AuditRecord, identify
+from commands.promote_lease import LeaseBusy, LeaseTiming, held, holder_name
+from console.audit import AuditFilter, AuditLog, AuditRecord, identify
 from console.errors import ConsoleError, ReadOnlyError
 from console.model import ModelVersion
+from console.private_files import private_dir
 from console.promotion_model import (
     GateResult,
     Outcome,
@@ -55,6 +60,7 @@ class PromoteContext:
     lock_dir: Path | None = None
     lock_timeout: float = LOCK_TIMEOUT_S
     child_env: dict[str, str] = field(default_factory=dict)
+    lease: LeaseTiming = field(default_factory=LeaseTiming)
 
     @classmethod
     def from_settings(
@@ -72,6 +78,7 @@ class PromoteContext:
             read_only=settings.read_only,
             lock_dir=audit.directory / "locks",
             child_env=credentials_env(settings),
+            lease=LeaseTiming(settle=settings.promotion_settle_seconds),
         )
 
 
@@ -294,7 +301,9 @@ async def promote(
 ) -> PromotionResult:
     """Run the whole flow for ``request``; the driver shows the plan and asks to confirm."""
     if ctx.read_only:
-        raise ReadOnlyError(_verb(request))
+        refuse_read_only(ctx.audit, request, ctx.tracking_uri)
+    for resolved in await resolve_interrupted(ctx):
+        driver.warn(f"an interrupted promotion was resolved: {resolved.message}")
     plan = await build_plan(ctx, request, driver)
     driver.output(plan)
     return await carry_out(ctx, plan, driver)
@@ -338,7 +347,11 @@ async def carry_out(
             current=plan.before,
         )
     async with _model_lock(ctx, request):
-        return await _compare_write_verify(ctx, plan, driver)
+        try:
+            async with held(ctx.client, request.model, holder_name(plan.actor), ctx.lease, driver):
+                return await _compare_write_verify(ctx, plan, driver)
+        except LeaseBusy as exc:
+            return await _finish(ctx, plan, "refused", f"refused: {exc}", plan.before)
 
 
 async def _compare_write_verify(
@@ -357,22 +370,130 @@ async def _compare_write_verify(
         return await _finish(ctx, plan, "refused", message, current)
     driver.progress(f"writing: {plan.title}")
     archived: list[str] = []
+    intent = _intent(ctx, plan)
     try:
         lost = await _write(ctx, plan, current, archived, driver)
     except MlflowError as exc:
         after = await _read_quietly(client, request)
-        return await _finish(ctx, plan, "failed", f"write failed: {exc}", after, archived=archived)
+        return await _finish(
+            ctx, plan, "failed", f"write failed: {exc}", after, archived=archived, intent=intent
+        )
     # verify: read back what the server now holds
     after, _ = await read_view(client, request)
+    if not lost and _reached(after, request):
+        # and again once every write sent meanwhile has landed: a later writer supersedes us
+        driver.progress("verifying again after the settle time")
+        await asyncio.sleep(ctx.lease.settle)
+        after, _ = await read_view(client, request)
+        if not _reached(after, request):
+            message = (
+                f"lost a race (superseded): the write was verified, but a later write changed "
+                f"it; the registry now shows {after.describe(request)}"
+            )
+            return await _finish(
+                ctx, plan, "lost_race", message, after, archived=archived, intent=intent
+            )
     if lost or not _reached(after, request):
         message = (
             f"lost a race: after the write the registry shows {after.describe(request)}; "
             "another writer changed it at the same moment (MLflow has no compare-and-set)"
         )
-        return await _finish(ctx, plan, "lost_race", message, after, archived=archived)
+        return await _finish(
+            ctx, plan, "lost_race", message, after, archived=archived, intent=intent
+        )
     return await _finish(
-        ctx, plan, "succeeded", f"done: {after.describe(request)}", after, archived=archived
+        ctx,
+        plan,
+        "succeeded",
+        f"done: {after.describe(request)}",
+        after,
+        archived=archived,
+        intent=intent,
     )
+
+
+def _intent(ctx: PromoteContext, plan: PromotionPlan) -> str | None:
+    """Record what is about to be written, before writing it; its outcome follows (or is
+    resolved at the next start if this console dies in between)."""
+    from console.audit import AuditError
+
+    request = plan.request
+    record = AuditRecord(
+        action=f"promote.{request.action}",
+        outcome="pending",
+        actor=plan.actor,
+        server=plan.server,
+        model=request.model,
+        version=request.version,
+        target=request.target,
+        before=plan.before.model_dump(),
+        forced=plan.forced,
+        reason=request.reason,
+        message=f"about to write: {plan.title}",
+        details={"request": request.model_dump(mode="json"), "writes": plan.writes},
+    )
+    try:
+        ctx.audit.append(record)
+    except AuditError:
+        return None  # the outcome record still follows; it will say the intent is missing
+    return record.id
+
+
+async def resolve_interrupted(ctx: PromoteContext) -> list[AuditRecord]:
+    """Close every intent of this server that has no outcome (its console was killed mid-write):
+    read what the registry holds now and record that as the outcome. Returns the new records."""
+    from console.audit import AuditError
+
+    try:
+        where = AuditFilter(action_prefix="promote.", include_closed_intents=True)
+        records = ctx.audit.read(where).records
+    except AuditError:
+        return []
+    closed = {r.details.get("intent_id") for r in records if r.outcome != "pending"}
+    server = ctx.client.server
+    resolved: list[AuditRecord] = []
+    for intent in records:
+        if intent.outcome != "pending" or intent.id in closed or intent.server != server:
+            continue
+        if intent.model is None or _lock_busy(ctx, intent.model):
+            continue  # a console of this home is promoting that model right now: not dead
+        try:
+            request = PromotionRequest.model_validate(intent.details.get("request") or {})
+        except ValueError:
+            continue
+        view = await _read_quietly(ctx.client, request)
+        if view is None:
+            continue  # cannot tell now; the next start tries again
+        reached = _reached(view, request)
+        record = AuditRecord(
+            action=intent.action,
+            outcome="succeeded" if reached else "failed",
+            actor=intent.actor,
+            server=intent.server,
+            model=intent.model,
+            version=intent.version,
+            target=intent.target,
+            before=intent.before,
+            after=view.model_dump(),
+            forced=intent.forced,
+            reason=intent.reason,
+            message=(
+                f"resolved after an interrupted promotion (intent {intent.id}): the registry "
+                f"shows {view.describe(request)}; "
+                + (
+                    "the write took effect (no version tags were written)"
+                    if reached
+                    else "the write did not take effect"
+                )
+            ),
+            details={"intent_id": intent.id, "resolved_at_start": True},
+        )
+        try:
+            ctx.audit.append(record)
+        except AuditError:
+            continue
+        resolved.append(record)
+    return resolved
 
 
 async def _write(
@@ -438,15 +559,38 @@ async def _read_quietly(client: Any, request: PromotionRequest) -> RegistryView 
         return None
 
 
+def _lock_path(ctx: PromoteContext, model: str) -> Path | None:
+    if ctx.lock_dir is None:
+        return None
+    key = hashlib.sha256(f"{ctx.client.server}\n{model}".encode()).hexdigest()[:24]
+    return ctx.lock_dir / f"{key}.lock"
+
+
+def _lock_busy(ctx: PromoteContext, model: str) -> bool:
+    """Whether another process of this home holds the model's promotion lock now."""
+    path = _lock_path(ctx, model)
+    if path is None or not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 @asynccontextmanager
 async def _model_lock(ctx: PromoteContext, request: PromotionRequest) -> AsyncIterator[None]:
     """Serialise compare → write → verify between consoles sharing this home, per model."""
     if ctx.lock_dir is None:
         yield
         return
-    key = hashlib.sha256(f"{ctx.client.server}\n{request.model}".encode()).hexdigest()[:24]
-    ctx.lock_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(ctx.lock_dir / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    path = _lock_path(ctx, request.model)
+    assert path is not None
+    private_dir(ctx.lock_dir)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + ctx.lock_timeout
         while True:
@@ -468,6 +612,36 @@ async def _model_lock(ctx: PromoteContext, request: PromotionRequest) -> AsyncIt
 # --- audit and tags ----------------------------------------------------------------------------
 
 
+def refuse_read_only(audit: AuditLog, request: PromotionRequest, server: str | None) -> None:
+    """Audit a promotion refused because the console is read-only, then raise ReadOnlyError.
+
+    Nothing is read from the server (read-only mode must not start an embedded one just to say
+    no); the actor is the OS user. The CLI and the TUI share this, so both trails look the same.
+    """
+    from console.audit import AuditError, os_actor
+    from console.settings import show_url
+
+    record = AuditRecord(
+        action=f"promote.{request.action}",
+        outcome="refused",
+        actor=os_actor(),
+        server=show_url(server) if server else "embedded",
+        model=request.model,
+        version=request.version,
+        target=request.target,
+        forced=request.force,
+        reason=request.reason,
+        message="refused: the console is read-only",
+        details={"read_only": True, "expected": request.expect},
+    )
+    error = ReadOnlyError(_verb(request))
+    try:
+        audit.append(record)
+    except AuditError as exc:
+        error.hint = f"{error.hint}; {exc}"
+    raise error
+
+
 def _verb(request: PromotionRequest) -> str:
     if request.action == "set_alias":
         return f"set alias {request.alias} of {request.model}"
@@ -484,6 +658,7 @@ async def _finish(
     current: RegistryView | None,
     *,
     archived: list[str] | None = None,
+    intent: str | None = None,
 ) -> PromotionResult:
     """Tag the version(s) on success, audit the attempt, and build the result."""
     from console.audit import AuditError
@@ -510,6 +685,7 @@ async def _finish(
             "permission": plan.permission,
             "archive_others": request.archive_others,
             "archived": archived or [],
+            **({"intent_id": intent} if intent else {}),
         },
     )
     result = PromotionResult(

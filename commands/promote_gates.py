@@ -106,7 +106,9 @@ async def _run_checks(inputs: GateInputs, gates: EffectiveGates, module: str) ->
     uri = f"models:/{inputs.request.model}/{inputs.request.version}"
     argv = [sys.executable, "-m", module, "--model-uri", uri]
     argv += ["--tracking-uri", inputs.tracking_uri, "--json"]
-    env = {**os.environ, **inputs.child_env}
+    from console.child_env import MODEL_STORE_PREFIXES, child_env
+
+    env = child_env(inputs.child_env, keep_prefixes=MODEL_STORE_PREFIXES)
     proc = await asyncio.create_subprocess_exec(
         *argv,
         cwd=ROOT,

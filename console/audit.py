@@ -1,8 +1,9 @@
 """The append-only audit log: one JSON line per record in ``<home>/audit/audit.jsonl``.
 
 Generic over what was done (``action`` is a dotted kind: ``promote.set_alias``, ``runbook.step``),
-so promotions and the runbook engine share one trail. Records are pydantic; every known secret is
-masked before a line is written, and lines are appended under an exclusive lock so concurrent
+so promotions and the runbook engine share one trail. Records are pydantic, written as ASCII JSON
+(server text keeps its control characters escaped); every known secret is masked before a line is
+written, and lines are appended under an exclusive lock so concurrent
 consoles never interleave. Also who the operator is: the server's ``users/current`` where auth
 exists, else the OS user.
 """
@@ -23,11 +24,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from console.errors import ConsoleError
+from console.private_files import private_dir
 
 AUDIT_FILE = "audit.jsonl"
 MASK = "********"
 
-Outcome = Literal["succeeded", "refused", "lost_race", "failed", "cancelled"]
+# "pending": an intent written right before a registry write; its outcome follows in another record
+# (``details.intent_id``), or is resolved from the server at the next start if the console died
+Outcome = Literal["succeeded", "refused", "lost_race", "failed", "cancelled", "pending"]
 
 
 class AuditError(ConsoleError):
@@ -80,6 +84,8 @@ class AuditFilter(BaseModel):
     actor: str | None = None
     since: datetime | None = None
     limit: int | None = Field(default=None, ge=1)
+    # intents whose outcome was recorded are noise in a listing; unresolved ones are always shown
+    include_closed_intents: bool = False
 
     def matches(self, record: AuditRecord) -> bool:
         if self.model is not None and record.model != self.model:
@@ -140,9 +146,9 @@ class AuditLog:
 
     def append(self, record: AuditRecord) -> AuditRecord:
         """Write ``record`` as one line; raise AuditError if the log cannot be written."""
-        line = self.mask(record.model_dump_json()) + "\n"
+        line = self.mask(_json_line(record)) + "\n"
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_dir(self.directory)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -172,6 +178,7 @@ class AuditLog:
         """Matching records, oldest first; lines that are not records are counted, not fatal."""
         where = where or AuditFilter()
         result = AuditRead(path=str(self.path))
+        closed: set[str] = set()
         for line in self._lines():
             if not line.strip():
                 continue
@@ -180,11 +187,24 @@ class AuditLog:
             except ValidationError:
                 result.unreadable_lines += 1
                 continue
+            intent = record.details.get("intent_id")
+            if isinstance(intent, str):
+                closed.add(intent)
             if where.matches(record):
                 result.records.append(record)
+        if not where.include_closed_intents:
+            result.records = [
+                r for r in result.records if r.outcome != "pending" or r.id not in closed
+            ]
         if where.limit is not None:
             result.records = result.records[-where.limit :]
         return result
+
+
+def _json_line(record: AuditRecord) -> str:
+    """``record`` as one line of pure ASCII JSON: ESC, DEL, C1 controls (U+009B) and bidi
+    overrides from server text stay ``\\u`` escapes, so ``cat``/``tail`` of the log replay none."""
+    return json.dumps(record.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
 
 
 def os_actor() -> Actor:

@@ -26,21 +26,13 @@ from pydantic import BaseModel, ValidationError
 
 from console import embedded_procs as procs
 from console.errors import EmbeddedError
+from console.private_files import open_private, private_dir, touch_private, write_private
 
 Progress = Callable[[str], None]
 
-SUPERVISOR_MODULE = "console.embedded_supervisor"
+SUPERVISOR_MODULE = procs.SUPERVISOR_MODULE
 PORT_ATTEMPTS = 3
 LOG_TAIL_BYTES = 64_000
-
-_SERVER_ENV_DROP = (
-    "MLFLOW_TRACKING_URI",
-    "MLFLOW_TRACKING_TOKEN",
-    "MLFLOW_TRACKING_USERNAME",
-    "MLFLOW_TRACKING_PASSWORD",
-    "MLFLOW_BACKEND_STORE_URI",
-    "MLFLOW_ARTIFACTS_DESTINATION",
-)
 
 
 def _no_progress(message: str) -> None:
@@ -96,9 +88,11 @@ class EmbeddedPaths:
         return f"sqlite:///{self.mlflow_db}"
 
     def create_server_dirs(self) -> None:
-        """Create what the MLflow server needs (a fresh machine has no home yet)."""
+        """Create what the MLflow server needs (a fresh machine has no home yet), private (0700)."""
         try:
-            self.artifacts.mkdir(parents=True, exist_ok=True)
+            private_dir(self.home)
+            private_dir(self.mlflow_dir)
+            private_dir(self.artifacts)
         except OSError as exc:
             raise EmbeddedError(
                 f"cannot create the console home {self.home}: {exc.strerror}",
@@ -150,9 +144,7 @@ def _read_state(paths: EmbeddedPaths) -> tuple[ServerState | None, str | None]:
 
 
 def _write_state(paths: EmbeddedPaths, state: ServerState) -> None:
-    tmp = paths.state_file.with_suffix(".json.tmp")
-    tmp.write_text(state.model_dump_json(indent=2))
-    os.replace(tmp, paths.state_file)
+    write_private(paths.state_file, state.model_dump_json(indent=2))
 
 
 def _remove_state(paths: EmbeddedPaths) -> None:
@@ -185,16 +177,16 @@ def touch(home: Path | str) -> None:
     """Mark the embedded server as in use now; the supervisor stops it after the idle period."""
     paths = EmbeddedPaths.for_home(home)
     try:
-        paths.last_used.touch()
+        touch_private(paths.last_used)
     except FileNotFoundError:
-        paths.mlflow_dir.mkdir(parents=True, exist_ok=True)
-        paths.last_used.touch()
+        private_dir(paths.mlflow_dir)
+        touch_private(paths.last_used)
 
 
 @contextlib.contextmanager
 def _locked(paths: EmbeddedPaths, timeout: float, progress: Progress) -> Iterator[None]:
     """Hold the home's lock, waiting (with progress) while another console starts or stops."""
-    with open(paths.lock_file, "a+") as lock:
+    with open_private(paths.lock_file, "ab") as lock:
         deadline = time.monotonic() + timeout
         told = False
         while True:
@@ -247,9 +239,9 @@ def status(home: Path | str) -> EmbeddedStatus:
     paths = EmbeddedPaths.for_home(home)
     state, note = _read_state(paths)
     if state is None:
-        return _stopped(paths, f"not running{f' ({note})' if note else ''}")
+        return _unrecorded(paths) or _stopped(paths, f"not running{f' ({note})' if note else ''}")
     if not _is_our_server(state.server_pid, paths):
-        return _stopped(
+        return _unrecorded(paths) or _stopped(
             paths, f"not running (recorded server pid {state.server_pid} is gone; stale state)"
         )
     if not _healthy(state.port):
@@ -262,6 +254,120 @@ def status(home: Path | str) -> EmbeddedStatus:
         _idle_note(state) if supervised else "its supervisor is gone (no idle stop until reused)"
     )
     return _status_from(state, paths, detail)
+
+
+# --- processes found by what they serve -----------------------------------------------------------
+#
+# server.json is a cache, not the truth: a killed server leaves its uvicorn worker serving, and a
+# garbage or overwritten record hides a live server. The truth is /proc: every process serving this
+# home's mlflow.db (its command line or, for uvicorn, its environment names the backend store).
+
+
+def _found_server(paths: EmbeddedPaths, servers: list[int]) -> tuple[int, int] | None:
+    """(leader pid, port) of a healthy ``mlflow server`` group of this home among ``servers``."""
+    groups: dict[int, list[int]] = {}
+    for pid in servers:
+        pgid = procs.group_of(pid)
+        if pgid is not None:
+            groups.setdefault(pgid, []).append(pid)
+    for pgid, members in sorted(groups.items()):
+        if pgid not in members or not _is_our_server(pgid, paths):
+            continue  # an orphaned worker whose server was killed: never reused
+        for port in sorted(procs.listening_ports(members)):
+            if _healthy(port, attempts=2):
+                return pgid, port
+    return None
+
+
+def _owner(leader: int, supervisors: list[int]) -> int | None:
+    """The supervisor of ``leader``: its parent, or one that adopted it."""
+    parent = procs.parent_of(leader)
+    if parent in supervisors:
+        return parent
+    for pid in supervisors:
+        args = procs.cmdline(pid)
+        if "--adopt" in args and str(leader) in args:
+            return pid
+    return None
+
+
+def _unrecorded(paths: EmbeddedPaths) -> EmbeddedStatus | None:
+    """Status of a server of this home that server.json does not (correctly) record."""
+    servers = procs.serving(paths.backend_uri)
+    if not servers:
+        return None
+    found = _found_server(paths, servers)
+    if found is None:
+        return _stopped(
+            paths,
+            f"not running, but {len(servers)} leftover process(es) still hold this home's "
+            f"database (pids {', '.join(map(str, sorted(servers)))}); "
+            "`mlops-console embedded stop` ends them, the next start replaces them",
+        )
+    leader, port = found
+    return EmbeddedStatus(
+        running=True,
+        tracking_uri=f"http://127.0.0.1:{port}",
+        pid=leader,
+        supervisor_pid=_owner(leader, procs.supervisors(SUPERVISOR_MODULE, str(paths.home))),
+        port=port,
+        home=str(paths.home),
+        detail="running, but not recorded in server.json (the next command re-records it)",
+    )
+
+
+def _stop_all(
+    paths: EmbeddedPaths, keep: int | None = None, keep_supervisor: int | None = None
+) -> bool:
+    """Stop every server group and supervisor of this home except the kept ones; True if any."""
+    servers = procs.serving(paths.backend_uri)
+    groups = {procs.group_of(pid) for pid in servers} - {None, keep}
+    sups = procs.supervisors(SUPERVISOR_MODULE, str(paths.home))
+    sups = [s for s in sups if s != keep_supervisor]
+    for sup in sups:
+        _terminate(sup, None, grace=10.0)
+    for pgid in groups:
+        _terminate(None, pgid, grace=10.0)
+    return bool(groups or sups)
+
+
+def _recover(paths: EmbeddedPaths, idle_minutes: float, progress: Progress) -> ServerState | None:
+    """No usable record: reuse a healthy server of this home found on /proc, stop every other one.
+
+    This is what keeps one database under one server: whatever happened to server.json, a second
+    server is never started next to a live one.
+    """
+    servers = procs.serving(paths.backend_uri)
+    sups = procs.supervisors(SUPERVISOR_MODULE, str(paths.home))
+    if not servers and not sups:
+        return None
+    found = _found_server(paths, servers)
+    state = None
+    if found is not None:
+        leader, port = found
+        owner = _owner(leader, sups)
+        state = ServerState(
+            supervisor_pid=owner or 0,
+            server_pid=leader,
+            port=port,
+            tracking_uri=f"http://127.0.0.1:{port}",
+            started_at=datetime.now(UTC).replace(microsecond=0),
+            home=str(paths.home),
+            idle_minutes=idle_minutes,
+        )
+        progress(f"found this home's MLflow server unrecorded (pid {leader}, port {port})")
+    leftovers = _stop_all(
+        paths,
+        keep=state.server_pid if state else None,
+        keep_supervisor=state.supervisor_pid if state else None,
+    )
+    if leftovers:
+        progress("stopped leftover processes of this home's MLflow server")
+    if state is not None:
+        if not state.supervisor_pid:
+            return _adopt(state, paths, idle_minutes)
+        _write_state(paths, state)
+    return state
 
 
 # --- start ---------------------------------------------------------------------------------------
@@ -298,12 +404,15 @@ def _server_command(paths: EmbeddedPaths, port: int) -> list[str]:
 
 
 def _server_env(paths: EmbeddedPaths) -> dict[str, str]:
+    """The supervisor's (and so the server's) environment: allow-listed, no secret of the shell.
+
+    Both run for hours after the console exits; neither needs any credential. Registry webhooks
+    to the history receiver on loopback are allowed for this server only.
+    """
+    from console.child_env import child_env
     from console.history_receiver import server_env
 
-    env = {k: v for k, v in os.environ.items() if k not in _SERVER_ENV_DROP}
-    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
-    env["PYTHONUNBUFFERED"] = "1"
-    # registry webhooks to the history receiver on loopback: allowed for this server only
+    env = child_env({"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "PYTHONUNBUFFERED": "1"})
     env.update(server_env(paths.home))
     return env
 
@@ -312,6 +421,7 @@ def _rotate_log(paths: EmbeddedPaths) -> None:
     """Keep the previous start's log as ``server.log.1``; this start writes a fresh one."""
     with contextlib.suppress(FileNotFoundError):
         os.replace(paths.server_log, paths.server_log.with_suffix(".log.1"))
+        os.chmod(paths.server_log.with_suffix(".log.1"), 0o600)
 
 
 _ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b.*")
@@ -396,7 +506,7 @@ def _launch_supervisor(
         repr(float(idle_minutes)),
         *extra,
     ]
-    with open(paths.server_log, "ab") as log:
+    with open_private(paths.server_log, "ab") as log:
         proc = subprocess.Popen(
             cmd,
             cwd=paths.mlflow_dir,
@@ -561,14 +671,16 @@ def stop(home: Path | str, timeout: float = 20.0) -> bool:
         return False
     with _locked(paths, timeout, _no_progress):
         state, _ = _read_state(paths)
-        if state is None:
-            return False
-        sup = state.supervisor_pid if _is_our_supervisor(state.supervisor_pid, paths) else None
-        srv = state.server_pid if _is_our_server(state.server_pid, paths) else None
-        if sup or srv:
-            _terminate(sup, srv, grace=timeout)
-        _remove_state(paths)
-        return bool(srv)
+        srv = None
+        if state is not None:
+            sup = state.supervisor_pid if _is_our_supervisor(state.supervisor_pid, paths) else None
+            srv = state.server_pid if _is_our_server(state.server_pid, paths) else None
+            if sup or srv:
+                _terminate(sup, srv, grace=timeout)
+            _remove_state(paths)
+        # and whatever serves this home's database without being recorded (orphans, lost records)
+        leftovers = _stop_all(paths)
+        return bool(srv) or leftovers
 
 
 # --- ensure --------------------------------------------------------------------------------------
@@ -612,6 +724,9 @@ def ensure_server(
             _clear_stale(state, paths)
         elif paths.state_file.exists():
             _remove_state(paths)
+        recovered = _recover(paths, idle_minutes, progress)
+        if recovered is not None:
+            return _status_from(recovered, paths, "reusing an unrecorded server of this home")
         state = _start(paths, idle_minutes, timeout, progress)
         # the start may have taken longer than a short idle limit; still under the lock, so the
         # new supervisor cannot decide the server is idle before this

@@ -150,3 +150,92 @@ def signal_group(pgid: int, sig: int = signal.SIGTERM) -> None:
 def signal_pid(pid: int, sig: int = signal.SIGTERM) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, sig)
+
+
+# --- finding a home's processes by what they serve ---------------------------------------------
+
+SERVER_STORE_ENV = b"_MLFLOW_SERVER_FILE_STORE="  # how `mlflow server` hands the store to uvicorn
+SUPERVISOR_MODULE = "console.embedded_supervisor"  # its command line names the store too
+
+
+def _pids() -> list[int]:
+    return [int(e.name) for e in _PROC.iterdir() if e.name.isdigit()]
+
+
+def _environ_has(pid: int, entry: bytes) -> bool:
+    try:
+        raw = (_PROC / str(pid) / "environ").read_bytes()
+    except OSError:
+        return False
+    return entry in raw.split(b"\0")
+
+
+def group_of(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[2]) if fields else None
+
+
+def parent_of(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields else None
+
+
+def serving(backend_uri: str) -> list[int]:
+    """Live pids serving ``backend_uri``: ``mlflow server`` processes naming it on their command
+    line, and their workers (uvicorn) that received it in their environment.
+
+    Found from ``/proc`` whatever any state file says, so a crashed parent's orphaned worker or a
+    server recorded in a file since overwritten is still found.
+    """
+    me = os.getpid()
+    entry = SERVER_STORE_ENV + backend_uri.encode()
+    found = []
+    for pid in _pids():
+        if pid == me or not is_alive(pid):
+            continue
+        args = cmdline(pid)
+        if not args or not any("mlflow" in a or "uvicorn" in a for a in args):
+            continue
+        if SUPERVISOR_MODULE in args:
+            continue
+        if backend_uri in args or _environ_has(pid, entry):
+            found.append(pid)
+    return found
+
+
+def supervisors(module: str, home: str) -> list[int]:
+    """Live pids running ``python -m module --home home``."""
+    me = os.getpid()
+    found = []
+    for pid in _pids():
+        if pid == me:
+            continue
+        args = cmdline(pid)
+        if module in args and "--home" in args:
+            i = args.index("--home")
+            if i + 1 < len(args) and args[i + 1] == home and is_alive(pid):
+                found.append(pid)
+    return found
+
+
+def listening_ports(pids: list[int]) -> set[int]:
+    """TCP ports any of ``pids`` listens on (IPv4 and IPv6)."""
+    inodes: set[str] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in (_PROC / str(pid) / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    ports: set[int] = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = (_PROC / "net" / table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if len(cols) > 9 and cols[3] == "0A" and cols[9] in inodes:
+                ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports

@@ -3,8 +3,10 @@
 Started by ``console.embedded`` in a new session so it outlives the console. It runs ``mlflow
 server`` in its own process group (or adopts one already running), and stops that whole group
 and exits when ``last-used`` is older than the idle limit, on SIGTERM/SIGINT/SIGHUP, or when the
-server dies. It never restarts a server: the next ``ensure_server`` does that. It also runs the
-registry history's webhook receiver (``console.history_receiver``) for the server's lifetime.
+server dies — a killed ``mlflow server`` leaves its uvicorn worker serving the port, so the group
+is always taken down, never left behind. It never restarts a server: the next ``ensure_server``
+does that. Files it and the server create are private (umask 077). It also runs the registry
+history's webhook receiver (``console.history_receiver``) for the server's lifetime.
 
     python -m console.embedded_supervisor --home H --port P --idle-minutes M [--pid-fd N]
         (--adopt PID | -- MLFLOW-COMMAND...)
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from console import embedded_procs as procs
 from console import history_receiver
+from console.private_files import PRIVATE_UMASK
 
 POLL_ENV = "MLOPS_CONSOLE_EMBEDDED_POLL_SECONDS"
 DEFAULT_POLL_SECONDS = 2.0
@@ -109,6 +112,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
+    os.umask(PRIVATE_UMASK)  # mlflow.db, artifacts and logs the server writes: 0600 / 0700
     mlflow_dir = Path(args.home) / "mlflow"
     poll = float(os.environ.get(POLL_ENV) or DEFAULT_POLL_SECONDS)
     idle_limit = args.idle_minutes * 60.0
@@ -144,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         while True:
             if exited():
                 code = proc.returncode if proc is not None else None
+                # the server's workers outlive a killed server: take the whole group down
+                if procs.group_alive(server_pid):
+                    _log("mlflow server died; stopping what is left of its process group")
+                    _stop_group(server_pid, exited)
                 _log(f"mlflow server exited (code {code}); supervisor exits")
                 _forget_state(mlflow_dir / "server.json")
                 return 1 if code is None else (code or 0)

@@ -29,6 +29,12 @@ class SettingsError(ConsoleError):
     exit_code = 2
 
 
+class UsageError(ConsoleError):
+    """The command line itself is unusable (undecodable bytes, a malformed version, ...)."""
+
+    exit_code = 2
+
+
 class EmbeddedError(ConsoleError):
     """The embedded lifecycle (MLflow server, catalog or stores) could not be started or used."""
 

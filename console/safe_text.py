@@ -1,18 +1,29 @@
-"""Make server-supplied strings safe to print on a terminal.
+"""Make server-supplied strings safe to print on a terminal or store in a human-readable file.
 
 Server text is data: run names, tags, params and descriptions may hold escape sequences, bidi
-overrides or markup. ``printable`` turns every control character into a visible escape so nothing a
-server sends can move the cursor, retitle the terminal, hide text or reorder a line. Markup safety
-is the renderer's job (the TUI wraps strings in ``rich.text.Text``); this module handles bytes that
-would act on the terminal itself.
+overrides, markup or undecodable bytes. ``printable`` turns every control character into a visible
+escape so nothing a server sends can move the cursor, retitle the terminal, write the clipboard
+(OSC 52), hide text or reorder a line. ``safe_label`` is the one call for every TUI surface
+(notifications, palette, titles, toasts, tooltips, header, footer): ``printable`` with a length
+cap, to be wrapped in ``rich.text.Text`` (never parsed as markup). ``file_safe`` is the same rule
+for text written into files under the console home (transcripts), keeping newlines.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
-# Bidirectional embedding/override/isolate controls: they reorder what follows on the line.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+# Bidirectional embedding/override/isolate/mark controls: they reorder what follows on the line.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# Cc: C0 (ESC, BEL, ...), DEL and C1 (U+009B CSI, U+009D OSC, ...); Zl/Zp: line and paragraph
+# separators that break a line on some terminals; Cs: lone surrogates, which is how Python carries
+# undecodable bytes of argv and file names (printing one raises UnicodeEncodeError).
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+
+# the longest server string a TUI surface shows (a 10,000-character tag must not flood a screen)
+LABEL_LIMIT = 200
 
 
 def _escape(ch: str) -> str:
@@ -26,7 +37,9 @@ def printable(value: object, *, limit: int | None = None, keep_newlines: bool = 
     """Return ``value`` as text with control and bidi characters shown as visible escapes.
 
     ``limit`` truncates long values (with a marker saying how much was cut) so one 10,000-character
-    tag cannot flood the screen; ``keep_newlines`` keeps ``\\n`` for multi-line fields.
+    tag cannot flood the screen; ``keep_newlines`` keeps ``\\n`` for multi-line fields. An escape
+    introducer (ESC, U+009B) is never emitted raw, so no CSI or OSC sequence survives, whatever its
+    terminator (BEL, ST, ESC ``\\``).
     """
     text = value if isinstance(value, str) else str(value)
     out: list[str] = []
@@ -35,7 +48,7 @@ def printable(value: object, *, limit: int | None = None, keep_newlines: bool = 
             out.append(ch)
         elif ch == "\t":
             out.append("    " if keep_newlines else " ")
-        elif ch in _BIDI_CONTROLS or unicodedata.category(ch) == "Cc":
+        elif ch in _BIDI_CONTROLS or unicodedata.category(ch) in _ESCAPED_CATEGORIES:
             out.append(_escape(ch))
         else:
             out.append(ch)
@@ -44,3 +57,17 @@ def printable(value: object, *, limit: int | None = None, keep_newlines: bool = 
         cut = len(result) - limit
         result = f"{result[:limit]}… (+{cut} chars)"
     return result
+
+
+def safe_label(value: object, *, limit: int = LABEL_LIMIT) -> str:
+    """Server text for any TUI surface: one line, escapes visible, at most ``limit`` characters.
+
+    The result holds no terminal control; it may still hold ``[`` and must therefore be shown as
+    ``rich.text.Text`` (or with markup off), never interpolated into markup.
+    """
+    return printable(value, limit=limit)
+
+
+def file_safe(value: object) -> str:
+    """Server text for a human-readable file (``cat`` must not replay it): newlines kept."""
+    return printable(value, keep_newlines=True)

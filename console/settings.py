@@ -41,6 +41,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "read_only": ("MLOPS_CONSOLE_READ_ONLY",),
     "request_timeout": ("MLOPS_CONSOLE_REQUEST_TIMEOUT",),
     "embedded_idle_minutes": ("MLOPS_CONSOLE_EMBEDDED_IDLE_MINUTES",),
+    "promotion_settle_seconds": ("MLOPS_CONSOLE_PROMOTION_SETTLE_SECONDS",),
 }
 
 
@@ -148,6 +149,8 @@ class Settings(BaseModel):
 
     request_timeout: float = Field(default=10.0, gt=0, le=600)
     embedded_idle_minutes: float = Field(default=60.0, ge=0)
+    # how long any write a promoter sent may take to reach the server (README: Safety)
+    promotion_settle_seconds: float = Field(default=2.0, ge=0.05, le=60)
 
     # where each value came from, for error messages and `describe()`
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
@@ -205,6 +208,21 @@ class Settings(BaseModel):
         return shown
 
 
+def parse_config(raw: bytes, path: Path) -> dict[str, Any]:
+    """The config file's TOML document; any way it cannot be read is one SettingsError."""
+    try:
+        return tomllib.loads(raw.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(
+            f"config file {path} is not valid TOML: {exc}", hint="fix or remove the file"
+        ) from None
+    except RecursionError:
+        # tomllib recurses once per nesting level: deeply nested arrays or inline tables
+        raise SettingsError(
+            f"config file {path} is nested too deeply to read", hint="fix or remove the file"
+        ) from None
+
+
 def _read_profiles(path: Path) -> tuple[dict[str, Any], str | None]:
     """Return (profiles, default_profile) from the config file; empty when it does not exist."""
     try:
@@ -213,12 +231,7 @@ def _read_profiles(path: Path) -> tuple[dict[str, Any], str | None]:
         return {}, None
     except OSError as exc:
         raise SettingsError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        doc = tomllib.loads(raw.decode("utf-8", errors="replace"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(
-            f"config file {path} is not valid TOML: {exc}", hint="fix or remove the file"
-        ) from None
+    doc = parse_config(raw, path)
     profiles = doc.get("profiles", {})
     if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
         raise SettingsError(

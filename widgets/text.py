@@ -29,7 +29,9 @@ def markup_safe(value: object, *, limit: int | None = 200) -> str:
     """
     from textual.markup import escape
 
-    return escape(printable(value, limit=limit))
+    from console.safe_text import safe_label
+
+    return escape(safe_label(value, limit=limit or 10_000))
 
 
 def literal_block(value: object, *, limit: int = 5000) -> Text:

@@ -6,7 +6,6 @@ machine for the same code. Runs record ``repo_url`` (a ``file://`` URL of the re
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -52,8 +51,10 @@ class CodeRepo:
 
 
 def _git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    full_env = {**os.environ, **_IDENTITY, "GIT_CONFIG_NOSYSTEM": "1", **(env or {})}
-    full_env.pop("GIT_DIR", None)
+    from console.child_env import child_env
+
+    # allow-listed (GIT_DIR and friends from the caller's shell never reach it)
+    full_env = child_env({**_IDENTITY, "GIT_CONFIG_NOSYSTEM": "1", **(env or {})})
     out = subprocess.run(
         ["git", "-C", str(repo), "-c", "commit.gpgsign=false", *args],
         capture_output=True,

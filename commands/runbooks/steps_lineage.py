@@ -363,10 +363,10 @@ async def _resync(ctx: StepContext, args: ResyncArgs) -> StepResult:
     from commands.promote import credentials_env
 
     uri = await ctx.tracking_uri()
-    import os
+    from console.child_env import child_env
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING_")}
-    env.update(credentials_env(ctx.settings))
+    # a console of its own: the lineage settings it reads, MLflow credentials, nothing else
+    env = child_env(credentials_env(ctx.settings), keep_prefixes=("DATAHUB_", "OPENLINEAGE_"))
     command = [
         sys.executable, "-m", "console", "lineage", "sync", "--json",
         "--home", str(ctx.settings.home), "--tracking-uri", uri,

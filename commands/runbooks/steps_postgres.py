@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import time
 from typing import Any
@@ -285,7 +284,9 @@ async def _gc_plan(ctx: StepContext, args: GcArgs) -> Plan:
 
 
 def _gc_env(ctx: StepContext) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING_")}
+    from console.child_env import child_env
+
+    env = child_env()
     s = ctx.settings
     # credentials travel in the environment, never on the command line
     if s.tracking_username:

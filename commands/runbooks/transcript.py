@@ -1,18 +1,22 @@
 """The record of one runbook run: pydantic JSON (the resume state) and a markdown rendering.
 
 Saved under ``<home>/transcripts/`` after every step, atomically, so an interrupted or killed run
-leaves a transcript that ``--resume`` can continue from. Everything in it has been masked.
+leaves a transcript that ``--resume`` can continue from. Everything in it has been masked, and
+both files hold server text with its control characters escaped.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
+
+from console.private_files import private_dir, write_private
+from console.safe_text import file_safe
 
 StepState = Literal[
     "pending", "running", "ok", "failed", "skipped", "declined", "planned", "refused"
@@ -74,17 +78,17 @@ class Transcript(BaseModel):
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_private(path, text)  # 0600: transcripts hold server names, findings and operator input
 
 
 def save(transcript: Transcript, directory: Path) -> tuple[Path, Path]:
     """Write ``<stem>.json`` and ``<stem>.md``; return both paths."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     json_path = directory / f"{transcript.stem()}.json"
     md_path = directory / f"{transcript.stem()}.md"
-    _atomic_write(json_path, transcript.model_dump_json(indent=2))
+    # ASCII JSON: control characters of server text stay escaped in the file
+    doc = json.dumps(transcript.model_dump(mode="json"), indent=2, ensure_ascii=True)
+    _atomic_write(json_path, doc)
     _atomic_write(md_path, render_markdown(transcript))
     return json_path, md_path
 
@@ -162,4 +166,6 @@ def render_markdown(t: Transcript) -> str:
             lines += ["", f"What to do: {step.advice}"]
         if step.audit_id:
             lines += ["", f"Audit record: `{step.audit_id}`"]
-    return "\n".join(lines) + "\n"
+    # server text is data: no escape sequence, C1 control or bidi override reaches the file raw
+    # (``cat`` of a transcript must not retitle the terminal or write its clipboard)
+    return file_safe("\n".join(lines)) + "\n"

@@ -116,6 +116,10 @@ def _overrides(args: argparse.Namespace):
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the command; exceptions propagate (see ``main``)."""
+    from console.cli._common import check_arguments
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    check_arguments(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

@@ -65,6 +65,33 @@ def positive(text: str) -> int:
     return value
 
 
+def version_arg(text: str) -> str:
+    """An argparse type: a model version number exactly as MLflow writes it (``3``, not `` 3``)."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"'{printable(text, limit=40)}' is not a version number (1, 2, 3, ...)"
+        )
+    return text
+
+
+def check_arguments(argv: list[str]) -> None:
+    """Refuse arguments holding bytes that are not UTF-8 (one line, exit 2).
+
+    Python carries undecodable argv bytes as lone surrogates; they would fail much later, deep in
+    an HTTP request or a print, as an internal error.
+    """
+    from console.errors import UsageError
+
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(
+                f"argument '{printable(arg, limit=60)}' is not valid UTF-8",
+                hint="retype it, or check the terminal's encoding (LANG/LC_ALL)",
+            ) from None
+
+
 def open_client(settings):
     """A client for the configured server, or the embedded one (started if needed).
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.cli._common import open_client, print_json, run_async
+from console.cli._common import open_client, print_json, run_async, version_arg
 from console.safe_text import printable
 
 
@@ -40,8 +40,8 @@ def register(subparsers, add_globals) -> None:
         ),
     )
     parser.add_argument("model", metavar="MODEL")
-    parser.add_argument("left", metavar="V1")
-    parser.add_argument("right", metavar="V2")
+    parser.add_argument("left", metavar="V1", type=version_arg)
+    parser.add_argument("right", metavar="V2", type=version_arg)
     parser.add_argument(
         "--no-probe", action="store_true", help="do not load the models to compare predictions"
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.cli._common import print_json, run_async, say
+from console.cli._common import print_json, run_async, say, version_arg
 
 DIRECTIONS = {"up": "upstream", "down": "downstream", "both": "both"}
 
@@ -68,6 +68,13 @@ def _handle(args: argparse.Namespace, settings) -> int:
             "expected MODEL VERSION (or `lineage sync`, --run RUN_ID, --dataset NAME)",
             hint="for example: mlops-console lineage next-week-commits 3",
         )
+    else:
+        from console.errors import UsageError
+
+        try:
+            version_arg(target[1])
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"lineage: {exc}") from None
     graph = run_async(lambda: _read(args, settings))
     if args.json:
         print_json(graph)

@@ -104,11 +104,13 @@ def _driver(args: argparse.Namespace):
 
 
 def _promote(args: argparse.Namespace, settings) -> int:
-    from console.errors import ReadOnlyError
-
     request = _request(args)
     if settings.read_only:
-        raise ReadOnlyError(f"promote {request.model} v{request.version}")
+        from commands.promote import refuse_read_only
+        from console.audit import AuditLog
+
+        # audited like the TUI's refusals; raises ReadOnlyError (exit 3)
+        refuse_read_only(AuditLog.for_settings(settings), request, settings.tracking_uri)
     driver = _driver(args)
 
     async def work():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from console.cli._common import open_client, print_json, run_async
+from console.cli._common import open_client, print_json, run_async, version_arg
 
 
 def register(subparsers, add_globals) -> None:
@@ -22,7 +22,7 @@ def register(subparsers, add_globals) -> None:
         ),
     )
     parser.add_argument("model", metavar="MODEL")
-    parser.add_argument("version", metavar="VERSION")
+    parser.add_argument("version", metavar="VERSION", type=version_arg)
     parser.add_argument("--no-lineage", action="store_true", help="skip the DataHub lineage")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(parser)

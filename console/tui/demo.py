@@ -76,6 +76,8 @@ class DemoFeature:
 
     async def _build(self, uri: str) -> None:
         """Run the demo pipeline in its own process, relaying its progress."""
+        from console.child_env import child_env
+
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -88,6 +90,7 @@ class DemoFeature:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            env=child_env(),  # allow-listed: no secret of the operator's shell
         )
         last_error: list[str] = []
 

@@ -112,6 +112,8 @@ class Flow:
     home: Path
 
     def settings(self, **kwargs: Any) -> Settings:
+        # a local server answers in milliseconds: a short settle time keeps these tests quick
+        kwargs.setdefault("promotion_settle_seconds", 0.2)
         return Settings(home=self.home, tracking_uri=self.url, **kwargs)
 
     def context(

@@ -161,7 +161,9 @@ async def test_read_only_refuses_before_any_request(flow, seeder):
         with pytest.raises(ReadOnlyError):
             await client.set_model_alias(name, "champion", "1")
     assert seeder.aliases(name) == {}
-    assert flow.audit.read().records == []
+    # the refusal itself is audited (issue 16 item 11), with nothing read from the server
+    [record] = flow.audit.read().records
+    assert record.outcome == "refused" and "read-only" in (record.message or "")
 
 
 async def test_unknown_version_is_one_line_error(flow, seeder):

@@ -122,7 +122,7 @@ def test_audit_records_never_contain_secrets(cli, seeder, monkeypatch, capsys):
     assert cli("promote", name, "1", "--alias", "champion", "--expect", "1", "--yes") == 4
     capsys.readouterr()
     raw = (cli.home / "audit" / "audit.jsonl").read_text()
-    assert raw.count("\n") == 2
+    assert raw.count("\n") == 3  # the intent, the success, the refusal: all masked
     for value in secrets.values():
         assert value not in raw
     assert "rotated ******** today" in raw

@@ -92,9 +92,11 @@ class MlflowServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        # a machine shared by many test runs can take longer than the default to migrate the db
-        timeout = float(os.environ.get("MLOPS_TEST_SERVER_TIMEOUT", timeout))
-        wait_healthy(self.url, timeout, self.proc)
+        try:
+            wait_healthy(self.url, timeout, self.proc)
+        except BaseException:
+            self.kill()  # never leave a half-started server behind
+            raise
         return self
 
     def stop(self) -> None:
