@@ -116,7 +116,33 @@ def row_details(row: DeploymentStatus, drift: MonitorState | None) -> Text:
     return text
 
 
-class DeploymentsScreen(Screen[None]):
+class DeploymentActionsScreen(Screen[None]):
+    """A screen offering rollout (R), rollback (B) and retrain (T) as ``want`` actions: greyed in
+    read-only mode, and pressing one then says why (the deployments view and the monitor)."""
+
+    read_only: bool = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "want" and parameters and parameters[0] in MUTATIONS and self.read_only:
+            return None  # greyed in the footer; pressing the key says why
+        return True
+
+    def _explain(self) -> None:
+        if self.read_only:
+            self.notify(READ_ONLY_REASON, severity="warning")
+
+    # a disabled binding does not run its action: the key reaches these handlers instead
+    def key_upper_r(self) -> None:
+        self._explain()
+
+    def key_upper_b(self) -> None:
+        self._explain()
+
+    def key_upper_t(self) -> None:
+        self._explain()
+
+
+class DeploymentsScreen(DeploymentActionsScreen):
     """A table of deployments with a status line and the selected one's details."""
 
     DEFAULT_CSS = """
@@ -258,25 +284,6 @@ class DeploymentsScreen(Screen[None]):
             self.post_message(self.Wanted("monitor", row))
 
     # --- keys -----------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "want" and parameters and parameters[0] in MUTATIONS and self.read_only:
-            return None  # greyed in the footer; pressing the key says why
-        return True
-
-    def _explain(self) -> None:
-        if self.read_only:
-            self.notify(READ_ONLY_REASON, severity="warning")
-
-    # a disabled binding does not run its action: the key reaches these handlers instead
-    def key_upper_r(self) -> None:
-        self._explain()
-
-    def key_upper_b(self) -> None:
-        self._explain()
-
-    def key_upper_t(self) -> None:
-        self._explain()
 
     def action_want(self, action: str) -> None:
         row = self.current

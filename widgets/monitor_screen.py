@@ -16,13 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
-from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
 from console.deployment_model import DeploymentStatus
 from console.monitor_contract import MonitorReport, MonitorState, PerformanceWindow
 from console.safe_text import printable
-from widgets.deployments_screen import MUTATIONS, READ_ONLY_REASON, DeploymentsScreen
+from widgets.deployments_screen import DeploymentActionsScreen, DeploymentsScreen
 from widgets.help_screen import HelpScreen
 from widgets.tables import NavTable
 from widgets.text import literal
@@ -82,7 +81,7 @@ def verdict_text(report: MonitorReport) -> Text:
     return text
 
 
-class MonitorScreen(Screen[None]):
+class MonitorScreen(DeploymentActionsScreen):
     """One deployment's monitoring: a drift table above the weekly performance sparklines."""
 
     DEFAULT_CSS = """
@@ -212,24 +211,6 @@ class MonitorScreen(Screen[None]):
         box.mount_all(widgets)
 
     # --- keys -----------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "want" and parameters and parameters[0] in MUTATIONS and self.read_only:
-            return None
-        return True
-
-    def _explain(self) -> None:
-        if self.read_only:
-            self.notify(READ_ONLY_REASON, severity="warning")
-
-    def key_upper_r(self) -> None:
-        self._explain()
-
-    def key_upper_b(self) -> None:
-        self._explain()
-
-    def key_upper_t(self) -> None:
-        self._explain()
 
     def action_want(self, action: str) -> None:
         self.post_message(DeploymentsScreen.Wanted(action, self.row))
