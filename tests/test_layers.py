@@ -105,7 +105,7 @@ def test_startup_path_has_no_heavy_imports() -> None:
 
 # the TUI's feature controllers: each gets a typed ``Shell`` handle and never imports another
 # feature (or the app), so the shell has no import circle; only ``console.tui.app`` wires them
-TUI_FEATURES = {"browse", "demo", "lineage", "promotion", "provenance", "runbooks"}
+TUI_FEATURES = {"browse", "demo", "history", "lineage", "promotion", "provenance", "runbooks"}
 TUI_BASE = {"shell", "jobs", "commands", "data", "crash"}
 
 

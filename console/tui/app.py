@@ -30,6 +30,7 @@ from console.tui.browse import BrowseFeature
 from console.tui.commands import Command, CommandError, parse_command
 from console.tui.crash import CrashGuardedApp
 from console.tui.demo import DemoFeature
+from console.tui.history import HISTORY_ACTIONS, HistoryFeature
 from console.tui.jobs import RETRY_DELAYS, Job, JobRunner
 from console.tui.lineage import LineageFeature
 from console.tui.promotion import PROMOTION_ACTIONS, PromotionFeature
@@ -115,6 +116,8 @@ class ConsoleApp(CrashGuardedApp):
         Binding("m", "mark", "Mark", show=False, id="mark"),
         Binding("c", "compare", "Compare", show=False, id="compare"),
         Binding("b", "runbooks", "Runbooks", show=False, id="runbooks"),
+        # the registry history of the model in view (offered only where there is one)
+        Binding("h", "history", "History", id="history", tooltip="who moved which alias, when"),
     ]
 
     def __init__(
@@ -141,6 +144,7 @@ class ConsoleApp(CrashGuardedApp):
         self.promotion = PromotionFeature(self.shell)
         self.provenance = ProvenanceFeature(self.shell)
         self.runbooks = RunbookFeature(self.shell)
+        self.history = HistoryFeature(self.shell)
         self.demo = DemoFeature(
             self.shell, enabled=build_demo, progress=lambda t: self.post_message(Progress(t))
         )
@@ -273,6 +277,12 @@ class ConsoleApp(CrashGuardedApp):
     def on_probe_cancel_wanted(self, message: Any) -> None:
         self.provenance.probe_cancel_wanted(message)
 
+    def on_history_screen_undo_wanted(self, message: Any) -> None:
+        self.history.undo_wanted(message)
+
+    def on_history_screen_at_wanted(self, message: Any) -> None:
+        self.history.at_wanted(message)
+
     def on_retry_requested(self, message: msg.RetryRequested) -> None:
         self.action_refresh()
 
@@ -340,12 +350,16 @@ class ConsoleApp(CrashGuardedApp):
             self.promotion.action_audit()
         elif command.action == "runbook":
             self.runbooks.open_runbook(command.argument or None)
+        elif command.action == "history":
+            self.history.open_history(command.argument or None)
 
     # --- actions --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in PROMOTION_ACTIONS:
             return self.promotion.check_action(action)
+        if action in HISTORY_ACTIONS:
+            return self.history.check_action(action)
         return super().check_action(action, parameters)
 
     # a disabled binding does not run its action: the key then reaches these handlers
@@ -376,8 +390,13 @@ class ConsoleApp(CrashGuardedApp):
     def action_runbooks(self) -> None:
         self.runbooks.action_runbooks()
 
+    def action_history(self) -> None:
+        self.history.action_history()
+
     def action_refresh(self) -> None:
         if self.provenance.refresh_provenance_screen():
+            return
+        if self.history.refresh_history_screen():
             return
         screen = self.screen
         if isinstance(screen, RunScreen):
@@ -432,6 +451,8 @@ class ConsoleApp(CrashGuardedApp):
     # --- command palette ------------------------------------------------------------------
 
     def _palette_entries(self, screen: Screen) -> Iterable[SystemCommand]:
+        from widgets.history_screen import HistoryScreen
+
         if isinstance(screen, MainScreen):
             run = self.execute
             for title, help_text, target in PANE_COMMANDS:
@@ -456,6 +477,7 @@ class ConsoleApp(CrashGuardedApp):
             )
             yield SystemCommand("Help", "keys for the focused pane", self.action_help)
             yield from self.promotion.promotion_commands(screen)
+            yield from self.history.history_commands(screen)
             yield from self.runbooks.runbook_commands()
             for experiment in list(screen.runs_pane.experiments.values())[:200]:
                 yield SystemCommand(
@@ -481,6 +503,10 @@ class ConsoleApp(CrashGuardedApp):
                     screen.action_go_to_run,
                 )
                 yield from self.promotion.promotion_commands(screen)
+                yield from self.history.history_commands(screen)
+            yield SystemCommand("Help", "keys for this view", self.action_help)
+        elif isinstance(screen, HistoryScreen):
+            yield from self.history.history_commands(screen)
             yield SystemCommand("Help", "keys for this view", self.action_help)
         yield from super().get_system_commands(screen)
 

@@ -29,9 +29,11 @@ _ARGUMENT = {
     "order": "order",
     "runbook": "runbook",
     "rb": "runbook",
+    "history": "history",
+    "hist": "history",
 }
 # commands whose argument may be left out
-_OPTIONAL = {"filter", "order", "runbook"}
+_OPTIONAL = {"filter", "order", "runbook", "history"}
 _PLAIN = {
     "q": "quit",
     "q!": "quit",
@@ -48,7 +50,7 @@ _PLAIN = {
 COMMAND_HELP = (
     ":runs :experiments :models :versions :lineage — go to a list; "
     ":experiment NAME, :model NAME, :run ID — go to one; :filter EXPR, :sort EXPR; "
-    ":audit; :runbook [NAME]; :refresh; :help; :q"
+    ":audit; :runbook [NAME]; :history [MODEL]; :refresh; :help; :q"
 )
 
 
