@@ -78,12 +78,14 @@ def event_details(event: HistoryEvent) -> Text:
         text.append(
             printable(
                 f"observed, not reported: happened after {stamp(event.observed_after)} and "
-                f"by {stamp(event.time)} UTC; actor unknown\n"
-            ),
+                f"by {stamp(event.time)} UTC; actor unknown"
+            )
+            + "\n",
             style="yellow",
         )
     else:
-        text.append(printable(f"at {stamp(event.time)} UTC by {event.actor or 'unknown'}\n"))
+        when = f"at {stamp(event.time)} UTC by {event.actor or 'unknown'}"
+        text.append(printable(when, limit=300) + "\n")
     extra = [f"sources {'+'.join(event.sources or [event.source])}"]
     if event.reason:
         extra.append(f"reason {event.reason}")
@@ -101,8 +103,8 @@ def state_text(model: str, state: RegistryState) -> Text:
     text.append(printable(f"{model} at {stamp(state.at)} UTC", limit=300), style="bold")
     aliases = ", ".join(f"{a} → v{v}" for a, v in sorted(state.aliases.items()))
     stages = "; ".join(f"{s}: {', '.join('v' + v for v in vs)}" for s, vs in state.stages.items())
-    text.append(printable(f"\n  aliases: {aliases or 'none'}", limit=1000))
-    text.append(printable(f"\n  stages:  {stages or 'none'}", limit=1000))
+    text.append("\n" + printable(f"  aliases: {aliases or 'none'}", limit=1000))
+    text.append("\n" + printable(f"  stages:  {stages or 'none'}", limit=1000))
     if state.observed:
         text.append(
             "\n  rests on observation: this instant falls inside a window where a change was only"
@@ -156,7 +158,7 @@ class UndoRefusedModal(ModalScreen[None]):
         if plan.current:
             text.append(printable(f"  now: {plan.current}", limit=300) + "\n", style="bold")
         text.append(
-            printable(f"\nREFUSED: {plan.refusal or self.message}", limit=600) + "\n",
+            "\n" + printable(f"REFUSED: {plan.refusal or self.message}", limit=600) + "\n",
             style="bold red",
         )
         text.append("nothing was written; the history shows the newer change. escape closes")
