@@ -2,10 +2,10 @@
 
 Renders a ``console.history_model.Timeline`` handed to it (the shell reads it in a worker). Each
 row is one event: time, kind, name, from → to, actor, source; a change the console only observed
-takes two lines, the window it happened in (``after … / by …``), so it is marked at 80 columns
-too. ``/`` filters by alias, ``@`` or ``t`` asks for an instant and shows the state then (the shell
-parses the time and folds the full timeline), ``u`` asks the shell to undo the highlighted event
-(greyed out in read-only mode; pressing it says why). Every value is shown literally.
+takes two lines, the window it happened in (``start …`` / ``end``), so it is marked at 80 columns
+too. ``/`` filters by alias, ``@`` or ``t`` asks for an instant and shows the state then (the
+shell parses the time and folds the full timeline), ``u`` asks the shell to undo the highlighted
+event (greyed out in read-only mode; pressing it says why). Every value is shown literally.
 """
 
 from __future__ import annotations
@@ -216,6 +216,8 @@ class HistoryScreen(Screen[None]):
         self.state: RegistryState | None = None
         self._prompt_kind = "alias"
         self._pending: Timeline | str | None = None
+        self._pending_state: RegistryState | None = None
+        self._ready = False  # the table has its columns (``on_mount`` ran)
         self._busy = ""
 
     # --- layout -----------------------------------------------------------------------------
@@ -237,11 +239,14 @@ class HistoryScreen(Screen[None]):
         for name in COLUMNS[1:]:
             table.add_column(name, key=name)
         table.focus()
+        self._ready = True
         pending, self._pending = self._pending, None
         if isinstance(pending, Timeline):
             self.show(pending)
         elif isinstance(pending, str):
             self.failed(pending)
+        if self._pending_state is not None:
+            self.show_state(self._pending_state)
 
     def _title(self) -> Text:
         title = f"History · {self.model_name}"
@@ -264,11 +269,11 @@ class HistoryScreen(Screen[None]):
 
     def set_busy(self, text: str) -> None:
         self._busy = text
-        if self.is_mounted:
+        if self._ready:
             self.query_one("#history-title", Static).update(self._title())
 
     def failed(self, message: str) -> None:
-        if not self.is_mounted:
+        if not self._ready:
             self._pending = message
             return
         self.set_busy("")
@@ -279,7 +284,7 @@ class HistoryScreen(Screen[None]):
 
     def show(self, timeline: Timeline) -> None:
         """Show ``timeline`` (keeping the highlighted event when it is still there)."""
-        if not self.is_mounted:
+        if not self._ready:
             self._pending = timeline
             return
         self.timeline = timeline
@@ -316,11 +321,13 @@ class HistoryScreen(Screen[None]):
     def _cells(self, event: HistoryEvent) -> list[object]:
         if event.uncertain:
             style = "yellow"
-            when = Text(f"after {stamp(event.observed_after)}\nby    {stamp(event.time)}", style)
+            # the window it happened in: after its start, by its end
+            when = Text(f"{stamp(event.observed_after)} …\n{stamp(event.time)}", style)
             source = Text("observed\nwindow", style=style)
         else:
             when = Text(stamp(event.time))
-            source = Cell("+".join(event.sources or [event.source]), limit=20)
+            # the source whose account won; the detail line lists every source that saw it
+            source = Cell(event.source, limit=20)
         name = event.name if event.kind != "stage" else f"v{event.version}"
         return [
             when,
@@ -333,6 +340,9 @@ class HistoryScreen(Screen[None]):
 
     def show_state(self, state: RegistryState) -> None:
         self.state = state
+        if not self._ready:
+            self._pending_state = state
+            return
         panel = self.query_one("#history-state", Static)
         panel.update(state_text(self.model_name, state))
         panel.add_class("-shown")
