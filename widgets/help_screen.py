@@ -17,7 +17,7 @@ EVERYWHERE = (
     "  /               filter                    :      command line (:runs, :models,\n"
     "                                                   :experiment NAME, :model NAME,\n"
     "                                                   :run ID, :audit, :runbook [NAME],\n"
-    "                                                   :refresh, :help, :q)\n"
+    "                                                   :history [MODEL], :refresh, :help, :q)\n"
     "  r               refresh (and retry what failed)\n"
     "  ctrl+p          command palette           ? F1   this help\n"
     "  b               runbooks                  q      quit\n"
@@ -26,6 +26,7 @@ ON_A_VERSION = (
     "On a version (registry pane or version detail)\n"
     "  p               provenance                m      mark for compare\n"
     "  c               compare the two marked versions\n"
+    "  h               history of the model (also on a model): timeline, state at a time, undo\n"
 )
 PROMOTION_KEYS = (
     "  a               set, move or remove an alias (plan, gates, confirmation, audit)\n"

@@ -50,6 +50,7 @@ class RegistryPane(Vertical):
         "  enter         on a model: go to its versions; on a version: open its detail\n"
         "  escape        from the versions back to the models\n"
         "  /             filter models by name (plain text) or MLflow filter syntax\n"
+        "  h             the model's history: who moved which alias or stage, when; undo\n"
         "  moving through versions highlights each one's source run in the runs pane\n"
         "  and shows its lineage in the lineage pane"
     )

@@ -60,9 +60,9 @@ async def _open_model(pilot, app, name: str) -> None:
     await pilot.press("enter")
     await wait_for(
         pilot,
-        lambda: registry.model is not None
-        and registry.model.name == name
-        and bool(registry.versions),
+        lambda: (
+            registry.model is not None and registry.model.name == name and bool(registry.versions)
+        ),
         PATIENT,
     )
 
@@ -226,9 +226,7 @@ async def test_undo_after_someone_moved_the_alias_shows_the_current_state(flow, 
         assert "is v3 now" in text
         await pilot.press("escape")
         # the history shows the newer move now
-        await wait_for(
-            pilot, lambda: any(e.to == "3" for e in screen.timeline.events), PATIENT
-        )
+        await wait_for(pilot, lambda: any(e.to == "3" for e in screen.timeline.events), PATIENT)
     assert seeder.aliases(name) == {"canary": "3"}
 
 

@@ -80,14 +80,52 @@ def _history_timeline():
     events = [
         event(1, 0, kind="version", to="1", version="1", source="observed", actor="ci-bot"),
         event(2, 5, kind="version", to="2", version="2", source="webhook"),
-        event(3, 10, kind="alias", name="champion", to="1", version="1", source="console",
-              sources=["console", "webhook", "tag"], actor="alice", audit_id="a1"),  # fmt: skip
-        event(4, 90, kind="alias", name="champion", from_="1", to="2", version="2",
-              source="observed", observed_after=start + timedelta(minutes=30)),  # fmt: skip
-        event(5, 95, kind="stage", name="Staging", from_="None", to="Staging", version="2",
-              source="tag", actor="bob"),  # fmt: skip
-        event(6, 100, kind="alias", name="champion", from_="2", to="1", version="1",
-              source="console", actor="alice", undoes=f"{4:04x}{'0' * 8}"),  # fmt: skip
+        event(
+            3,
+            10,
+            kind="alias",
+            name="champion",
+            to="1",
+            version="1",
+            source="console",
+            sources=["console", "webhook", "tag"],
+            actor="alice",
+            audit_id="a1",
+        ),
+        event(
+            4,
+            90,
+            kind="alias",
+            name="champion",
+            from_="1",
+            to="2",
+            version="2",
+            source="observed",
+            observed_after=start + timedelta(minutes=30),
+        ),
+        event(
+            5,
+            95,
+            kind="stage",
+            name="Staging",
+            from_="None",
+            to="Staging",
+            version="2",
+            source="tag",
+            actor="bob",
+        ),
+        event(
+            6,
+            100,
+            kind="alias",
+            name="champion",
+            from_="2",
+            to="1",
+            version="1",
+            source="console",
+            actor="alice",
+            undoes=f"{4:04x}{'0' * 8}",
+        ),
     ]
     return Timeline(model="churn", server="http://mlflow.test", events=events)
 
