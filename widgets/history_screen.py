@@ -173,7 +173,7 @@ class HistoryScreen(Screen[None]):
 
     DEFAULT_CSS = """
     HistoryScreen #history-title { height: 1; text-style: bold; background: $boost; }
-    HistoryScreen #history-notes { height: auto; max-height: 3; color: $warning; }
+    HistoryScreen #history-notes { height: auto; max-height: 3; color: $warning; display: none; }
     HistoryScreen HistoryTable { height: 1fr; }
     HistoryScreen #history-detail { height: auto; max-height: 4; border-top: solid $accent; }
     HistoryScreen #history-state { height: auto; max-height: 6; display: none;
@@ -290,7 +290,9 @@ class HistoryScreen(Screen[None]):
         self.timeline = timeline
         self.set_busy("")
         notes = "\n".join(printable(w, limit=300) for w in timeline.warnings[:3])
-        self.query_one("#history-notes", Static).update(Text(notes))
+        box = self.query_one("#history-notes", Static)
+        box.update(Text(notes))
+        box.display = bool(notes)
         self._fill()
 
     def visible_events(self) -> list[HistoryEvent]:

@@ -8,6 +8,7 @@ row stays visible at 80×24.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -97,9 +98,12 @@ async def test_history_lists_console_and_foreign_moves_and_answers_at(flow, seed
     app = build_app(flow.settings(), build_demo=False)
     async with app.run_test(size=size) as pilot:
         await _open_model(pilot, app, name)
-        # the pane's read fed the history in a worker: the foreign move is observed already
-        await wait_for(pilot, lambda: app.jobs.running("history-observe") is False, PATIENT)
+        # the pane's read feeds the history in a worker: the foreign move gets observed
+        deadline = time.monotonic() + PATIENT
         stored = await _stored(flow, name)
+        while len(stored) < 5 and time.monotonic() < deadline:
+            await pilot.pause(0.5)
+            stored = await _stored(flow, name)
         assert [(e.from_, e.to, e.source) for e in stored if e.kind == "alias"] == [
             (None, "1", "console"),
             ("1", "2", "observed"),
