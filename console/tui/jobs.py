@@ -120,6 +120,11 @@ class JobRunner:
         if not job.alive():
             self._clear_banner(job.group)
             return
+        if worker.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            # ``worker.state`` is the state now, not the one this message reports: a PENDING or
+            # RUNNING message handled after the worker ended would deliver its result again (a
+            # form pushed twice); the first message that sees the end handles it, once
+            del self._current[worker.group]
         if worker.state == WorkerState.SUCCESS:
             job.attempts = 0
             self.failed.discard(job.group)

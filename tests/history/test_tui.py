@@ -191,6 +191,8 @@ async def test_undo_from_the_tui_restores_the_previous_holder(flow, seeder):
         await pilot.pause()
         newest = screen.current_event
         assert (newest.kind, newest.from_, newest.to) == ("alias", "1", "2")
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert "Undo: alias canary: v1 → v2" in titles  # also offered in the palette
         await pilot.press("u")
         await wait_for(pilot, lambda: isinstance(app.screen, PlanModal), PATIENT)
         # the safe choice has the focus, as for promotions
