@@ -156,7 +156,9 @@ class UndoRefusedModal(ModalScreen[None]):
         if plan.restores:
             text.append(printable(f"  would restore: {plan.restores}", limit=300) + "\n")
         if plan.current:
-            text.append(printable(f"  now: {plan.current}", limit=300) + "\n", style="bold")
+            text.append(
+                printable(f"  current state: {plan.current}", limit=300) + "\n", style="bold"
+            )
         text.append(
             "\n" + printable(f"REFUSED: {plan.refusal or self.message}", limit=600) + "\n",
             style="bold red",
@@ -175,7 +177,7 @@ class HistoryScreen(Screen[None]):
     HistoryScreen #history-title { height: 1; text-style: bold; background: $boost; }
     HistoryScreen #history-notes { height: auto; max-height: 3; color: $warning; display: none; }
     HistoryScreen HistoryTable { height: 1fr; }
-    HistoryScreen #history-detail { height: auto; max-height: 4; border-top: solid $accent; }
+    HistoryScreen #history-detail { height: auto; max-height: 5; border-top: solid $accent; }
     HistoryScreen #history-state { height: auto; max-height: 6; display: none;
                                    border-top: solid $accent; }
     HistoryScreen #history-state.-shown { display: block; }
