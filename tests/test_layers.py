@@ -110,6 +110,7 @@ TUI_FEATURES = {
     "connect",
     "demo",
     "deployments",
+    "history",
     "lineage",
     "promotion",
     "provenance",

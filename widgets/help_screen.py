@@ -19,7 +19,8 @@ EVERYWHERE = (
     "  :               command line: :runs :experiments :models :versions\n"
     "                  :lineage :experiment NAME :model NAME :run ID\n"
     "                  :filter EXPR :sort EXPR :audit :runbook [NAME]\n"
-    "                  :deployments :monitor NAME :refresh :help :q\n"
+    "                  :deployments :monitor NAME :history [MODEL]\n"
+    "                  :refresh :help :q\n"
     "  r               reload (and retry what failed now)\n"
     "  x               dismiss the failure banner\n"
     "  ctrl+p          command palette          ? F1    this help\n"
@@ -31,6 +32,7 @@ ON_A_VERSION = (
     "On a version (registry pane or version detail)\n"
     "  p               provenance               m       mark for compare\n"
     "  c               compare the two marked versions\n"
+    "  h               history of the model (also on a model): timeline, state at a time, undo\n"
 )
 PROMOTION_KEYS = (
     "  a               set, move or remove an alias (plan, gates, confirm)\n"

@@ -20,7 +20,7 @@ PROMPTS = {
     "order": "sort by:",
 }
 PLACEHOLDERS = {
-    "command": "runs · models · lineage · experiment NAME · model NAME · run ID · help · q",
+    "command": "runs · models · lineage · experiment NAME · model NAME · run ID · history · q",
     "filter": "metrics.rmse < 1 and params.seed = '7'   or plain text to match run names",
     "model-filter": "part of a model name, or MLflow filter syntax (name LIKE 'fraud%')",
     "order": "a column (rmse, params.seed, start_time) then ASC or DESC",

@@ -52,6 +52,7 @@ class RegistryPane(Vertical):
         "  escape        from the versions back to the models\n"
         "  m             mark a version for compare (◆ in the m column); c compares two\n"
         "  /             filter models by name (plain text) or MLflow filter syntax\n"
+        "  h             the model's history: who moved which alias or stage; undo\n"
         "  moving through versions highlights each one's source run in the runs\n"
         "  pane and shows its lineage in the lineage pane"
     )

@@ -32,6 +32,7 @@ from console.tui.connect import ConnectFeature
 from console.tui.crash import CrashGuardedApp
 from console.tui.demo import DemoFeature
 from console.tui.deployments import DeploymentsFeature
+from console.tui.history import HISTORY_ACTIONS, HistoryFeature
 from console.tui.jobs import RETRY_DELAYS, JobRunner
 from console.tui.lineage import LineageFeature
 from console.tui.promotion import PROMOTION_ACTIONS, PromotionFeature
@@ -132,6 +133,8 @@ class ConsoleApp(CrashGuardedApp):
         Binding("c", "compare", "Compare", show=False, id="compare"),
         Binding("b", "runbooks", "Runbooks", show=False, id="runbooks"),
         Binding("D", "deployments", "Deployments", show=False, id="deployments"),
+        # the registry history of the model in view (offered only where there is one)
+        Binding("h", "history", "History", id="history", tooltip="who moved which alias, when"),
     ]
 
     def __init__(
@@ -169,6 +172,7 @@ class ConsoleApp(CrashGuardedApp):
         self.provenance = ProvenanceFeature(self.shell)
         self.runbooks = RunbookFeature(self.shell)
         self.deployments = DeploymentsFeature(self.shell, clock=clock)
+        self.history = HistoryFeature(self.shell)
         self.demo = DemoFeature(
             self.shell, enabled=build_demo, progress=lambda t: self.post_message(Progress(t))
         )
@@ -310,6 +314,12 @@ class ConsoleApp(CrashGuardedApp):
     def on_deploy_progress(self, message: Any) -> None:
         self.deployments.progress(message)
 
+    def on_history_screen_undo_wanted(self, message: Any) -> None:
+        self.history.undo_wanted(message)
+
+    def on_history_screen_at_wanted(self, message: Any) -> None:
+        self.history.at_wanted(message)
+
     def on_retry_requested(self, message: msg.RetryRequested) -> None:
         self.action_refresh()
 
@@ -380,12 +390,16 @@ class ConsoleApp(CrashGuardedApp):
             self.deployments.open()
         elif command.action == "monitor":
             self.deployments.open(monitor=command.argument)
+        elif command.action == "history":
+            self.history.open_history(command.argument or None)
 
     # --- actions --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in PROMOTION_ACTIONS:
             return self.promotion.check_action(action)
+        if action in HISTORY_ACTIONS:
+            return self.history.check_action(action)
         return super().check_action(action, parameters)
 
     # a disabled binding does not run its action: the key then reaches these handlers
@@ -433,9 +447,14 @@ class ConsoleApp(CrashGuardedApp):
     def action_deployments(self) -> None:
         self.deployments.open()
 
+    def action_history(self) -> None:
+        self.history.action_history()
+
     def action_refresh(self) -> None:
         self.jobs.clear_final()  # a 404 or refused filter is not retried: r puts it away
         if self.provenance.refresh_provenance_screen():
+            return
+        if self.history.refresh_history_screen():
             return
         screen = self.screen
         if isinstance(screen, RunScreen):
@@ -488,6 +507,8 @@ class ConsoleApp(CrashGuardedApp):
     # --- command palette ------------------------------------------------------------------
 
     def _palette_entries(self, screen: Screen) -> Iterable[SystemCommand]:
+        from widgets.history_screen import HistoryScreen
+
         if isinstance(screen, MainScreen):
             run = self.execute
             for title, help_text, target in PANE_COMMANDS:
@@ -512,6 +533,7 @@ class ConsoleApp(CrashGuardedApp):
             )
             yield SystemCommand("Help", "keys for the focused pane", self.action_help)
             yield from self.promotion.promotion_commands(screen)
+            yield from self.history.history_commands(screen)
             yield from self.runbooks.runbook_commands()
             yield from self.deployments.deployment_commands(screen)
             for experiment in list(screen.runs_pane.experiments.values())[:200]:
@@ -538,6 +560,10 @@ class ConsoleApp(CrashGuardedApp):
                     screen.action_go_to_run,
                 )
                 yield from self.promotion.promotion_commands(screen)
+                yield from self.history.history_commands(screen)
+            yield SystemCommand("Help", "keys for this view", self.action_help)
+        elif isinstance(screen, HistoryScreen):
+            yield from self.history.history_commands(screen)
             yield SystemCommand("Help", "keys for this view", self.action_help)
         else:
             yield from self.deployments.deployment_commands(screen)

@@ -37,6 +37,7 @@ class BrowseFeature:
         self._experiments_seen = False
         # the filter and sort of the runs on screen (a refused filter goes back to these)
         self._shown_query: tuple[str | None, str | None] = (None, None)
+        self._history_note_shown = False
 
     def _need_client(self) -> bool:
         return self.shell.client is not None
@@ -241,6 +242,44 @@ class BrowseFeature:
         for done in self.shell.hooks.versions_shown:
             done()
         self.shell.app.refresh_bindings()  # promotion keys depend on a version being there
+        self._record_read(page)
+
+    def _record_read(self, page) -> None:
+        """Feed the registry history with what was just read (observation), off the UI thread.
+
+        The aliases come from the same read as the versions (the client merges them from the
+        model it fetches right after the search), so a complete page is one consistent look;
+        with more versions than one page, aliases on versions not listed are unknown and the
+        read is not recorded (``history`` and ``h`` observe the whole model anyway).
+        """
+        model = self.shell.main.registry_pane.model
+        if model is None or page.has_more:
+            return
+        name = model.name
+        versions = [v for v in page.items if v.name == name]
+        aliases = {alias: v.version for v in versions for alias in v.aliases}
+        settings, client = self.shell.settings, self.shell.client
+
+        def record() -> list[str]:
+            from commands.history import record_read
+
+            return record_read(settings, client, name, aliases, versions)
+
+        self.shell.run(
+            Job(
+                "history-observe",
+                f"recording what was read of {name} in the registry history",
+                record,
+                self._recorded,
+                thread=True,
+                retry=False,
+            )
+        )
+
+    def _recorded(self, notes: list[str]) -> None:
+        if notes and not self._history_note_shown:
+            self._history_note_shown = True  # once per session: it is secondary to the read
+            self.shell.notify(notes[0], severity="warning")
 
     def version_highlighted(self, message: msg.VersionHighlighted) -> None:
         version = message.version

@@ -30,9 +30,11 @@ _ARGUMENT = {
     "runbook": "runbook",
     "rb": "runbook",
     "monitor": "monitor",
+    "history": "history",
+    "hist": "history",
 }
 # commands whose argument may be left out
-_OPTIONAL = {"filter", "order", "runbook"}
+_OPTIONAL = {"filter", "order", "runbook", "history"}
 _PLAIN = {
     "q": "quit",
     "q!": "quit",
@@ -52,7 +54,7 @@ _PLAIN = {
 COMMAND_HELP = (
     ":runs :experiments :models :versions :lineage — go to a list; "
     ":experiment NAME, :model NAME, :run ID — go to one; :filter EXPR, :sort EXPR; "
-    ":audit; :runbook [NAME]; :deployments, :monitor NAME; :refresh; :help; :q"
+    ":audit; :runbook [NAME]; :deployments, :monitor NAME; :history [MODEL]; :refresh; :help; :q"
 )
 
 

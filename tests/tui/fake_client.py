@@ -97,6 +97,7 @@ class FakeClient:
 
     def __init__(self, uri: str = "http://mlflow.test") -> None:
         self.tracking_uri = uri
+        self.server = uri  # the registry history files what the pane reads under it
 
     async def aclose(self) -> None:
         return None

@@ -180,3 +180,96 @@ def test_audit_view(snap_compare, tmp_path) -> None:
         await settle(pilot)
 
     assert snap_compare(_app(tmp_path), terminal_size=(80, 24), run_before=show)
+
+
+def _history_timeline():
+    """A fixed timeline: versions, a console promotion, an observed move, a stage, an undo."""
+    from datetime import UTC, datetime, timedelta
+
+    from console.history_model import HistoryEvent, Timeline
+
+    start = datetime.fromtimestamp(NOW, UTC)
+
+    def event(n: int, minutes: int, **kw) -> HistoryEvent:
+        kw.setdefault("sources", [kw["source"]])
+        return HistoryEvent(
+            id=f"{n:04x}{'0' * 8}", time=start + timedelta(minutes=minutes), model="churn", **kw
+        )
+
+    events = [
+        event(1, 0, kind="version", to="1", version="1", source="observed", actor="ci-bot"),
+        event(2, 5, kind="version", to="2", version="2", source="webhook"),
+        event(
+            3,
+            10,
+            kind="alias",
+            name="champion",
+            to="1",
+            version="1",
+            source="console",
+            sources=["console", "webhook", "tag"],
+            actor="alice",
+            audit_id="a1",
+        ),
+        event(
+            4,
+            90,
+            kind="alias",
+            name="champion",
+            from_="1",
+            to="2",
+            version="2",
+            source="observed",
+            observed_after=start + timedelta(minutes=30),
+        ),
+        event(
+            5,
+            95,
+            kind="stage",
+            name="Staging",
+            from_="None",
+            to="Staging",
+            version="2",
+            source="tag",
+            actor="bob",
+        ),
+        event(
+            6,
+            100,
+            kind="alias",
+            name="champion",
+            from_="2",
+            to="1",
+            version="1",
+            source="console",
+            actor="alice",
+            undoes=f"{4:04x}{'0' * 8}",
+        ),
+    ]
+    return Timeline(model="churn", server="http://mlflow.test", events=events)
+
+
+def test_history_screen(snap_compare) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from textual.app import App
+
+    from console.history_model import state_at
+    from widgets.history_screen import HistoryScreen
+
+    timeline = _history_timeline()
+
+    class Host(App):
+        def on_mount(self) -> None:
+            screen = HistoryScreen("churn")
+            self.push_screen(screen)
+            screen.show(timeline)
+            at = datetime.fromtimestamp(NOW, UTC) + timedelta(minutes=60)
+            screen.show_state(state_at(timeline.events, at))
+
+    async def ready(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("up", "up")  # onto the observed move
+        await settle(pilot)
+
+    assert snap_compare(Host(), terminal_size=(80, 24), run_before=ready)
