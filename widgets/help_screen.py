@@ -25,14 +25,14 @@ EVERYWHERE = (
     "  x               dismiss the failure banner\n"
     "  ctrl+p          command palette          ? F1    this help\n"
     "  b               runbooks                 q       quit\n"
-    "  D               deployments: in sync, healthy, drift; enter/M monitoring,\n"
+    "  D               deployments: in sync, healthy, drift; enter/M monitor,\n"
     "                  R rollout, B rollback, T retrain (see ? there)\n"
 )
 ON_A_VERSION = (
     "On a version (registry pane or version detail)\n"
     "  p               provenance               m       mark for compare\n"
     "  c               compare the two marked versions\n"
-    "  h               history of the model (also on a model): timeline, state at a time, undo\n"
+    "  h               the model's history: timeline, state at a time, undo\n"
 )
 PROMOTION_KEYS = (
     "  a               set, move or remove an alias (plan, gates, confirm)\n"
@@ -46,16 +46,16 @@ LINEAGE_KEYS = (
 )
 VIEW_KEYS = (
     "\nZoom and whole text\n"
-    "  z               the focused pane full screen, and back (escape also returns)\n"
+    "  z               the focused pane full screen, and back (or escape)\n"
     "  Z               the detail strip full screen, values whole, and back\n"
     "  enter           the whole text: an audit record, a runbook step\n"
     "  v               the whole text: a plan and its gates, compare causes\n"
     "  /               in the audit view: filter by model=, action=, operator=\n"
-    "  escape or x     while gates run: cancel the promotion (nothing is written)\n"
+    "  escape or x     while gates run: cancel (nothing is written)\n"
 )
 OVERRIDE_KEYS = (
     "  gates refused?  the plan offers an override: a reason and the model name\n"
-    "                  typed again (audited, tagged like promote --force --reason)\n"
+    "                  typed again (audited and tagged like --force --reason)\n"
 )
 GLOBAL_KEYS = EVERYWHERE + ON_A_VERSION + PROMOTION_KEYS + LINEAGE_KEYS + VIEW_KEYS + OVERRIDE_KEYS
 
@@ -72,6 +72,7 @@ def global_keys(read_only: bool) -> Text:
     text.append(VIEW_KEYS)
     if not read_only:
         text.append(OVERRIDE_KEYS)
+    text.rstrip()  # no blank line under the last block
     return text
 
 

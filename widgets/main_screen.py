@@ -75,7 +75,7 @@ class MainScreen(Screen):
     MainScreen.-narrow ExperimentTable, MainScreen.-narrow ModelTable { max-height: 5; }
     /* zoom (z): the active pane alone, full screen; tab still moves between panes, zoomed */
     MainScreen.-zoom PaneTabs, MainScreen.-zoom-detail PaneTabs { display: block; }
-    MainScreen.-zoom .pane { width: 0; border: none; }
+    MainScreen.-zoom .pane { width: 0; min-width: 0; border: none; }
     MainScreen.-zoom .pane.-active { width: 1fr; border: heavy $accent; }
     MainScreen.-zoom DetailStrip { display: none; }
     MainScreen.-zoom ExperimentTable, MainScreen.-zoom ModelTable { max-height: 50%; }

@@ -50,7 +50,7 @@ class RegistryPane(Vertical):
         "  j/k, arrows   move; the highlighted model's versions load below\n"
         "  enter         on a model: go to its versions; on a version: its detail\n"
         "  escape        from the versions back to the models\n"
-        "  m             mark a version for compare (◆ in the m column); c compares two\n"
+        "  m             mark a version for compare (◆ in column m); c compares two\n"
         "  /             filter models by name (plain text) or MLflow filter syntax\n"
         "  h             the model's history: who moved which alias or stage; undo\n"
         "  moving through versions highlights each one's source run in the runs\n"

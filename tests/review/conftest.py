@@ -14,7 +14,10 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str
     """Run ``mlops-console ARGS`` via ``console.cli.main``; return (exit code, stdout, stderr)."""
 
     def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # a usage error: argparse exits 2 after its one line
+            code = int(exc.code or 0)
         out, err = capsys.readouterr()
         return code, out, err
 

@@ -3,7 +3,8 @@
 FAKE — used only when ``console.cli.monitor`` does not exist (issue 14 item 4 is built on another
 branch). It takes the real command's arguments (``… monitor --alias A --json -- MODEL``) and prints
 a report in the ``monitor --json`` contract: two of four features drifted, eight weeks of falling
-accuracy, a retrain suggested. ``FAKE_MONITOR_FAIL=1`` makes it fail like a broken command.
+accuracy, a retrain suggested. ``MLOPS_CONSOLE_FAKE_MONITOR_FAIL=1`` makes it fail like a broken
+command (the name passes the allow-list of child environments).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    if os.environ.get("FAKE_MONITOR_FAIL"):
+    if os.environ.get("MLOPS_CONSOLE_FAKE_MONITOR_FAIL"):
         print("Traceback (most recent call last):", file=sys.stderr)
         print("mlops-console: error: no inference log for this model yet", file=sys.stderr)
         return 1

@@ -67,7 +67,7 @@ async def test_a_failing_monitor_command_is_one_line(
 ) -> None:
     """FAKE MONITOR that fails like a broken command (exit 1, a traceback line on stderr)."""
     home, _ = deployment
-    monkeypatch.setenv("FAKE_MONITOR_FAIL", "1")
+    monkeypatch.setenv("MLOPS_CONSOLE_FAKE_MONITOR_FAIL", "1")
     app = _app(home, mlflow_server.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await _open_view(pilot, app)
