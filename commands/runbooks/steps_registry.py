@@ -371,6 +371,15 @@ class _Quiet:
         return False  # never reached: the runbook's own confirmation covered these plans
 
 
+class _Confirmed(_Quiet):
+    """The runbook already showed and confirmed the promotion; typed prompts still go through."""
+
+    async def confirm(self, prompt: str, *, typed: str | None = None) -> bool:
+        if typed is None:
+            return True
+        return await self.inner.confirm(prompt, typed=typed)
+
+
 async def _repair(ctx: StepContext, args: RepairArgs) -> StepResult:
     """Carry out the plans the operator confirmed once (no second prompt, no second gate run).
 
