@@ -133,12 +133,6 @@ class ConnectFeature:
     def _resolved(self, uri: str) -> None:
         self._use(uri)
         self.poll()
-        if not self.loaded:
-            # the panes' first requests go out with the probe, not after it: the first page is
-            # one round trip sooner. If the server is not MLflow they fail like the probe does,
-            # with their own banner; the header still waits for the probe to say "connected".
-            self.loaded = True
-            self.on_connected()
 
     def _use(self, uri: str) -> None:
         """Talk to ``uri`` from now on (a new client when the address changed)."""
