@@ -123,8 +123,12 @@ def _promote(args: argparse.Namespace, settings) -> int:
             ctx = PromoteContext.from_settings(settings, client, uri)
             return await promote(ctx, request, driver)
 
-    result = run_async(work)
-    if args.json:
+    return report(run_async(work), driver, as_json=args.json)
+
+
+def report(result, driver, *, as_json: bool) -> int:
+    """Print a promotion's outcome (or its JSON) and its warnings; the exit code (promote, undo)."""
+    if as_json:
         print_json(result)
     else:
         print(printable(f"{result.outcome}: {result.message}"))

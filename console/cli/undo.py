@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.cli._common import print_json, run_async
+from console.cli._common import run_async
 from console.safe_text import printable
 
 
@@ -34,7 +34,7 @@ def register(subparsers, add_globals) -> None:
 
 
 def _undo(args: argparse.Namespace, settings) -> int:
-    from console.cli.promote import EXIT_CODES, _driver
+    from console.cli.promote import _driver, report
     from console.errors import ReadOnlyError
     from console.history_model import UndoPlan
 
@@ -66,13 +66,4 @@ def _undo(args: argparse.Namespace, settings) -> int:
             ctx = PromoteContext.from_settings(settings, client, uri)
             return await undo(ctx, args.model, driver, event_id=args.event, reason=args.reason)
 
-    result = run_async(work)
-    if args.json:
-        print_json(result)
-    else:
-        print(printable(f"{result.outcome}: {result.message}"))
-        if result.audit_id:
-            print(f"audit record {result.audit_id}")
-    for warning in result.warnings:
-        driver.warn(warning)
-    return EXIT_CODES[result.outcome]
+    return report(run_async(work), driver, as_json=args.json)
