@@ -368,6 +368,19 @@ def observe(
         present = [t for t in times if t is not None]
         return max(present) if present else None
 
+    def last_change(
+        kind: str, *, name: str | None = None, version: str | None = None
+    ) -> datetime | None:
+        # a change cannot predate the event that set what it changed: the window starts there
+        times = [
+            e.time
+            for e in merger.events
+            if e.kind == kind
+            and (name is None or e.name == name)
+            and (version is None or e.version == version)
+        ]
+        return max(times) if times else None
+
     for v in sorted(versions, key=lambda v: v.version_number):
         if v.version not in known.version_stages:
             at = created[v.version] or now
@@ -383,14 +396,21 @@ def observe(
         if stage != was:
             event = merger.event(
                 kind="stage", time=now, source="observed", name=stage, from_=was, to=stage,
-                version=version, observed_after=after(last_seen, created.get(version)),
+                version=version,
+                observed_after=after(
+                    last_seen, created.get(version), last_change("stage", version=version)
+                ),
             )  # fmt: skip
             merger.add(event, "", observed=True)
             found.append(event)
     for alias in sorted(set(aliases) | set(known.aliases)):
         now_at, was = aliases.get(alias), known.aliases.get(alias)
         if now_at != was:
-            window = after(last_seen, created.get(now_at) if now_at else None)
+            window = after(
+                last_seen,
+                created.get(now_at) if now_at else None,
+                last_change("alias", name=alias),
+            )
             event = merger.event(
                 kind="alias", time=now, source="observed", name=alias, from_=was, to=now_at,
                 version=now_at or was, observed_after=window,

@@ -419,8 +419,13 @@ class GmsSource:
         return data, errors
 
     async def rest_json(self, path: str) -> dict[str, Any] | None:
-        """A REST document, or None when GMS says the entity is absent (Rest.li 404)."""
-        response = await self.request("GET", path)
+        """A REST document, or None when GMS says the entity is absent (Rest.li 404).
+
+        At most ``REST_CONCURRENCY`` reads are in flight: a sync that compares hundreds of
+        entities must not open hundreds of connections to one server at once.
+        """
+        async with self._rest:
+            response = await self.request("GET", path)
         if response.status_code == 404:
             return None
         if response.status_code >= 400:
@@ -439,8 +444,7 @@ class GmsSource:
 
     async def raw_aspects(self, urn: str, names: Sequence[str]) -> dict[str, Any] | None:
         """The latest value of each named versioned aspect (Rest.li JSON), None if absent."""
-        async with self._rest:
-            doc = await self.rest_json(entities_v2_path(urn, names))
+        doc = await self.rest_json(entities_v2_path(urn, names))
         if doc is None:
             return None
         found: dict[str, Any] = {}

@@ -213,3 +213,34 @@ def test_receiver_stores_signed_deliveries_and_rejects_the_rest(receiver, tmp_pa
             raw += wal.read_bytes()
     assert b"hunter2-secret" not in raw and secret.encode() not in raw
     assert os.environ.get("MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY") is None
+
+
+def test_an_observed_move_starts_its_window_at_the_event_that_set_the_alias(tmp_path: Path):
+    """Versions made at minute 0 and 1, canary set by the console at 5 (no snapshot taken), then
+    moved elsewhere and seen at 30: the move happened after 5, not after version 2's creation."""
+    from types import SimpleNamespace
+
+    from commands.history_ingest import Merger, observe
+
+    def version(number: int, minutes: float) -> SimpleNamespace:
+        stamp = int(at(minutes).timestamp() * 1000)
+        return SimpleNamespace(
+            version=str(number), version_number=number, creation_timestamp=stamp,
+            current_stage="None", user_id=None,
+        )  # fmt: skip
+
+    versions = [version(1, 0), version(2, 1)]
+    with HistoryStore(tmp_path / "home") as store, store.transaction():
+        for event in (
+            ev(0, "version", to="1", version="1", source="console"),
+            ev(1, "version", to="2", version="2", source="console"),
+            ev(5, name="canary", from_=None, to="1", version="1", source="console"),
+        ):
+            store.save(event)
+        merger = Merger(store, "embedded", "m")
+        (moved,) = observe(merger, {"canary": "2"}, versions, at(30))
+        assert moved.observed_after == at(5) and moved.time == at(30)
+        events = store.events("embedded", "m")
+    inside = state_at(events, at(17))
+    assert inside.aliases == {"canary": "1"} and inside.observed
+    assert state_at(events, at(4)).aliases == {} and not state_at(events, at(4)).observed

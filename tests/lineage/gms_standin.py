@@ -126,6 +126,13 @@ def relationships_of(aspect: Any) -> list[tuple[str, str]]:
     return list(_walk(aspect.RECORD_SCHEMA, aspect.to_obj()))
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5; a real GMS (Jetty) accepts far more. With 5, a burst
+    # of concurrent reads on a loaded machine gets connections reset, which GMS would not do.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class GmsStandIn:
     """Metadata as DataHub aspect objects, served over HTTP. Use as a context manager."""
 
@@ -334,8 +341,7 @@ class GmsStandIn:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> str:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self.url

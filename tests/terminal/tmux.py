@@ -40,8 +40,11 @@ class Terminal:
         )
 
     def start(self, argv: Sequence[str], env: Mapping[str, str]) -> None:
-        # `env` makes the environment explicit; the pane stays after an exit so it can be read
-        command = shlex.join(["env", *(f"{k}={v}" for k, v in env.items()), *argv])
+        # `env -i` makes the environment exactly `env`: a tmux server started from pytest hands
+        # its panes COLUMNS=80 and LINES=24 (set at C level in this process, not in os.environ),
+        # and a console that inherits them draws 80×24 in a 200×50 pane. The pane stays after
+        # an exit so it can be read.
+        command = shlex.join(["env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv])
         shell = f"{command}; echo; echo CONSOLE-EXITED $?; sleep 600"
         result = self._tmux(
             "new-session", "-d", "-s", self.session,
