@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from commands.diagnose import diagnose, probe_request  # noqa: E402
 from console.mlflow.client import MlflowRestClient  # noqa: E402
-from console.provenance import ProvenanceSources, collect  # noqa: E402
+from console.provenance.collect import ProvenanceSources, collect  # noqa: E402
 from console.settings import Settings  # noqa: E402
 
 MODEL = "next-week-commits"

@@ -23,9 +23,9 @@ from typing import Any
 
 from commands import deploy_records as records
 from commands.deploy_records import DeployError
-from console import embedded_procs as procs
 from console.audit import AuditLog, AuditRecord, os_actor
 from console.deployment_model import DeploymentInfo, DeploymentRecord, check_deployment_name
+from console.embedded import procs
 from console.errors import ReadOnlyError
 
 Progress = Callable[[str], None]

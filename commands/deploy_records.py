@@ -2,7 +2,7 @@
 whether the processes they name are still ours.
 
 Shared by the ``deploy`` commands and the deployment supervisor process, so it stays light
-(stdlib, pydantic, ``console.embedded_procs``). Records are replaced atomically and every
+(stdlib, pydantic, ``console.embedded.procs``). Records are replaced atomically and every
 read-modify-write holds the directory's lock, so the supervisor (pids, restarts) and a console
 (version after a rollout) never overwrite each other's fields.
 """
@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from console import embedded_procs as procs
 from console.deployment_model import DeploymentRecord
+from console.embedded import procs
 from console.errors import ConsoleError
 
 SUPERVISOR_MODULE = "commands.deploy_supervisor"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from commands import deploy_records as records
 from commands.serve import options
-from console import embedded_procs as procs
+from console.embedded import procs
 
 POLL_ENV = "MLOPS_CONSOLE_DEPLOY_POLL_SECONDS"
 QUICK_DEATH_SECONDS = 20.0
@@ -44,7 +44,7 @@ def _log(message: str) -> None:
 def _tracking_uri(record) -> str:
     if not record.embedded_tracking:
         return record.tracking_uri
-    from console.embedded import ensure_server
+    from console.embedded.lifecycle import ensure_server
 
     status = ensure_server(record.home, progress=_log, idle_minutes=60.0)
     return status.tracking_uri or record.tracking_uri

@@ -18,8 +18,8 @@ from commands.probe_runner import ProbeError, ProbeRequest, ProgressCallback, ru
 from console import gitinfo
 from console.diagnosis_model import Diagnosis, SideGap, SideSummary
 from console.errors import ConsoleError
-from console.provenance import ProvenanceSources, collect
-from console.provenance_model import CommitRange, ProvenanceRecord, SnapshotChange
+from console.provenance.collect import ProvenanceSources, collect
+from console.provenance.model import CommitRange, ProvenanceRecord, SnapshotChange
 
 
 def side_summary(record: ProvenanceRecord) -> SideSummary:

@@ -10,8 +10,8 @@ parameter), other params, environment, input schema, artifact.
 from __future__ import annotations
 
 from console.diagnosis_model import Cause, Difference, PredictionComparison, SideGap
-from console.provenance import PARAM_SNAPSHOT, PARAM_TABLE, TAG_COMMIT, is_seed_param
-from console.provenance_model import CommitRange, SnapshotChange
+from console.provenance.collect import PARAM_SNAPSHOT, PARAM_TABLE, TAG_COMMIT, is_seed_param
+from console.provenance.model import CommitRange, SnapshotChange
 
 # gaps in these areas can hide a cause; lineage gaps cannot change what a model predicts
 RELEVANT_GAP_AREAS = ("run", "data", "code", "params", "environment", "signature", "artifact")

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from console.diagnosis_model import Difference, MetricsComparison
-from console.provenance import (
+from console.provenance.collect import (
     PARAM_SNAPSHOT,
     PARAM_TABLE,
     TAG_BRANCH,
@@ -20,7 +20,7 @@ from console.provenance import (
     TAG_REPO,
     TAG_SOURCE,
 )
-from console.provenance_model import ProvenanceRecord
+from console.provenance.model import ProvenanceRecord
 
 DATA_PARAM_PREFIX = "data.iceberg."
 CODE_TAGS = (TAG_COMMIT, TAG_REPO, TAG_BRANCH, TAG_SOURCE)

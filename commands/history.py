@@ -25,15 +25,15 @@ from commands.history_ingest import (
 )
 from console.audit import AuditLog, AuditRecord, identify
 from console.errors import ConsoleError, ReadOnlyError
-from console.history_model import (
+from console.history.model import (
     HistoryEvent,
     RegistryState,
     Timeline,
     UndoPlan,
     UndoResult,
 )
-from console.history_model import state_at as fold_state_at
-from console.history_store import HistoryStore
+from console.history.model import state_at as fold_state_at
+from console.history.store import HistoryStore
 from console.promotion_model import PromotionRequest
 
 

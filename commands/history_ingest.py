@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from console.audit import AuditFilter, AuditLog, AuditRecord
-from console.history_model import SOURCE_RANK, Fold, HistoryEvent, replay
-from console.history_store import HistoryStore
+from console.history.model import SOURCE_RANK, Fold, HistoryEvent, replay
+from console.history.store import HistoryStore
 
 MATCH_WINDOW = timedelta(seconds=120)
 OBSERVED_SLACK = timedelta(seconds=60)

@@ -193,7 +193,7 @@ def sync_gms(
     """Fill ``report`` (a ``SyncReport``) while syncing the event log and MLflow into GMS."""
     from commands.lineage_emit import read_events
     from commands.lineage_sync import mlflow_mcps
-    from console.embedded import EmbeddedPaths
+    from console.embedded.lifecycle import EmbeddedPaths
 
     paths = EmbeddedPaths.for_home(settings.home)
     events_path = paths.openlineage_events

@@ -219,7 +219,7 @@ def sync_lineage(
 ) -> SyncReport:
     """Replay the event log and ingest MLflow into the embedded Lite store of ``settings.home``,
     or into DataHub GMS when one is configured (``commands.lineage_gms``)."""
-    from console.embedded import EmbeddedPaths
+    from console.embedded.lifecycle import EmbeddedPaths
     from console.lineage.gms import gms_config
 
     config = gms_config(settings)

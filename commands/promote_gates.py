@@ -51,8 +51,8 @@ def gate_ready(inputs: GateInputs) -> GateResult:
 
 
 async def gate_provenance(inputs: GateInputs, gates: EffectiveGates) -> GateResult:
-    """Provenance complete: no gap in the configured areas (console.provenance's record)."""
-    from console.provenance import ProvenanceSources, collect
+    """Provenance complete: no gap in the configured areas (console.provenance.collect's record)."""
+    from console.provenance.collect import ProvenanceSources, collect
 
     sources = (
         ProvenanceSources.from_settings(

@@ -26,8 +26,8 @@ from commands.diagnose_compare import requirement_specs
 from commands.probe_runner import ProbeError, ProgressCallback, run_probe, run_protocol
 from console import gitinfo
 from console.errors import ConsoleError, SettingsError
-from console.provenance import ProvenanceSources, collect, is_seed_param
-from console.provenance_model import ProvenanceRecord
+from console.provenance.collect import ProvenanceSources, collect, is_seed_param
+from console.provenance.model import ProvenanceRecord
 from console.reproduce_model import EntryKind, ReproduceResult, TrainSpec
 from console.settings import config_path
 
@@ -249,7 +249,7 @@ async def reproduce(
 
 def result_lines(result: ReproduceResult) -> list[str]:
     """Plain text of a reproduce result (80 columns, server strings made printable)."""
-    from console.provenance_text import _kv, _wrap, prediction_lines
+    from console.provenance.text import _kv, _wrap, prediction_lines
 
     lines = [f"{result.model} version {result.version}: {result.verdict}"]
     lines += _kv("entry point", result.entry_point)

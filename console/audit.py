@@ -130,7 +130,7 @@ class AuditLog:
 
     @classmethod
     def for_settings(cls, settings: Any) -> AuditLog:
-        from console.embedded import EmbeddedPaths
+        from console.embedded.lifecycle import EmbeddedPaths
 
         return cls(EmbeddedPaths.for_home(settings.home).audit_dir, secrets=secret_values(settings))
 

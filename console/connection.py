@@ -19,7 +19,7 @@ def resolve_tracking_uri(settings: Settings, progress: Callable[[str], None] | N
     """
     if settings.tracking_uri:
         return settings.tracking_uri
-    from console.embedded import ensure_server
+    from console.embedded.lifecycle import ensure_server
 
     current = ensure_server(
         settings.home,
@@ -32,7 +32,7 @@ def resolve_tracking_uri(settings: Settings, progress: Callable[[str], None] | N
 def embedded_tracking_uri(home: Path | str) -> str | None:
     """The URI of the embedded server running for ``home`` now (from its ``server.json``), or
     None when none runs. Never starts anything; reads a file and asks the server once."""
-    from console.embedded import status
+    from console.embedded.lifecycle import status
 
     current = status(home)
     return current.tracking_uri if current.running else None

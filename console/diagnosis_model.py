@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from console.provenance_model import CommitRange, ProvenanceRecord, SnapshotChange
+from console.provenance.model import CommitRange, ProvenanceRecord, SnapshotChange
 
 DifferenceKind = Literal["data", "code", "params", "environment", "signature", "artifact"]
 # the difference kinds, plus ``outside`` (nothing recorded differs, predictions do) and

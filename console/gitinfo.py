@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from console.errors import ConsoleError
-from console.provenance_model import CommitFacts, CommitRange, FileStat
+from console.provenance.model import CommitFacts, CommitRange, FileStat
 
 GIT_TIMEOUT_S = 10.0
 LOG_LIMIT = 50

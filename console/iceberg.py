@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from console.errors import ConsoleError
-from console.provenance_model import SnapshotChange, SnapshotFacts
+from console.provenance.model import SnapshotChange, SnapshotFacts
 
 _INT_FIELDS = {
     "added_records": "added-records",
@@ -164,7 +164,7 @@ class SnapshotReader:
 
     @classmethod
     def from_settings(cls, settings: Any) -> SnapshotReader:
-        from console.embedded import EmbeddedPaths
+        from console.embedded.lifecycle import EmbeddedPaths
 
         catalogs: dict[str, Path] = {}
         name = getattr(settings, "iceberg_catalog", None) or "lake"

@@ -31,7 +31,7 @@ FORBIDDEN = {
         "console.embedded",
         "console.iceberg",
         "console.gitinfo",
-        "console.provenance",
+        "console.provenance.collect",
     ),
 }
 

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
-from console.history_model import HistoryEvent, RegistryState, Timeline, UndoPlan
+from console.history.model import HistoryEvent, RegistryState, Timeline, UndoPlan
 from console.promotion_model import promotion_blocked
 from console.safe_text import printable
 from widgets.help_screen import HelpScreen

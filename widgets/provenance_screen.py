@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.binding import Binding
 
 from console.model import format_ms
-from console.provenance_model import ProvenanceRecord
+from console.provenance.model import ProvenanceRecord
 from widgets.detail_base import DetailScreen
 from widgets.sections import columns, heading, key_values, stack
 from widgets.text import literal

@@ -22,7 +22,7 @@ class DemoPaths:
 
     @classmethod
     def for_home(cls, home: Path) -> DemoPaths:
-        from console.embedded import EmbeddedPaths
+        from console.embedded.lifecycle import EmbeddedPaths
 
         paths = EmbeddedPaths.for_home(Path(home))
         return cls(

@@ -33,7 +33,7 @@ def resolve_target(
                 f"the MLflow server at {show_url(tracking_uri)} (given with --tracking-uri)"
             ),
         )
-    from console.embedded import ensure_server
+    from console.embedded.lifecycle import ensure_server
 
     status = ensure_server(home, progress=progress, idle_minutes=idle_minutes)
     if not status.tracking_uri:

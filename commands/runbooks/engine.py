@@ -200,7 +200,7 @@ async def run_runbook(
     env: Mapping[str, str] | None = None,
 ) -> tuple[Transcript, Path, Path]:
     """Run ``runbook``; return the transcript and where its JSON and markdown were saved."""
-    from console.embedded import EmbeddedPaths
+    from console.embedded.lifecycle import EmbeddedPaths
 
     if resume and dry_run:
         raise ConsoleError("--resume and --dry-run cannot be combined")
@@ -384,7 +384,7 @@ def _apply(ctx, record: StepRecord, spec: StepSpec, transcript, result: StepResu
 async def _audit(ctx: StepContext, spec: StepSpec, record: StepRecord, outcome: str) -> None:
     """Every action attempt goes into the console's audit trail (promotions add their own)."""
     from console.audit import AuditLog, AuditRecord, identify, os_actor, secret_values
-    from console.embedded import EmbeddedPaths
+    from console.embedded.lifecycle import EmbeddedPaths
 
     actor = os_actor()
     if ctx._mlflow is not None:

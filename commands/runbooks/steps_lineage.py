@@ -75,7 +75,7 @@ def contract_gaps(run: Any) -> list[str]:
 def _events_by_run(ctx: StepContext) -> dict[str, list[dict[str, Any]]] | None:
     """The embedded OpenLineage log grouped by runId; None when this home keeps no log."""
     from commands.lineage_emit import read_events
-    from console.embedded import EmbeddedPaths
+    from console.embedded.lifecycle import EmbeddedPaths
 
     path = EmbeddedPaths.for_home(ctx.settings.home).openlineage_events
     if not path.exists():
@@ -223,7 +223,7 @@ async def _runs_to_emit(ctx: StepContext, run_ids: list[str]) -> tuple[list[tupl
 
 
 async def _reemit_plan(ctx: StepContext, args: ReemitArgs) -> Plan:
-    from console.embedded import EmbeddedPaths
+    from console.embedded.lifecycle import EmbeddedPaths
     from console.lineage.openlineage_config import http_transport
 
     ready, refused = await _runs_to_emit(ctx, args.run_ids)
@@ -251,7 +251,7 @@ def _emit(ctx: StepContext, ready: list[tuple], tracking_uri: str) -> int:
 
     from commands.demo.lineage import MlflowRunFacet
     from commands.lineage_emit import MLFLOW_RUN_FACET
-    from console.embedded import EmbeddedPaths
+    from console.embedded.lifecycle import EmbeddedPaths
     from console.lineage.openlineage_config import openlineage_client_config
     from console.lineage.urns import openlineage_run_id
 
@@ -336,7 +336,7 @@ class ResyncArgs(BaseModel):
 
 
 async def _resync_plan(ctx: StepContext, args: ResyncArgs) -> Plan:
-    from console.embedded import EmbeddedPaths
+    from console.embedded.lifecycle import EmbeddedPaths
     from console.lineage.gms import gms_config
 
     if not args.needed:

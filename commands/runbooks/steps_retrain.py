@@ -249,7 +249,7 @@ class ProbeArgs(BaseModel):
 async def _probe(ctx: StepContext, args: ProbeArgs) -> StepResult:
     from commands.diagnose import probe_request
     from commands.probe_runner import ProbeError, child_env, run_probe
-    from console.provenance import ProvenanceSources, collect
+    from console.provenance.collect import ProvenanceSources, collect
 
     client = await ctx.mlflow()
     sources = ProvenanceSources.from_settings(ctx.settings, lineage=False)

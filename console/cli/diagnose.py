@@ -69,7 +69,7 @@ def _progress(message: str, fraction: float | None) -> None:
 async def _diagnose(args: argparse.Namespace, settings):
     from commands.diagnose import diagnose
     from commands.probe_runner import child_env
-    from console.provenance import ProvenanceSources
+    from console.provenance.collect import ProvenanceSources
 
     sources = ProvenanceSources.from_settings(settings, lineage=not args.no_lineage)
     try:
@@ -104,7 +104,7 @@ def _handle(args: argparse.Namespace, settings) -> int:
     if args.json:
         print_json(result)
     else:
-        from console.provenance_text import diagnosis_lines, print_lines
+        from console.provenance.text import diagnosis_lines, print_lines
 
         print_lines(diagnosis_lines(result, probe_ran=not args.no_probe))
     return 0

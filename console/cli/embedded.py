@@ -35,7 +35,7 @@ def _progress(message: str) -> None:
 
 
 def _status(args: argparse.Namespace, settings) -> int:
-    from console.embedded import status
+    from console.embedded.lifecycle import status
     from console.settings import show_url
 
     current = status(settings.home)
@@ -59,7 +59,7 @@ def _status(args: argparse.Namespace, settings) -> int:
 
 
 def _start(args: argparse.Namespace, settings) -> int:
-    from console.embedded import ensure_server
+    from console.embedded.lifecycle import ensure_server
     from console.settings import show_url
 
     current = ensure_server(
@@ -78,7 +78,7 @@ def _start(args: argparse.Namespace, settings) -> int:
 
 
 def _stop(args: argparse.Namespace, settings) -> int:
-    from console.embedded import stop
+    from console.embedded.lifecycle import stop
 
     if stop(settings.home):
         say(f"stopped the embedded MLflow server of {settings.home}")

@@ -80,7 +80,7 @@ def _change(event) -> str:
 def _history(args: argparse.Namespace, settings) -> int:
     from commands.history import timeline
     from console.cli._common import open_client
-    from console.history_model import state_at
+    from console.history.model import state_at
 
     async def work():
         async with open_client(settings) as client:

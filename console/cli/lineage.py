@@ -126,7 +126,7 @@ def _mlflow_client(settings):
 
     uri = settings.tracking_uri
     if not uri:
-        from console.embedded import status
+        from console.embedded.lifecycle import status
 
         current = status(settings.home)
         uri = current.tracking_uri if current.running else None

@@ -30,7 +30,7 @@ def register(subparsers, add_globals) -> None:
 
 
 async def _collect(args: argparse.Namespace, settings):
-    from console.provenance import ProvenanceSources, collect
+    from console.provenance.collect import ProvenanceSources, collect
 
     sources = ProvenanceSources.from_settings(settings, lineage=not args.no_lineage)
     try:
@@ -45,7 +45,7 @@ def _handle(args: argparse.Namespace, settings) -> int:
     if args.json:
         print_json(record)
     else:
-        from console.provenance_text import print_lines, provenance_lines
+        from console.provenance.text import print_lines, provenance_lines
 
         print_lines(provenance_lines(record))
     if record.gaps:

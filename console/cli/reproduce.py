@@ -44,7 +44,7 @@ def _progress(message: str, fraction: float | None) -> None:
 async def _reproduce(args: argparse.Namespace, settings):
     from commands.probe_runner import child_env
     from commands.reproduce import load_train_commands, reproduce
-    from console.provenance import ProvenanceSources
+    from console.provenance.collect import ProvenanceSources
 
     sources = ProvenanceSources.from_settings(settings, lineage=False)
     try:

@@ -36,7 +36,7 @@ def register(subparsers, add_globals) -> None:
 def _undo(args: argparse.Namespace, settings) -> int:
     from console.cli.promote import _driver, report
     from console.errors import ReadOnlyError
-    from console.history_model import UndoPlan
+    from console.history.model import UndoPlan
 
     if settings.read_only:
         raise ReadOnlyError(f"undo a change of {args.model}")

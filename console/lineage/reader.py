@@ -155,7 +155,7 @@ def open_reader(settings: Any) -> LineageReader:
 
 
 def lite_source_for(home: Path | str) -> LineageSource:
-    from console.embedded import EmbeddedPaths
+    from console.embedded.lifecycle import EmbeddedPaths
     from console.lineage.lite import LiteSource
 
     return LiteSource(EmbeddedPaths.for_home(home).datahub_lite_db)

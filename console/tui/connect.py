@@ -246,7 +246,7 @@ class ConnectFeature:
         return False
 
     def _touch_embedded(self) -> None:
-        from console.embedded import touch
+        from console.embedded.lifecycle import touch
 
         with contextlib.suppress(OSError):
             touch(self.shell.settings.home)

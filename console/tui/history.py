@@ -16,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from console.history_model import HistoryEvent
+    from console.history.model import HistoryEvent
     from console.tui.shell import Shell
 
 HISTORY_ACTIONS = ("history",)
@@ -108,7 +108,7 @@ class HistoryFeature:
         import argparse
 
         from console.cli.history import parse_instant
-        from console.history_model import state_at
+        from console.history.model import state_at
 
         screen = message.screen
         try:

@@ -47,7 +47,7 @@ class LineageUnavailable:
 
 def unavailable(settings: Any) -> LineageUnavailable | None:
     """Why there is no lineage store to read, or ``None`` when GMS or a Lite store exists."""
-    from console.embedded import EmbeddedPaths
+    from console.embedded.lifecycle import EmbeddedPaths
     from console.lineage.gms import gms_config
 
     if gms_config(settings) is not None:

@@ -19,7 +19,7 @@ MAX_MARKS = 2
 
 
 async def load_provenance(client: Any, settings: Any, model: str, version: str):
-    from console.provenance import ProvenanceSources, collect
+    from console.provenance.collect import ProvenanceSources, collect
 
     sources = ProvenanceSources.from_settings(settings)
     try:
@@ -30,7 +30,7 @@ async def load_provenance(client: Any, settings: Any, model: str, version: str):
 
 async def load_diagnosis(client: Any, settings: Any, model: str, left: str, right: str):
     from commands.diagnose import diagnose
-    from console.provenance import ProvenanceSources
+    from console.provenance.collect import ProvenanceSources
 
     sources = ProvenanceSources.from_settings(settings)
     try:
@@ -199,7 +199,7 @@ class ProvenanceFeature:
         from commands.diagnose_causes import rank_causes
         from commands.probe_runner import child_env, run_probe
         from console.errors import ConsoleError
-        from console.provenance import ProvenanceSources
+        from console.provenance.collect import ProvenanceSources
 
         diagnosis = screen.diagnosis
         sources = ProvenanceSources.from_settings(self.shell.settings, lineage=False)
@@ -282,7 +282,7 @@ class ProvenanceFeature:
     async def _reproduce(self, model: str, version: str) -> Any:
         from commands.probe_runner import child_env
         from commands.reproduce import load_train_commands, reproduce
-        from console.provenance import ProvenanceSources
+        from console.provenance.collect import ProvenanceSources
 
         def progress(text: str, fraction: float | None) -> None:
             pct = f" ({fraction:.0%})" if fraction is not None else ""

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from console import embedded
-from console.embedded_supervisor import POLL_ENV
+from console.embedded import lifecycle as embedded
+from console.embedded.supervisor import POLL_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from console import embedded
-from console.embedded import EmbeddedPaths
-from console.embedded_procs import cmdline, is_alive
+from console.embedded import lifecycle as embedded
+from console.embedded.lifecycle import EmbeddedPaths
+from console.embedded.procs import cmdline, is_alive
 from tests.embedded.conftest import ROOT, owned_home, processes_of
 
 IDLE_MINUTES = 0.08  # 4.8 s
 
 _SCRIPT = """
 import json, sys
-from console.embedded import ensure_server
+from console.embedded.lifecycle import ensure_server
 st = ensure_server(sys.argv[1], idle_minutes=float(sys.argv[2]), timeout=240)
 print(json.dumps({"pid": st.pid, "port": st.port, "supervisor_pid": st.supervisor_pid}))
 """
@@ -65,7 +65,7 @@ def test_two_consoles_at_once_share_one_server(raced: tuple[Path, list[dict]]) -
     servers = [
         pid
         for pid in processes_of(home)
-        if is_alive(pid) and "console.embedded_supervisor" not in cmdline(pid)
+        if is_alive(pid) and "console.embedded.supervisor" not in cmdline(pid)
     ]
     assert servers == [results[0]["pid"]]
     assert embedded.status(home).pid == results[0]["pid"]

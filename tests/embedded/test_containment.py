@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from console import embedded_procs as procs
-from console.embedded import SUPERVISOR_MODULE, EmbeddedPaths
+from console.embedded import procs
+from console.embedded.lifecycle import SUPERVISOR_MODULE, EmbeddedPaths
 from tests.embedded.conftest import ROOT, owned_home
 
 SECRETS = {

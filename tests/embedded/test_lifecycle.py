@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from console import embedded
 from console.connection import resolve_tracking_uri
-from console.embedded import EmbeddedPaths, EmbeddedStatus
-from console.embedded_procs import is_alive
+from console.embedded import lifecycle as embedded
+from console.embedded.lifecycle import EmbeddedPaths, EmbeddedStatus
+from console.embedded.procs import is_alive
 from console.settings import CliOverrides, load_settings
 from tests.embedded.conftest import owned_home, processes_of, run_cli
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
+import time
 from pathlib import Path
 
-from console import embedded
 from console.connection import resolve_tracking_uri
-from console.embedded import EmbeddedPaths
+from console.embedded import lifecycle as embedded
+from console.embedded.lifecycle import EmbeddedPaths
 from console.settings import CliOverrides, load_settings
 from tests.embedded.conftest import run_cli
 
@@ -127,3 +129,26 @@ def test_cli_status_json_when_stopped(tmp_path: Path) -> None:
     assert doc["running"] is False
     assert doc["home"] == str(tmp_path)
     assert {"tracking_uri", "pid", "home", "running"} <= set(doc)
+
+
+def test_a_supervisor_started_under_the_old_module_name_is_still_found(tmp_path: Path) -> None:
+    """A console from before the package layout ran ``python -m console.embedded_supervisor``;
+    after an upgrade that process must still count as the home's supervisor (else a second
+    server would start on the same store)."""
+    from console.embedded import procs
+
+    home = str(tmp_path / "home")
+    stand_in = subprocess.Popen(  # argv as the old supervisor's: module name, then --home
+        [sys.executable, "-c", "import time; time.sleep(60)",
+         "console.embedded_supervisor", "--home", home],
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while stand_in.pid not in procs.supervisors(procs.SUPERVISOR_MODULES, home):
+            assert time.monotonic() < deadline, "the old-name supervisor was not found"
+            time.sleep(0.1)
+        assert procs.supervisors(procs.SUPERVISOR_MODULE, home) == []
+        assert procs.supervisors(procs.SUPERVISOR_MODULES, str(tmp_path / "other")) == []
+    finally:
+        stand_in.kill()
+        stand_in.wait()

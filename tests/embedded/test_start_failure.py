@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console import embedded
-from console.embedded import EmbeddedPaths
+from console.embedded import lifecycle as embedded
+from console.embedded.lifecycle import EmbeddedPaths
 from tests.embedded.conftest import owned_home, processes_of, run_cli
 
 

@@ -24,10 +24,11 @@ import pytest
 
 from commands.history import timeline
 from commands.promote import PromoteContext, promote
-from console import embedded, history_receiver
-from console.embedded import EmbeddedPaths
-from console.embedded_procs import is_alive
-from console.history_model import HistoryEvent
+from console.embedded import lifecycle as embedded
+from console.embedded.lifecycle import EmbeddedPaths
+from console.embedded.procs import is_alive
+from console.history import receiver as history_receiver
+from console.history.model import HistoryEvent
 from console.mlflow.client import MlflowRestClient
 from console.promotion_model import PromotionRequest
 from console.settings import Settings

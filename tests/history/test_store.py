@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from console import history_db, history_receiver
-from console.history_model import HistoryEvent, state_at
-from console.history_store import HistoryStore
+from console.history import db as history_db
+from console.history import receiver as history_receiver
+from console.history.model import HistoryEvent, state_at
+from console.history.store import HistoryStore
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

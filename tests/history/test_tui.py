@@ -16,7 +16,7 @@ from textual.widgets import Input, Static
 
 from commands.history import timeline
 from commands.promote import promote
-from console.history_model import HistoryEvent
+from console.history.model import HistoryEvent
 from console.promotion_model import PromotionRequest
 from console.tui.app import build_app
 from tests.promote.test_actions import Recorder

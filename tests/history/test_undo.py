@@ -16,7 +16,7 @@ import pytest
 from commands.history import plan_undo, timeline, undo
 from commands.promote import promote
 from console.errors import ReadOnlyError
-from console.history_model import state_at
+from console.history.model import state_at
 from console.promotion_model import PromotionRequest
 from tests.promote.conftest import only
 from tests.promote.test_actions import Recorder

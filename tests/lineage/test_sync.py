@@ -16,7 +16,7 @@ import pytest
 
 from commands.driver import QuietDriver
 from commands.lineage_sync import latest_per_run, sync_lineage
-from console.embedded import EmbeddedPaths
+from console.embedded.lifecycle import EmbeddedPaths
 from console.errors import ReadOnlyError
 from console.lineage import urns
 from console.lineage.lite import LiteSource

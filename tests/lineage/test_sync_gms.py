@@ -21,7 +21,7 @@ import pytest
 from commands.driver import QuietDriver
 from commands.lineage_sync import sync_lineage
 from console.cli import main
-from console.embedded import EmbeddedPaths
+from console.embedded.lifecycle import EmbeddedPaths
 from console.errors import ConsoleError, ReadOnlyError
 from console.lineage import urns
 from console.lineage.gms import GmsConfig, GmsSource

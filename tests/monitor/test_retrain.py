@@ -36,7 +36,7 @@ def advanced(world: DemoWorld) -> DemoWorld:
 def test_retrain_runbook_end_to_end(advanced: DemoWorld) -> None:
     from mlflow import MlflowClient
 
-    from console.provenance import ProvenanceSources, collect
+    from console.provenance.collect import ProvenanceSources, collect
 
     world = advanced
     champion = world.result.champion_version

@@ -10,7 +10,7 @@ import pytest
 
 from commands.diagnose import diagnose
 from console.mlflow.client import MlflowRestClient
-from console.provenance import ProvenanceSources
+from console.provenance.collect import ProvenanceSources
 from tests.provenance.conftest import settings_for
 from tests.provenance.world import TABLE, World
 

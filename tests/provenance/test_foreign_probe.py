@@ -18,7 +18,7 @@ from commands.diagnose import diagnose
 from commands.probe_result import MIN_CONCLUSIVE_ROWS
 from commands.probe_synthetic import DEFAULT_ROWS
 from console.mlflow.client import MlflowRestClient
-from console.provenance import ProvenanceSources
+from console.provenance.collect import ProvenanceSources
 from tests.provenance.conftest import settings_for
 from tests.provenance.foreign import Foreign
 

@@ -13,7 +13,7 @@ import pytest
 
 from console import gitinfo
 from console.iceberg import IcebergError, SnapshotReader, split_table
-from console.provenance_model import SnapshotFacts
+from console.provenance.model import SnapshotFacts
 from tests.provenance.world import make_repo, make_table
 from tests.support.servers import git_available
 

@@ -11,7 +11,7 @@ from commands.probe_result import MIN_CONCLUSIVE_ROWS, confusion, verdict
 from commands.probe_synthetic import MARGIN, Column, synthetic_rows
 from commands.reproduce import ALWAYS_UNPINNED, cannot_pin, environment_differences
 from console.model import PythonEnv
-from console.provenance_model import EnvironmentProvenance, ProvenanceRecord, RunFacts
+from console.provenance.model import EnvironmentProvenance, ProvenanceRecord, RunFacts
 
 COLUMNS = [Column("x", "double"), Column("n", "long"), Column("color", "string")]
 EXAMPLES = pd.DataFrame({"x": [0.0, 10.0, 5.0], "n": [1, 3, 2], "color": ["red", "blue", "red"]})

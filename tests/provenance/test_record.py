@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from console.mlflow.client import MlflowRestClient
-from console.provenance import ProvenanceSources, collect
+from console.provenance.collect import ProvenanceSources, collect
 from tests.provenance.conftest import settings_for
 from tests.provenance.world import TABLE, World
 

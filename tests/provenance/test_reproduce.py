@@ -16,7 +16,7 @@ import pytest
 
 from commands.reproduce import reproduce
 from console.mlflow.client import MlflowRestClient
-from console.provenance import ProvenanceSources
+from console.provenance.collect import ProvenanceSources
 from tests.provenance.conftest import settings_for
 from tests.provenance.world import TABLE, World, _git
 
@@ -84,7 +84,7 @@ def test_an_expired_snapshot_is_named(world: World, tmp_path: Path) -> None:
 def check(settings, tracking_uri: str, model: str, version: str) -> list[str]:
     """What ``reproduce`` would find missing, without training."""
     from commands.reproduce import check_record
-    from console.provenance import collect
+    from console.provenance.collect import collect
 
     async def go():
         sources = ProvenanceSources.from_settings(settings, lineage=False)

@@ -15,7 +15,7 @@ import pytest
 from commands.driver import QuietDriver
 from commands.runbooks.catalog import load_runbook
 from commands.runbooks.engine import run_runbook
-from console.embedded import EmbeddedPaths
+from console.embedded.lifecycle import EmbeddedPaths
 from tests.lineage.stores import MODEL, TABLE, RunSpec, ol_event
 from tests.runbooks.conftest import ScriptedDriver, settings_for
 from tests.support.servers import start_mlflow_server

@@ -6,7 +6,7 @@ import json
 import os
 import signal
 
-from console import embedded_procs as procs
+from console.embedded import procs
 from tests.serve.conftest import record, run_cli, wait_for
 from tests.support.servers import free_port
 

@@ -78,7 +78,7 @@ def test_header_says_unreachable(terminal, tmp_path: Path, kind: str) -> None:
 def test_follows_a_restarted_embedded_server(terminal, tmp_path: Path) -> None:
     from mlflow import MlflowClient
 
-    from console import embedded
+    from console.embedded import lifecycle as embedded
 
     home = tmp_path / "home"
     first = embedded.ensure_server(home, timeout=600)

@@ -17,7 +17,7 @@ CHILD = """
 import asyncio, json, sys
 from console.tui.app import build_app
 from console.settings import Settings
-import console.connection, console.embedded, console.mlflow.client
+import console.connection, console.embedded.lifecycle, console.mlflow.client
 from tests.tui.fake_client import FakeClient, NOW
 
 async def main():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from console import embedded
+from console.embedded import lifecycle as embedded
 from console.settings import Settings
 from console.tui.app import build_app
 from tests.tui.support import wait_for

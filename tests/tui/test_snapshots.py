@@ -186,7 +186,7 @@ def _history_timeline():
     """A fixed timeline: versions, a console promotion, an observed move, a stage, an undo."""
     from datetime import UTC, datetime, timedelta
 
-    from console.history_model import HistoryEvent, Timeline
+    from console.history.model import HistoryEvent, Timeline
 
     start = datetime.fromtimestamp(NOW, UTC)
 
@@ -254,7 +254,7 @@ def test_history_screen(snap_compare) -> None:
 
     from textual.app import App
 
-    from console.history_model import state_at
+    from console.history.model import state_at
     from widgets.history_screen import HistoryScreen
 
     timeline = _history_timeline()

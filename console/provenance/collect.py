@@ -18,7 +18,7 @@ from console import gitinfo
 from console.errors import ConsoleError
 from console.iceberg import SnapshotReader
 from console.model import ModelFiles, ModelVersion, Run
-from console.provenance_model import (
+from console.provenance.model import (
     CodeProvenance,
     DataProvenance,
     EnvironmentProvenance,

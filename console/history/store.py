@@ -1,6 +1,6 @@
 """The history store: timeline events, merged-source keys, webhook inbox and observed snapshots.
 
-A thin typed layer over ``console.history_db`` (sqlite under the home). Events are stored as JSON
+A thin typed layer over ``console.history.db`` (sqlite under the home). Events are stored as JSON
 records; a record that no longer parses is reported in ``warnings`` and skipped, the others are
 unaffected. Nothing secret is ever written here: events hold versions, aliases, stages, actor
 names and audit ids only.
@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from console import history_db
 from console.errors import ConsoleError
-from console.history_model import HistoryEvent
+from console.history import db as history_db
+from console.history.model import HistoryEvent
 
 
 class HistoryError(ConsoleError):

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from console.diagnosis_model import Diagnosis, PredictionComparison
 from console.model import format_ms
-from console.provenance_model import ProvenanceRecord
+from console.provenance.model import ProvenanceRecord
 from console.safe_text import printable
 
 WIDTH = 80

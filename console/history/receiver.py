@@ -25,7 +25,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from console import history_db
+from console.history import db as history_db
 
 WEBHOOK_NAME = "mlops-console-history"
 SECRET_FILE = "webhook-secret"

@@ -1,15 +1,17 @@
 """Supervisor of the embedded MLflow server: runs it, stops it when idle or asked (stdlib only).
 
-Started by ``console.embedded`` in a new session so it outlives the console. It runs ``mlflow
-server`` in its own process group (or adopts one already running), and stops that whole group
-and exits when ``last-used`` is older than the idle limit, on SIGTERM/SIGINT/SIGHUP, or when the
-server dies — a killed ``mlflow server`` leaves its uvicorn worker serving the port, so the group
-is always taken down, never left behind. It never restarts a server: the next ``ensure_server``
-does that. Files it and the server create are private (umask 077). It also runs the registry
-history's webhook receiver (``console.history_receiver``) for the server's lifetime.
+Started by ``console.embedded.lifecycle`` in a new session so it outlives the console. It runs
+``mlflow server`` in its own process group (or adopts one already running), and stops that whole
+group and exits when ``last-used`` is older than the idle limit, on SIGTERM/SIGINT/SIGHUP, or
+when the server dies — a killed ``mlflow server`` leaves its uvicorn worker serving the port, so
+the group is always taken down, never left behind. It never restarts a server: the next
+``ensure_server`` does that. Files it and the server create are private (umask 077). It also
+runs the registry history's webhook receiver (``console.history.receiver``) for the server's
+lifetime.
 
-    python -m console.embedded_supervisor --home H --port P --idle-minutes M [--pid-fd N]
+    python -m console.embedded.supervisor --home H --port P --idle-minutes M [--pid-fd N]
         (--adopt PID | -- MLFLOW-COMMAND...)
+
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from console import embedded_procs as procs
-from console import history_receiver
+from console.embedded import procs
+from console.history import receiver as history_receiver
 from console.private_files import PRIVATE_UMASK
 
 POLL_ENV = "MLOPS_CONSOLE_EMBEDDED_POLL_SECONDS"

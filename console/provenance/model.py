@@ -1,6 +1,6 @@
 """Domain types of a model version's provenance: MLflow, Iceberg, git and lineage facts, and gaps.
 
-Pydantic only (no clients), so widgets may render them. ``console.provenance`` assembles a
+Pydantic only (no clients), so widgets may render them. ``console.provenance.collect`` assembles a
 ``ProvenanceRecord``; ``console.iceberg`` and ``console.gitinfo`` produce the snapshot and commit
 facts. Snapshot ids stay strings (Iceberg's are signed 64-bit).
 """

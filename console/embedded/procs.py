@@ -1,7 +1,8 @@
 """Process and port facts for the embedded server, from ``/proc`` and raw sockets (stdlib only).
 
-Shared by ``console.embedded`` and its supervisor process, so it must stay free of third-party
-imports: the supervisor runs for hours next to the server and should cost almost nothing.
+Shared by ``console.embedded.lifecycle`` and its supervisor process, so it must stay free of
+third-party imports: the supervisor runs for hours next to the server and should cost almost
+nothing.
 """
 
 from __future__ import annotations
@@ -155,7 +156,10 @@ def signal_pid(pid: int, sig: int = signal.SIGTERM) -> None:
 # --- finding a home's processes by what they serve ---------------------------------------------
 
 SERVER_STORE_ENV = b"_MLFLOW_SERVER_FILE_STORE="  # how `mlflow server` hands the store to uvicorn
-SUPERVISOR_MODULE = "console.embedded_supervisor"  # its command line names the store too
+SUPERVISOR_MODULE = "console.embedded.supervisor"  # its command line names the store too
+# the name a console before the package layout started it under: still found, so an upgrade does
+# not lose the running supervisor (and start a second server on the same store)
+SUPERVISOR_MODULES = (SUPERVISOR_MODULE, "console.embedded_supervisor")
 
 
 def _pids() -> list[int]:
@@ -196,22 +200,23 @@ def serving(backend_uri: str) -> list[int]:
         args = cmdline(pid)
         if not args or not any("mlflow" in a or "uvicorn" in a for a in args):
             continue
-        if SUPERVISOR_MODULE in args:
+        if any(m in args for m in SUPERVISOR_MODULES):
             continue
         if backend_uri in args or _environ_has(pid, entry):
             found.append(pid)
     return found
 
 
-def supervisors(module: str, home: str) -> list[int]:
-    """Live pids running ``python -m module --home home``."""
+def supervisors(modules: str | tuple[str, ...], home: str) -> list[int]:
+    """Live pids running ``python -m MODULE --home home`` for one of ``modules``."""
+    names = (modules,) if isinstance(modules, str) else modules
     me = os.getpid()
     found = []
     for pid in _pids():
         if pid == me:
             continue
         args = cmdline(pid)
-        if module in args and "--home" in args:
+        if any(m in args for m in names) and "--home" in args:
             i = args.index("--home")
             if i + 1 < len(args) and args[i + 1] == home and is_alive(pid):
                 found.append(pid)

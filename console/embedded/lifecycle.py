@@ -1,7 +1,7 @@
 """The embedded lifecycle's paths and its MLflow tracking server: start once, reuse, stop (sync).
 
 ``ensure_server`` starts ``mlflow server`` on 127.0.0.1 under a small supervisor process (see
-``console.embedded_supervisor``) that outlives the console and stops the server after an idle
+``console.embedded.supervisor``) that outlives the console and stops the server after an idle
 period; later calls reuse it in milliseconds. A lock file serialises consoles starting at once.
 Called from CLI handlers and TUI worker threads; imports nothing heavy.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from console import embedded_procs as procs
+from console.embedded import procs
 from console.errors import EmbeddedError
 from console.private_files import open_private, private_dir, touch_private, write_private
 
@@ -154,7 +154,8 @@ def _remove_state(paths: EmbeddedPaths) -> None:
 
 def _is_our_supervisor(pid: int, paths: EmbeddedPaths) -> bool:
     args = procs.cmdline(pid)
-    return procs.is_alive(pid) and SUPERVISOR_MODULE in args and str(paths.home) in args
+    ours = any(m in args for m in procs.SUPERVISOR_MODULES)
+    return procs.is_alive(pid) and ours and str(paths.home) in args
 
 
 def _is_our_server(pid: int, paths: EmbeddedPaths) -> bool:
@@ -309,7 +310,7 @@ def _unrecorded(paths: EmbeddedPaths) -> EmbeddedStatus | None:
         running=True,
         tracking_uri=f"http://127.0.0.1:{port}",
         pid=leader,
-        supervisor_pid=_owner(leader, procs.supervisors(SUPERVISOR_MODULE, str(paths.home))),
+        supervisor_pid=_owner(leader, procs.supervisors(procs.SUPERVISOR_MODULES, str(paths.home))),
         port=port,
         home=str(paths.home),
         detail="running, but not recorded in server.json (the next command re-records it)",
@@ -322,7 +323,7 @@ def _stop_all(
     """Stop every server group and supervisor of this home except the kept ones; True if any."""
     servers = procs.serving(paths.backend_uri)
     groups = {procs.group_of(pid) for pid in servers} - {None, keep}
-    sups = procs.supervisors(SUPERVISOR_MODULE, str(paths.home))
+    sups = procs.supervisors(procs.SUPERVISOR_MODULES, str(paths.home))
     sups = [s for s in sups if s != keep_supervisor]
     for sup in sups:
         _terminate(sup, None, grace=10.0)
@@ -338,7 +339,7 @@ def _recover(paths: EmbeddedPaths, idle_minutes: float, progress: Progress) -> S
     server is never started next to a live one.
     """
     servers = procs.serving(paths.backend_uri)
-    sups = procs.supervisors(SUPERVISOR_MODULE, str(paths.home))
+    sups = procs.supervisors(procs.SUPERVISOR_MODULES, str(paths.home))
     if not servers and not sups:
         return None
     found = _found_server(paths, servers)
@@ -410,7 +411,7 @@ def _server_env(paths: EmbeddedPaths) -> dict[str, str]:
     to the history receiver on loopback are allowed for this server only.
     """
     from console.child_env import child_env
-    from console.history_receiver import server_env
+    from console.history.receiver import server_env
 
     env = child_env({"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "PYTHONUNBUFFERED": "1"})
     env.update(server_env(paths.home))
