@@ -16,10 +16,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from console.audit import AuditFilter, AuditRecord
 from console.safe_text import printable
+from widgets.key_footer import KeyFooter
 from widgets.text import Cell
 from widgets.text_viewer import TextViewer
 
@@ -150,7 +151,7 @@ class AuditScreen(Screen[None]):
         yield Input(placeholder=FILTER_HINT, id="audit-filter")
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="audit-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)

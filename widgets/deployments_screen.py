@@ -18,12 +18,13 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from console.deployment_model import DeploymentStatus
 from console.monitor_contract import MonitorState
 from console.safe_text import printable
 from widgets.help_screen import HelpScreen
+from widgets.key_footer import KeyFooter
 from widgets.tables import NavTable, event_key
 from widgets.text import literal
 
@@ -182,7 +183,7 @@ class DeploymentsScreen(DeploymentActionsScreen):
         yield Static(id="deployments-status")
         yield NavTable(id="deployments-table")
         yield Static(id="deployments-detail")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     @property
     def table(self) -> NavTable:

@@ -11,9 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from widgets.help_screen import HelpScreen
+from widgets.key_footer import KeyFooter
 from widgets.messages import PromptSubmitted
 from widgets.prompt_bar import PromptBar
 from widgets.text import literal
@@ -66,7 +67,7 @@ class DetailScreen(Screen):
         with DetailBody(id="body"):
             yield Static(Text("loading…"), id="content")
         yield PromptBar(id="prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def compose_header(self) -> ComposeResult:
         """Widgets between the title and the body (none by default)."""

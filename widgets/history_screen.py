@@ -19,12 +19,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from console.history.model import HistoryEvent, RegistryState, Timeline, UndoPlan
 from console.promotion_model import promotion_blocked
 from console.safe_text import printable
 from widgets.help_screen import HelpScreen
+from widgets.key_footer import KeyFooter
 from widgets.tables import NavTable, event_key
 from widgets.text import Cell, literal
 
@@ -233,7 +234,7 @@ class HistoryScreen(Screen[None]):
         with HistoryPrompt(id="history-prompt"):
             yield Label("alias:", id="history-prompt-label")
             yield Input(id="history-prompt-input", select_on_focus=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.table

@@ -17,11 +17,12 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from widgets.banner import Banner
 from widgets.detail_strip import DetailStrip
 from widgets.help_screen import HelpScreen
+from widgets.key_footer import KeyFooter
 from widgets.lineage_pane import LineagePane
 from widgets.messages import PromptSubmitted
 from widgets.prompt_bar import PromptBar
@@ -126,7 +127,7 @@ class MainScreen(Screen):
             yield LineagePane(id="lineage-pane")
         yield DetailStrip(id="detail")
         yield PromptBar(id="prompt")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     class Ready(Message):
         """The screen is composed: the shell may start loading data into it."""

@@ -16,13 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Sparkline, Static
+from textual.widgets import Sparkline, Static
 
 from console.deployment_model import DeploymentStatus
 from console.monitor_contract import MonitorReport, MonitorState, PerformanceWindow
 from console.safe_text import printable
 from widgets.deployments_screen import DeploymentActionsScreen, DeploymentsScreen
 from widgets.help_screen import HelpScreen
+from widgets.key_footer import KeyFooter
 from widgets.tables import NavTable
 from widgets.text import literal
 
@@ -114,7 +115,7 @@ class MonitorScreen(DeploymentActionsScreen):
         yield NavTable(id="monitor-drift")
         yield Vertical(id="monitor-performance")
         yield Static(id="monitor-verdict")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     @property
     def table(self) -> NavTable:

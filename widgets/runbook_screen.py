@@ -21,9 +21,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, RichLog, Static
+from textual.widgets import Button, DataTable, Input, Label, RichLog, Static
 
 from console.safe_text import printable
+from widgets.key_footer import KeyFooter
 
 MARKS = {
     "pending": "·",
@@ -212,7 +213,7 @@ class RunbookScreen(Screen[None]):
         yield RichLog(id="rb-log", markup=False, highlight=False, wrap=True)
         with VerticalScroll(id="rb-transcript"):
             yield Static(id="rb-transcript-body")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#rb-steps", DataTable)

@@ -53,6 +53,16 @@ class CrashGuardedApp(App[int]):
 
     settings: Any
 
+    def _late_settings(self) -> Any:
+        """The settings, read now, for a crash before the worker delivered them (None if bad)."""
+        loader = getattr(self, "_settings_loader", None)
+        if loader is None:
+            return None
+        try:
+            return loader()
+        except Exception:  # an invalid setting: the crash line still goes out, without a log
+            return None
+
     def _crash_guard_active(self) -> bool:
         return not (self.is_headless or os.environ.get("MLOPS_CONSOLE_DEBUG"))
 
@@ -69,11 +79,11 @@ class CrashGuardedApp(App[int]):
         if self._exception is None:
             self._exception = error
             self._exception_event.set()
-        settings = self.settings
+        settings = self.settings if self.settings is not None else self._late_settings()
         log = (
             write_crash_log(settings.home, error, secret_values(settings))
             if settings is not None
-            else None  # before the settings were read: no home to write to
+            else None  # the settings themselves are unreadable: no home to write to
         )
         self._exit_renderables.append(Text(crash_line(error, log)))
         self._close_messages_no_wait()

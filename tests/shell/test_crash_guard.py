@@ -58,3 +58,38 @@ def test_unwritable_home_still_gives_one_line(tmp_path: Path) -> None:
     log = write_crash_log(blocker, ValueError("bad"), [])
     assert log is None
     assert "could not be written" in crash_line(ValueError("bad"), log)
+
+
+class EarlyApp(GuardedApp):
+    """Crashes on mount, before its settings worker could deliver: only the loader knows them."""
+
+    def __init__(self, loader) -> None:
+        super().__init__(None)
+        self._settings_loader = loader
+
+
+async def test_a_crash_before_the_settings_arrive_still_logs_in_the_home(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    app = EarlyApp(lambda: load_settings(env={"MLOPS_CONSOLE_HOME": str(tmp_path)}))
+    with pytest.raises(RuntimeError):
+        async with app.run_test():
+            pass
+    printed = capfd.readouterr().err.replace("\n", "")
+    assert f"the traceback is in {tmp_path / CRASH_LOG}" in printed
+    assert "on_mount" in (tmp_path / CRASH_LOG).read_text()
+
+
+async def test_a_crash_with_unreadable_settings_still_gives_one_line(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    def broken():
+        raise ValueError("MLOPS_CONSOLE_REQUEST_TIMEOUT: not a number")
+
+    app = EarlyApp(broken)
+    with pytest.raises(RuntimeError):
+        async with app.run_test():
+            pass
+    printed = capfd.readouterr().err.replace("\n", "")
+    assert "internal error: RuntimeError: boom" in printed
+    assert "could not be written" in printed and "Traceback" not in printed

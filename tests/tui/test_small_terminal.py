@@ -96,6 +96,34 @@ async def test_prompt_is_visible_above_the_footer(tui_world: World, settings_for
         assert app.screen is app.main and app.is_running
 
 
+def help_key_shown(app) -> bool:
+    """The footer's ``? Help`` key is drawn whole on the current screen."""
+    from textual.widgets._footer import FooterKey
+
+    footer = app.screen.query_one(Footer)
+    keys = [k for k in footer.query(FooterKey) if k.key == "question_mark"]
+    if not keys:
+        return False
+    geometry = app.screen.find_widget(keys[0])
+    docked = [k for k in footer.query(FooterKey) if k.has_class("-command-palette")]
+    # a key pushed past the edge is drawn under the docked `^p palette` key, not cut by the screen
+    covered = any(app.screen.find_widget(k).region.overlaps(geometry.region) for k in docked)
+    return geometry.visible_region == geometry.region and geometry.region.width > 0 and not covered
+
+
+async def test_the_help_key_stays_in_the_footer_at_80_columns(
+    tui_world: World, settings_for
+) -> None:
+    """Found in tmux: with the lineage tree focused its three keys pushed ``? Help`` off."""
+    app = build_app(settings_for(tui_world.url), page_size=5)
+    async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot, app, tui_world)
+        for pane in ("1", "2", "3", "2", "tab", "tab"):
+            await pilot.press(pane)
+            await pilot.pause()
+            assert help_key_shown(app), f"? Help cut with {app.focused!r} focused"
+
+
 @SIZES
 async def test_colon_on_the_run_screen_is_a_command_not_keys(
     tui_world: World, settings_for, size

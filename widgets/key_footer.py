@@ -1,0 +1,30 @@
+"""The footer of every screen: Textual's ``Footer`` with the help key first.
+
+Textual lists the focused widget's keys first and the app's last, so at 80 columns a pane with
+three keys of its own (the lineage tree) pushed ``? Help`` off the right edge — and the key that
+lists all the others is the one that must never be cut. Like htop's ``F1 Help``, it leads.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+HELP_KEYS = frozenset({"question_mark"})
+
+
+class KeyFooter(Footer):
+    """A ``Footer`` whose help key comes first; everything else keeps Textual's order."""
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return  # as Footer: the screen's bindings are not settled before the first refresh
+        shown = [b for (_, b, _, _) in self.screen.active_bindings.values() if b.show]
+        if any(b.group is not None for b in shown):
+            # grouped keys are composed inside `with KeyGroup()`: reordering would split them
+            yield from super().compose()
+            return
+        items = list(super().compose())
+        yield from (i for i in items if isinstance(i, FooterKey) and i.key in HELP_KEYS)
+        yield from (i for i in items if not (isinstance(i, FooterKey) and i.key in HELP_KEYS))
