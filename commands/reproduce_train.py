@@ -64,6 +64,23 @@ def worktree(clone: str, commit: str) -> Iterator[Path]:
         shutil.rmtree(parent, ignore_errors=True)
 
 
+def warehouse_path(warehouse: str | None) -> Path:
+    """The local directory of an Iceberg warehouse given as a ``file:`` URI or a plain path.
+
+    ``Path("file:///tmp/w")`` is the relative path ``file:/tmp/w``: made into a directory, it left
+    a ``file:`` tree in the working directory (the console's install root) on every reproduce.
+    """
+    if not warehouse:
+        return Path(".")
+    if warehouse.startswith("file:"):
+        from urllib.parse import unquote, urlsplit
+
+        return Path(unquote(urlsplit(warehouse).path))
+    if "://" in warehouse:
+        raise ValueError(f"reproduce reads local Iceberg warehouses only, not {warehouse!r}")
+    return Path(warehouse)
+
+
 def _module_from(path: Path, name: str):
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -108,7 +125,7 @@ def train_demo(spec: TrainSpec, code: Path) -> tuple[str, str]:
     config = DemoConfig()
     p = spec.params
     progress(f"reading {spec.table}@{spec.snapshot_id}", 0.3)
-    catalog = lake.open_catalog(Path(spec.catalog_db or ""), Path(spec.warehouse or "."))
+    catalog = lake.open_catalog(Path(spec.catalog_db or ""), warehouse_path(spec.warehouse))
     raw = lake.read_snapshot(catalog, spec.snapshot_id)
     weekly = features.weekly_commits(raw, config.start)
     rows = features.feature_rows(

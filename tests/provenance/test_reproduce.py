@@ -132,6 +132,8 @@ def test_demo_champion_reproduces(demo_home, prov_server) -> None:
     assert "held-out rows" in doc["predictions"]["source"]
     assert "demo pipeline" in doc["entry_point"]
     assert "reproduce: [" in out.stderr  # progress
+    # the warehouse URI was read as a URI: no `file:` tree grew in the working directory
+    assert not (ROOT / f"file:{home.resolve()}").exists()
     # the new run is tagged and not registered
     from mlflow import MlflowClient
 
@@ -225,3 +227,14 @@ def test_an_mlproject_at_the_commit_reproduces(prov_server, tmp_path: Path, monk
     new = mlflow.get_run(result.run_id)
     assert new.data.tags["mlops-console.reproduce"] == f"tiny-project/{version}"
     assert new.data.params["seed"] == "3"
+
+
+def test_a_warehouse_uri_is_a_local_path_not_a_relative_file_colon_dir(tmp_path: Path) -> None:
+    from commands.reproduce_train import warehouse_path
+
+    where = tmp_path / "a dir" / "warehouse"
+    assert warehouse_path(where.as_uri()) == where  # file:///…/a%20dir/warehouse
+    assert warehouse_path(str(where)) == where
+    assert warehouse_path(None) == Path(".")
+    with pytest.raises(ValueError, match="local Iceberg warehouses only"):
+        warehouse_path("s3://bucket/warehouse")
