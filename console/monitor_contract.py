@@ -72,6 +72,9 @@ class MonitorReport(BaseModel):
     performance: list[PerformanceWindow] = Field(default_factory=list)
     retrain_suggested: bool = False
     reasons: list[str] = Field(default_factory=list)
+    # what the command could not check and why (someone else's model: no pinned training
+    # snapshot, no inference log): an empty report without them would read as "all fine"
+    gaps: list[str] = Field(default_factory=list)
 
     _share = field_validator("drift_share", mode="before")(lambda v: _finite(v))
 
@@ -80,7 +83,7 @@ class MonitorReport(BaseModel):
     def _version(cls, value: object) -> str:
         return "" if value is None else str(value)
 
-    @field_validator("reasons", mode="before")
+    @field_validator("reasons", "gaps", mode="before")
     @classmethod
     def _reasons(cls, value: object) -> list[str]:
         if value is None:
@@ -145,6 +148,8 @@ class MonitorState(BaseModel):
             return "ERROR" if self.error else "-"
         report = self.report
         drifted, total = len(report.drifted), len(report.drift)
+        if not total and report.gaps and not report.retrain_suggested:
+            return "unchecked"  # nothing to test against: not "ok"
         mark = f"DRIFT {drifted}/{total}" if drifted else f"ok 0/{total}"
         if report.retrain_suggested:
             mark += " RETRAIN"

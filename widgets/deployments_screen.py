@@ -60,7 +60,8 @@ HELP = (
     "  escape        back to the main screen\n"
     "Markers: OUT OF SYNC (the served version is not the alias's), DOWN (not\n"
     "answering), DRIFT n/m (drifted features in the last monitor run), RETRAIN\n"
-    "(the monitor suggests it), n/a (no monitor command here), - (not checked yet)"
+    "(the monitor suggests it), unchecked (the monitor had nothing to test against:\n"
+    "its screen says what is missing), n/a (no monitor command here), - (not checked yet)"
 )
 
 

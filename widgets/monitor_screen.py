@@ -28,6 +28,7 @@ from widgets.tables import NavTable
 from widgets.text import literal
 
 MAX_METRICS = 3
+MAX_GAPS = 3
 HELP = (
     "Monitoring\n"
     "  drift: per feature, the test statistic of what the deployment has seen\n"
@@ -66,6 +67,11 @@ def summary_text(report: MonitorReport, at: float) -> Text:
     )
     if at:
         text.append(" · as of " + time.strftime("%H:%M:%S", time.localtime(at)))
+    for gap in report.gaps[:MAX_GAPS]:
+        text.append("\nnot checked: ", style="bold")
+        text.append(printable(gap, limit=300))
+    if len(report.gaps) > MAX_GAPS:
+        text.append(f"\n… and {len(report.gaps) - MAX_GAPS} more (`monitor --json` lists all)")
     return text
 
 

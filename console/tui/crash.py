@@ -58,9 +58,11 @@ class CrashGuardedApp(App[int]):
         loader = getattr(self, "_settings_loader", None)
         if loader is None:
             return None
+        from console.errors import ConsoleError
+
         try:
             return loader()
-        except Exception:  # an invalid setting: the crash line still goes out, without a log
+        except (ConsoleError, ValueError, OSError):  # an invalid setting: no log, still one line
             return None
 
     def _crash_guard_active(self) -> bool:

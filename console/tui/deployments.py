@@ -335,9 +335,9 @@ class DeploymentsFeature:
             self._show_monitor(key)
             return
         if not row.model or not row.alias:
-            self.monitor[key] = MonitorState(
-                error="this deployment names no model and alias (see its record)", at=self.clock()
-            )
+            # an unreadable record says which file and how to remove it: that is the reason
+            reason = row.detail or "this deployment names no model and alias (see its record)"
+            self.monitor[key] = MonitorState(error=reason, at=self.clock())
             self._show_monitor(key)
             return
         self._start_monitor(key, "monitor")

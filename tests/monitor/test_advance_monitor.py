@@ -4,7 +4,10 @@ own scoring server as the deployment, and the inference log written per the cont
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
+from dataclasses import dataclass
 
 import pytest
 
@@ -69,9 +72,23 @@ def test_advance_appends_a_week_once_and_says_when_no_deployment(world: DemoWorl
     assert _snapshots(world) == after
 
 
-def test_regime_change_is_detected_on_the_features_it_touches(world: DemoWorld, capsys) -> None:
-    from commands.monitor import run_monitor
+@dataclass
+class Drifted:
+    """The champion served by MLflow's scoring server for five new weeks of a regime change."""
 
+    version: str
+    advance: dict  # what `demo advance --json` printed
+    logged: int
+    weeks: list[int]
+    deployment: str = "nwc-test"
+
+
+@pytest.fixture(scope="module")
+def drifted(world: DemoWorld) -> Drifted:
+    """Five weeks advanced with traffic through a real deployment and its inference log.
+
+    Module-scoped and first used after the one-week test above, which expects the demo as built.
+    """
     config = DemoConfig()
     version = world.result.champion_version
     scoring = start_scoring_server(
@@ -79,14 +96,12 @@ def test_regime_change_is_detected_on_the_features_it_touches(world: DemoWorld, 
     )
     try:
         write_deployment_record(world.home, "nwc-test", scoring.url, MODEL_NAME, version)
-        code, doc = _cli_json(capsys, *world.cli(), "demo", "advance", "--weeks", "5", "--json")
-        assert code == 0, doc
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            code = main([*world.cli(), "demo", "advance", "--weeks", "5", "--json"])
+        advance = json.loads(printed.getvalue())
+        assert code == 0, advance
         first = config.total_weeks + 1
-        assert doc["weeks_added"] == list(range(first, first + 5))
-        (traffic,) = doc["traffic"]
-        assert traffic["deployment"] == "nwc-test"
-        assert traffic["rows"] == traffic["answered"] == 5 * config.repos
-        assert traffic["error"] is None
         # the deployment's inference log: every new week's rows, as the predict service logs them
         table = _catalog(world).load_table(TABLE_IDENT)
         weeks = list(range(config.total_weeks, first + 5))
@@ -103,20 +118,35 @@ def test_regime_change_is_detected_on_the_features_it_touches(world: DemoWorld, 
             )
             for rows in per_week.values()
         )
-        assert logged == len(weeks) * config.repos
     finally:
         scoring.stop()
+    return Drifted(version=version, advance=advance, logged=logged, weeks=weeks)
 
+
+def test_regime_change_is_detected_on_the_features_it_touches(
+    world: DemoWorld, drifted: Drifted, capsys
+) -> None:
+    from commands.monitor import run_monitor
+
+    config = DemoConfig()
+    version, logged, weeks, doc = drifted.version, drifted.logged, drifted.weeks, drifted.advance
+    first = config.total_weeks + 1
+    assert doc["weeks_added"] == list(range(first, first + 5))
+    (traffic,) = doc["traffic"]
+    assert traffic["deployment"] == "nwc-test"
+    assert traffic["rows"] == traffic["answered"] == 5 * config.repos
+    assert traffic["error"] is None
+    assert logged == len(weeks) * config.repos
     report = asyncio.run(run_monitor(world.settings(), MODEL_NAME, "champion"))
     assert report.version == version
     assert report.inference_rows == logged
-    drifted = {d.feature for d in report.drift if d.drifted}
-    assert drifted >= SHORT_WINDOW, report.drift
-    assert not (SLOW & drifted), report.drift
+    moved = {d.feature for d in report.drift if d.drifted}
+    assert moved >= SHORT_WINDOW, report.drift
+    assert not (SLOW & moved), report.drift
     for d in report.drift:
         assert set(d.sources) == {"inference_log", "newest_snapshot"}
         assert d.test == "ks_2samp" and 0 <= d.statistic <= 1
-    assert report.drift_share == pytest.approx(len(drifted) / 8)
+    assert report.drift_share == pytest.approx(len(moved) / 8)
     # labels have arrived for every served week but the newest
     assert [w.window for w in report.performance] == [
         str(config.start.fromordinal(config.start.toordinal() + 7 * (w + 1))) for w in weeks[:-1]
@@ -135,6 +165,47 @@ def test_regime_change_is_detected_on_the_features_it_touches(world: DemoWorld, 
     assert {"feature", "statistic", "drifted"} <= set(doc["drift"][0])
     assert {"window", "metric", "value"} <= set(doc["performance"][0])
     assert doc["reasons"]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_the_monitoring_screen_shows_the_real_report(
+    world: DemoWorld, drifted: Drifted, size
+) -> None:
+    """`:monitor nwc-test` in the console runs the real command on the drifted demo: the drift
+    table, the weekly performance and the verdict are the command's, at both sizes."""
+    from textual.widgets import Sparkline
+
+    from console.tui.app import build_app
+    from console.tui.commands import parse_command
+    from tests.tui.support import plain, table_texts, wait_for
+    from widgets.monitor_screen import MonitorScreen
+
+    app = build_app(world.settings(), build_demo=False)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.connection.client is not None, within=120)
+        app.execute(parse_command(f":monitor {drifted.deployment}"))
+        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), within=120)
+        screen = app.screen
+        done = lambda: screen.state is not None and not screen.state.checking  # noqa: E731
+        await wait_for(pilot, lambda: done() and (screen.state.report or screen.state.error), 300)
+        assert screen.state.error is None, screen.state.error
+        report = screen.state.report
+        assert report.version == drifted.version and report.retrain_suggested
+        cells = table_texts(screen.table)
+        rows = {cells[i]: cells[i + 2] for i in range(0, len(cells), 3)}
+        assert {f for f, mark in rows.items() if mark == "DRIFT"} >= SHORT_WINDOW
+        assert all(rows[f] == "ok" for f in SLOW)
+        summary = plain(screen.query_one("#monitor-summary").content, width=300)
+        assert f"{MODEL_NAME} v{drifted.version}" in summary and "drift share" in summary
+        (spark,) = screen.query(Sparkline)
+        assert list(spark.data) == [w.value for w in report.performance]
+        weeks = plain(screen.query("#monitor-performance Static").last().content, width=300)
+        assert report.performance[-1].window in weeks
+        verdict = plain(screen.query_one("#monitor-verdict").content, width=300)
+        assert "RETRAIN SUGGESTED" in verdict and "features drifted" in verdict
+        # the focused drift table is on screen, whole, at this size
+        geometry = screen.find_widget(screen.table)
+        assert screen.region.contains_region(geometry.region)
 
 
 def test_thresholds_come_from_the_profile(world: DemoWorld, tmp_path) -> None:

@@ -7,7 +7,6 @@ following the contract, as the console's predict service does.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -76,21 +75,28 @@ def start_scoring_server(
     raise TimeoutError(f"scoring server for {model_uri} not up after {timeout:g} s")
 
 
-def write_deployment_record(home: Path, name: str, url: str, model: str, version: str) -> Path:
-    """A deployment record as the contract lays it out (``<home>/deployments/<name>.json``)."""
+def write_deployment_record(
+    home: Path, name: str, url: str, model: str, version: str, *, tracking_uri: str = ""
+) -> Path:
+    """A deployment record as the console keeps it (``<home>/deployments/<name>.json``), for a
+    service the test started itself (MLflow's scoring server, a stand-in): no supervisor."""
+    from console.deployment_model import DeploymentRecord
+
     path = home / "deployments" / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = {
-        "name": name,
-        "url": url,
-        "model": model,
-        "version": version,
-        "alias": "champion",
-        "pid": 0,
-        "port": int(url.rsplit(":", 1)[1]),
-        "started": datetime.now(UTC).isoformat(),
-    }
-    path.write_text(json.dumps(record))
+    record = DeploymentRecord(
+        name=name,
+        url=url,
+        model=model,
+        version=version,
+        alias="champion",
+        port=int(url.rsplit(":", 1)[1]),
+        started=datetime.now(UTC),
+        tracking_uri=tracking_uri,
+        home=str(home),
+        state="running",
+    )
+    path.write_text(record.model_dump_json())
     return path
 
 

@@ -3,10 +3,7 @@ MLflow server, serving the plain scikit-learn model of the serving tests (import
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,22 +11,6 @@ from tests.serve.conftest import run_cli, set_alias, sklearn_model  # noqa: F401
 
 ALIAS = "tui"
 NAME = "iris-tui"
-FAKE_MONITOR_SCRIPT = Path(__file__).with_name("fake_monitor.py")
-# issue 14 item 4 (`mlops-console monitor`) is built on another branch: until it is merged here,
-# the monitoring tests feed the screen from tests/tui_deploy/fake_monitor.py (see
-# FAKE_MONITOR). Coordinator: once console.cli.monitor exists, switch them to the real command.
-REAL_MONITOR = importlib.util.find_spec("console.cli.monitor") is not None
-FAKE_MONITOR = not REAL_MONITOR
-
-
-def fake_monitor_argv(settings):
-    """The real command's arguments, run by the fake script instead of the console."""
-    from console.tui.deployments import monitor_argv
-
-    def argv(model: str, alias: str) -> list[str]:
-        return [sys.executable, str(FAKE_MONITOR_SCRIPT), *monitor_argv(settings, model, alias)[3:]]
-
-    return argv
 
 
 @pytest.fixture(scope="module")

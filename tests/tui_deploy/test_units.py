@@ -14,7 +14,6 @@ from console.settings import Settings
 from console.tui.commands import Command, parse_command
 from console.tui.deployments import NOT_AVAILABLE, monitor_argv, run_monitor_command
 from tests.tui.support import plain
-from tests.tui_deploy.conftest import FAKE_MONITOR_SCRIPT, fake_monitor_argv
 from widgets.deployments_screen import COLUMNS, row_cells
 
 REPORT = {
@@ -107,8 +106,6 @@ def test_monitor_argv_carries_no_secret_and_keeps_the_model_a_name() -> None:
     assert not [a for a in argv if "s3cret" in a]
     embedded = monitor_argv(Settings(home="/h"), "m", "a")
     assert "--tracking-uri" not in embedded  # the child finds the embedded server itself
-    fake = fake_monitor_argv(settings)("m", "a")
-    assert fake[1] == str(FAKE_MONITOR_SCRIPT) and fake[2:] == monitor_argv(settings, "m", "a")[3:]
 
 
 async def test_runner_reports_each_outcome() -> None:
