@@ -19,8 +19,10 @@ _BIDI_CONTROLS = frozenset(
 )
 # Cc: C0 (ESC, BEL, ...), DEL and C1 (U+009B CSI, U+009D OSC, ...); Zl/Zp: line and paragraph
 # separators that break a line on some terminals; Cs: lone surrogates, which is how Python carries
-# undecodable bytes of argv and file names (printing one raises UnicodeEncodeError).
-_ESCAPED_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+# undecodable bytes of argv and file names (printing one raises UnicodeEncodeError); Cf: format
+# characters that draw nothing (zero-width space and joiners, BOM, soft hyphen, tag characters):
+# `champion\u200b` must not look like `champion`. (This costs emoji ZWJ sequences their glyph.)
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs", "Cf"})
 
 # the longest server string a TUI surface shows (a 10,000-character tag must not flood a screen)
 LABEL_LIMIT = 200
@@ -30,7 +32,9 @@ def _escape(ch: str) -> str:
     code = ord(ch)
     if code <= 0xFF:
         return f"\\x{code:02x}"
-    return f"\\u{code:04x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"  # as Python writes it
 
 
 def printable(value: object, *, limit: int | None = None, keep_newlines: bool = False) -> str:

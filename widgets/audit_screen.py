@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, Static
 from console.audit import AuditFilter, AuditRecord
 from console.safe_text import printable
 from widgets.key_footer import KeyFooter
+from widgets.tables import NavTable
 from widgets.text import Cell
 from widgets.text_viewer import TextViewer
 
@@ -149,7 +150,9 @@ class AuditScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="audit-title")
         yield Input(placeholder=FILTER_HINT, id="audit-filter")
-        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        table = NavTable(id="audit-table")  # j/k/g/G like every other list
+        table.zebra_stripes = True
+        yield table
         yield Static(id="audit-detail")
         yield KeyFooter()
 

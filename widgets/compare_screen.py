@@ -87,7 +87,7 @@ class CompareScreen(DetailScreen):
         Binding("f", "rows_file", "Probe a file", id="compare.rows"),
         Binding("x", "cancel_probe", "Cancel probe", id="compare.cancel"),
         Binding("v", "full_text", "Full text", id="compare.full_text"),
-        Binding("question_mark", "help", "Help", key_display="?", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("f1", "help", "Help", show=False),
     ]
     LOADING = "comparing the provenance…"

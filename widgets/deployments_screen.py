@@ -48,20 +48,27 @@ MUTATIONS = ("rollout", "rollback", "retrain")
 READ_ONLY_REASON = "read-only mode: rollout, rollback and retrain are disabled"
 ALERT = "bold reverse"
 
+# every line fits the help modal at 80 columns (74 inside its border and padding)
 HELP = (
     "Deployments\n"
-    "  j/k, arrows   move                    enter, M  monitoring of the deployment\n"
-    "  R             roll out: reload on the alias's current version (confirmed,\n"
-    "                verified by /version, audited)\n"
-    "  B             roll back: the alias back to the previously served version\n"
-    "                (promotion plan, gates, confirmation), then roll out\n"
-    "  T             retrain: the model-retrain runbook with the model filled in\n"
-    "  r             refresh now (the view also refreshes itself every few seconds)\n"
+    "  j/k, arrows   move\n"
+    "  enter, M      monitoring of the deployment\n"
+    "  R             roll out: reload on the alias's current version\n"
+    "                (confirmed, verified by /version, audited)\n"
+    "  B             roll back: the alias back to the previously served\n"
+    "                version (plan, gates, confirmation), then roll out\n"
+    "  T             retrain: the model-retrain runbook, model filled in\n"
+    "  r             refresh now (the view also refreshes every few seconds)\n"
     "  escape        back to the main screen\n"
-    "Markers: OUT OF SYNC (the served version is not the alias's), DOWN (not\n"
-    "answering), DRIFT n/m (drifted features in the last monitor run), RETRAIN\n"
-    "(the monitor suggests it), unchecked (the monitor had nothing to test against:\n"
-    "its screen says what is missing), n/a (no monitor command here), - (not checked yet)"
+    "Markers\n"
+    "  OUT OF SYNC   the served version is not the alias's\n"
+    "  DOWN          not answering\n"
+    "  DRIFT n/m     drifted features in the last monitor run\n"
+    "  RETRAIN       the monitor suggests a retrain\n"
+    "  unchecked     the monitor had nothing to test against (its screen\n"
+    "                says what is missing)\n"
+    "  n/a           no monitor command in this installation\n"
+    "  -             not checked yet"
 )
 
 

@@ -37,16 +37,23 @@ PLACEHOLDERS = {
 }
 
 HELP = (
-    "History of one model (alias and stage changes, version creations; oldest first)\n"
-    "  j/k, arrows   move; the highlighted event is shown in full below the table\n"
+    "History of one model (alias and stage changes, version creations;\n"
+    "oldest first)\n"
+    "  j/k, arrows   move; the highlighted event is shown in full below\n"
     "  /             filter by alias (empty shows every change)\n"
-    "  @ or t        the state at an instant (aliases, stages; whether it rests on observation)\n"
-    "  u             undo the highlighted change: plan, gates, confirmation, verify, audit;\n"
-    "                refused if the alias or stage moved since (the current state is shown)\n"
+    "  @ or t        the state at an instant (aliases, stages; whether it\n"
+    "                rests on observation)\n"
+    "  u             undo the highlighted change: plan, gates, confirmation,\n"
+    "                verify, audit; refused if the alias or stage moved\n"
+    "                since (the current state is shown)\n"
     "  r             read the history again (also observes the model now)\n"
     "  escape        back\n"
-    "Sources: console (the audit log), webhook (the embedded server), tag (promotion tags on\n"
-    "versions), observed (seen between two reads: the time is a window, the actor unknown)."
+    "Sources\n"
+    "  console       the audit log\n"
+    "  webhook       the embedded server\n"
+    "  tag           promotion tags on versions\n"
+    "  observed      seen between two reads: the time is a window, the\n"
+    "                actor unknown"
 )
 
 
@@ -192,7 +199,7 @@ class HistoryScreen(Screen[None]):
         Binding("u", "undo", "Undo", id="history.undo", tooltip="undo the highlighted change"),
         Binding("slash", "prompt('alias')", "Alias", key_display="/", id="history.alias"),
         Binding("at,t", "prompt('at')", "At time", key_display="@", id="history.at"),
-        Binding("question_mark", "help", "Help", key_display="?", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("f1", "help", "Help", show=False),
     ]
 

@@ -1,4 +1,4 @@
-"""The footer of every screen: Textual's ``Footer`` with the help key first.
+"""The footer of every screen: Textual's ``Footer`` with the help key first, drawn to the edge.
 
 Textual lists the focused widget's keys first and the app's last, so at 80 columns a pane with
 three keys of its own (the lineage tree) pushed ``? Help`` off the right edge — and the key that
@@ -16,6 +16,20 @@ HELP_KEYS = frozenset({"question_mark"})
 
 class KeyFooter(Footer):
     """A ``Footer`` whose help key comes first; everything else keeps Textual's order."""
+
+    # compact footers give every key a right margin, the docked palette key too: the last cell
+    # of the line then showed whatever key had run under it ("▏^p palettet")
+    DEFAULT_CSS = """
+    KeyFooter.-compact FooterKey.-command-palette { margin-right: 0; padding-right: 1; }
+    """
+
+    def on_mount(self) -> None:
+        self.app.screen_change_signal.subscribe(self, self._screen_changed)
+
+    def _screen_changed(self, screen: object) -> None:
+        # under a modal (a chooser, a plan) this footer's keys are not the keys that work: it
+        # hides rather than list them; the modal's own buttons and hints say what to press
+        self.display = self.app.screen is self.screen
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:

@@ -31,10 +31,11 @@ MAX_METRICS = 3
 MAX_GAPS = 3
 HELP = (
     "Monitoring\n"
-    "  drift: per feature, the test statistic of what the deployment has seen\n"
-    "  (inference log, newest snapshot) against the version's training snapshot;\n"
-    "  DRIFT marks a feature over its threshold. Performance: the realized metric\n"
-    "  per week as labels arrive.\n"
+    "  drift: per feature, the test statistic of what the deployment has\n"
+    "  seen (inference log, newest snapshot) against the version's training\n"
+    "  snapshot; DRIFT marks a feature over its threshold. Performance: the\n"
+    '  realized metric per week as labels arrive. "not checked" says what\n'
+    "  the monitor could not test, and why.\n"
     "  r             run the monitor again\n"
     "  R / B / T     roll out / roll back / retrain this deployment's model\n"
     "  escape        back to the deployments"

@@ -191,6 +191,7 @@ class PlanModal(ModalScreen[bool]):
         _MODAL_CSS.format(name="PlanModal")
         + """
     PlanModal VerticalScroll { height: auto; max-height: 20; }
+    PlanModal #plan-typed-hint.-mismatch { color: $error; }
     """
     )
     BINDINGS = [
@@ -222,7 +223,8 @@ class PlanModal(ModalScreen[bool]):
                     Text(printable(self.preface, keep_newlines=True), style="bold"),
                     id="plan-preface",
                 )
-            with VerticalScroll():
+            # not a tab stop: focused, it took typed keys (`v` opened the viewer); `v` shows it all
+            with VerticalScroll(can_focus=False):
                 yield Static(plan_text(self.plan, self.result), id="plan-body")
             if self.closing_only:
                 with Horizontal():
@@ -252,6 +254,11 @@ class PlanModal(ModalScreen[bool]):
     def _typed_enter(self) -> None:
         if self._typed_ok():
             self.dismiss(True)
+            return
+        # enter on a wrong name used to do nothing at all: say what is expected
+        hint = self.query_one("#plan-typed-hint", Label)
+        hint.update(Text(printable(f"that is not {self.typed}: type {self.typed} exactly")))
+        hint.add_class("-mismatch")
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -281,7 +288,8 @@ class PlanOverrideModal(ModalScreen[str | None]):
         + """
     PlanOverrideModal > Vertical { height: 100%; max-height: 44; }
     PlanOverrideModal VerticalScroll { height: 1fr; min-height: 3; }
-    PlanOverrideModal #override-title { color: $warning; text-style: bold; }
+    PlanOverrideModal #override-title { color: $warning; text-style: bold; width: 100%; }
+    PlanOverrideModal #override-problem { width: 100%; color: $error; display: none; }
     """
     )
     BINDINGS = [
@@ -297,7 +305,7 @@ class PlanOverrideModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         failed = ", ".join(g.name for g in self.plan.failed_gates)
         with Vertical():
-            with VerticalScroll(id="plan-scroll"):
+            with VerticalScroll(id="plan-scroll", can_focus=False):  # not a tab stop; `v`
                 yield Static(plan_text(self.plan), id="plan-body")
             yield Label(
                 Text(
@@ -311,6 +319,7 @@ class PlanOverrideModal(ModalScreen[str | None]):
             yield Input(
                 placeholder=printable(f"type {self.model_name} to confirm"), id="override-typed"
             )
+            yield Label("", id="override-problem")
             with Horizontal():
                 yield Button("Close", id="plan-no", variant="primary")
                 yield Button("Override", id="override-yes", variant="error", disabled=True)
@@ -333,8 +342,21 @@ class PlanOverrideModal(ModalScreen[str | None]):
     def _entered(self, event: Input.Submitted) -> None:
         if self._ready():
             self.dismiss(self._reason())
+            return
+        if not self._reason():
+            self._say("a reason is required: it goes into the audit log and the tags")
+            self.query_one("#override-reason", Input).focus()
         elif event.input.id == "override-reason":
+            self._say("")
             self.query_one("#override-typed", Input).focus()
+        else:  # a wrong name used to be ignored without a word
+            self._say(f"that is not {self.model_name}: type it exactly")
+
+    def _say(self, problem: str) -> None:
+        """The line under the fields: shown only while there is something to say."""
+        label = self.query_one("#override-problem", Label)
+        label.update(Text(printable(problem, limit=200)))
+        label.display = bool(problem)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -256,7 +256,7 @@ class ProvenanceScreen(_RecordScreen):
         Binding("e", "part('environment')", "Environment", id="provenance.environment"),
         Binding("l", "part('lineage')", "Lineage", id="provenance.lineage"),
         Binding("R", "reproduce", "Reproduce", id="provenance.reproduce"),
-        Binding("question_mark", "help", "Help", key_display="?", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("f1", "help", "Help", show=False),
     ]
 
@@ -293,7 +293,7 @@ class ProvenancePartScreen(_RecordScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
-        Binding("question_mark", "help", "Help", key_display="?", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
     def __init__(self, record: ProvenanceRecord, part: str) -> None:

@@ -31,7 +31,7 @@ class RunScreen(DetailScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
-        Binding("question_mark", "help", "Help", key_display="?", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("f1", "help", "Help", show=False),
     ]
     FAILED = "Could not load this run: "

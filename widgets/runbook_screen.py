@@ -25,6 +25,7 @@ from textual.widgets import Button, DataTable, Input, Label, RichLog, Static
 
 from console.safe_text import printable
 from widgets.key_footer import KeyFooter
+from widgets.tables import NavTable
 
 MARKS = {
     "pending": "·",
@@ -208,7 +209,7 @@ class RunbookScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         mode = " (dry run)" if self.dry_run else ""
         yield Static(Text(printable(f"Runbook: {self.runbook_title}{mode}")), id="rb-title")
-        yield DataTable(id="rb-steps", cursor_type="row", zebra_stripes=False)
+        yield NavTable(id="rb-steps")  # j/k/g/G like every other list
         yield Static(id="rb-explanation")
         yield RichLog(id="rb-log", markup=False, highlight=False, wrap=True)
         with VerticalScroll(id="rb-transcript"):

@@ -19,7 +19,10 @@ if TYPE_CHECKING:  # the model module costs import time before the first frame
 
 HELP = (
     "Model version detail\n"
-    "  g                        go to the version's source run\n"
+    "  g                        go to the version's source run (escape: back)\n"
+    "  a / s                    set an alias / change the stage (a plan first)\n"
+    "  p                        provenance: run, data snapshot, commit\n"
+    "  h                        the model's history (who moved what, when)\n"
     "  j/k, arrows, pgup/pgdn   scroll\n"
     "  r                        reload this version\n"
     "  escape                   back to the main screen"
@@ -40,7 +43,7 @@ class VersionScreen(DetailScreen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("g", "go_to_run", "Go to run", id="version.run"),
-        Binding("question_mark", "help", "Help", key_display="?", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
         Binding("f1", "help", "Help", show=False),
     ]
     FAILED = "Could not load this version: "

@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # pydantic is imported after the first frame (see ``_settings
 ClientFactory = Callable[[str], Any]
 
 RUNS_PAGE_SIZE = 100
+TEXTUAL_COMMANDS_DROPPED = frozenset({"Keys", "Maximize", "Minimize"})
 # seconds between updates of the ages shown ("4s", "3m") in the lists
 AGE_TICK_S = 5.0
 PROGRESS_TTL_S = 60.0
@@ -567,7 +568,11 @@ class ConsoleApp(CrashGuardedApp):
             yield SystemCommand("Help", "keys for this view", self.action_help)
         else:
             yield from self.deployments.deployment_commands(screen)
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            # Textual's "Keys" panel did not close on escape and ran its text together, and its
+            # maximize is not our zoom: `?` and `z` are the console's own
+            if command.title not in TEXTUAL_COMMANDS_DROPPED:
+                yield command
 
 
 for _name, _handler in list(vars(ConsoleApp).items()):

@@ -339,8 +339,7 @@ class BrowseFeature:
         )
 
     def jump_to_run(self, message: msg.JumpToRun) -> None:
-        if isinstance(self.shell.app.screen, VersionScreen):
-            self.shell.app.pop_screen()
+        # on top of the version: escape from the run comes back to it, as from any detail
         self.link_run(message.run_id)
         self.open_run(message.run_id)
 

@@ -4,7 +4,7 @@ the model name typed again — through the same code path as the CLI, against a 
 from __future__ import annotations
 
 from textual.app import App
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Label, Static
 
 from commands.driver import QuietDriver
 from commands.promote import promote
@@ -131,13 +131,25 @@ async def test_closing_the_override_refuses_and_audits_the_refusal(flow, seeder)
         async with app.run_test(size=(160, 48)) as pilot:
             app.start_promotion()
             await wait_for(pilot, lambda: _override_ready(app))
-            # a reason alone is not enough; escape closes
-            app.screen.query_one("#override-reason", Input).focus()
-            await pilot.pause()
-            await _type(pilot, "just because")
-            assert app.screen.query_one("#override-reason", Input).value == "just because"
+            modal = app.screen
+            problem = lambda: str(modal.query_one("#override-problem", Label).render())  # noqa: E731
+            # tab from the safe choice goes backwards onto the form's fields, never onto the plan
+            # text (a tab stop no one could see, where `v` typed in a reason opened the viewer)
+            chain = [getattr(w, "id", None) for w in modal.focus_chain]
+            assert chain == ["override-reason", "override-typed", "plan-no"], chain
+            await pilot.press("shift+tab", "shift+tab")
+            assert app.focused.id == "override-reason"
+            await _type(pilot, "vivid: just because")
+            assert modal.query_one("#override-reason", Input).value == "vivid: just because"
+            assert isinstance(app.screen, PlanOverrideModal)  # `v` typed, no viewer opened
             await pilot.press("enter")  # moves to the typed name; does not override
+            assert isinstance(app.screen, PlanOverrideModal) and app.focused.id == "override-typed"
+            # a wrong name is said, not ignored
+            await _type(pilot, "wrong")
+            await pilot.press("enter")
+            await pilot.pause()
             assert isinstance(app.screen, PlanOverrideModal)
+            assert f"that is not {name}" in problem()
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.result is not None)
     assert app.result.outcome == "refused" and app.driver.refusal_shown

@@ -58,6 +58,12 @@ async def test_champion_needs_the_typed_model_name(flow, seeder):
             modal.query_one("#plan-typed", Input).focus()
             await pilot.press(*name[:-1])
             assert yes.disabled
+            await pilot.press("enter")  # a wrong name is said, not silently ignored
+            await pilot.pause()
+            hint = str(modal.query_one("#plan-typed-hint").render())
+            assert isinstance(app.screen, PlanModal) and f"that is not {name}" in hint
+            # the plan text is no tab stop: the typed name and No (Yes is still disabled)
+            assert [w.id for w in modal.focus_chain] == ["plan-typed", "plan-no"]
             await pilot.press(name[-1])
             assert not yes.disabled
             await pilot.press("enter")

@@ -33,3 +33,12 @@ def test_escapes_are_visible_and_huge_values_cut() -> None:
     # markup is left as text: the renderer must not parse it (rich.text.Text)
     assert safe_label("[bold]x[/bold]") == "[bold]x[/bold]"
     assert printable("a\tb") == "a b"
+
+
+def test_characters_that_draw_nothing_are_shown() -> None:
+    """Found in tmux: a run name's zero-width space reached the screen raw, invisible."""
+    assert printable("champion\u200b") == "champion\\u200b"
+    assert printable("\ufeffname") == "\\ufeffname"  # a BOM
+    assert printable("pro\u00admotion") == "pro\\xadmotion"  # a soft hyphen
+    assert printable("a\u2060b\U000e0041") == "a\\u2060b\\U000e0041"  # word joiner, tag "A"
+    assert printable("naïve · café → ü") == "naïve · café → ü"  # visible text stays as it is

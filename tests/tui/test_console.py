@@ -117,7 +117,12 @@ async def test_navigation_linking_and_drilldown(tui_world: World, settings_for) 
                 and app.screen.run.run_id == tui_world.hostile_run
             ),
         )
+        # escape comes back to the version it was opened from, then to the main screen
         await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, VersionScreen)
+        await pilot.press("escape")
+        await pilot.pause()
         assert app.screen is app.main
         # tab cycles the panes
         await pilot.press("tab")

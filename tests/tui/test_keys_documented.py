@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from console.tui.app import ConsoleApp
 from widgets.help_screen import GLOBAL_KEYS
 from widgets.lineage_pane import LineagePane
@@ -110,3 +112,24 @@ def test_readme_names_no_key_that_is_not_bound() -> None:
         if key.startswith(":") or " " in key or key.startswith("--"):
             continue  # commands, not keys
         assert key.lower() in bound | on_screens, f"README documents {key!r}, nothing binds it"
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "compare_screen",
+        "deployments_screen",
+        "history_screen",
+        "monitor_screen",
+        "provenance_screen",
+        "run_screen",
+        "version_screen",
+    ],
+)
+def test_every_screens_help_fits_the_help_modal_at_80_columns(module: str) -> None:
+    """Found in tmux: the deployments help wrapped mid-sentence at 80×24 (74 columns inside)."""
+    import importlib
+
+    text = importlib.import_module(f"widgets.{module}").HELP
+    long = [line for line in text.splitlines() if len(line) > 74]
+    assert long == [], long

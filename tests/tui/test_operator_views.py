@@ -203,6 +203,22 @@ async def test_audit_view_columns_filters_and_whole_record(tui_world, settings_f
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
+        # j/k move like in every other list, and enter opens the row moved to
+        await pilot.press("j", "j")
+        await pilot.pause()
+        assert screen.current is not None and screen.current.reason == "second"
+        detail = plain(screen.query_one("#audit-detail").render(), width=size[0])
+        assert "second" in detail
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextViewer))
+        assert "second" in app.screen.plain and "END-OF-REASON" not in app.screen.plain
+        await pilot.press("escape")
+        await pilot.press("k")
+        await pilot.pause()
+        assert screen.current.reason == "third"
+        await pilot.press("g")
+        await pilot.pause()
+        assert screen.current.reason == LONG_REASON
 
         async def filter_by(text: str) -> list[str]:
             await pilot.press("slash")

@@ -108,6 +108,8 @@ def help_key_shown(app) -> bool:
     docked = [k for k in footer.query(FooterKey) if k.has_class("-command-palette")]
     # a key pushed past the edge is drawn under the docked `^p palette` key, not cut by the screen
     covered = any(app.screen.find_widget(k).region.overlaps(geometry.region) for k in docked)
+    # the palette key reaches the right edge: no cell of a key that ran under it shows after it
+    assert all(app.screen.find_widget(k).region.right == app.screen.region.right for k in docked)
     return geometry.visible_region == geometry.region and geometry.region.width > 0 and not covered
 
 
@@ -122,6 +124,31 @@ async def test_the_help_key_stays_in_the_footer_at_80_columns(
             await pilot.press(pane)
             await pilot.pause()
             assert help_key_shown(app), f"? Help cut with {app.focused!r} focused"
+
+
+async def test_a_modal_hides_the_footer_whose_keys_it_blocks(
+    tui_world: World, settings_for
+) -> None:
+    """Found in tmux: over the alias chooser the footer still listed the main screen's keys."""
+    app = build_app(settings_for(tui_world.url), page_size=5)
+    async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot, app, tui_world)
+        registry = app.main.registry_pane
+        app.main.focus_pane(1, registry.model_table)
+        await pilot.pause()
+        await wait_for(pilot, lambda: registry.version_table.row_count > 0, 60)
+        app.main.focus_pane(1, registry.version_table)
+        await pilot.pause()
+        footer = app.main.query_one(Footer)
+        assert footer.display
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AliasChooser), 30)
+        await pilot.pause()
+        assert not footer.display
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main, 30)
+        await pilot.pause()
+        assert footer.display and help_key_shown(app)
 
 
 @SIZES

@@ -101,6 +101,10 @@ async def test_palette_offers_what_fits_the_screen(tmp_path) -> None:
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Filter runs" in titles and "Experiment: next-week-commits" in titles
         assert "Back" not in titles
+        # Textual's own "Keys" panel (escape did not close it) and maximize (not our zoom) are
+        # not offered; its Quit and Theme are
+        assert not {"Keys", "Maximize", "Minimize"} & set(titles)
+        assert {"Quit", "Theme", "Help"} <= set(titles)
         await pilot.press("enter", "enter")
         await settle(pilot)
         assert isinstance(app.screen, RunScreen)
