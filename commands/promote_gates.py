@@ -77,7 +77,10 @@ async def gate_provenance(inputs: GateInputs, gates: EffectiveGates) -> GateResu
     first = gaps[0]
     more = f" (+{len(gaps) - 1} more)" if len(gaps) > 1 else ""
     return GateResult(
-        name="provenance", status="failed", detail=f"{first.area}: {first.message}{more}"
+        name="provenance",
+        status="failed",
+        detail=f"{first.area}: {first.message}{more}",
+        problems=[f"{gap.area}: {gap.message}" for gap in gaps] if more else [],
     )
 
 
@@ -140,10 +143,12 @@ async def _run_checks(inputs: GateInputs, gates: EffectiveGates, module: str) ->
         detail = "; ".join(f"{c.get('name')}: {c.get('detail')}" for c in failed)
         return GateResult(name="invariance", status="failed", detail=detail or "a check failed")
     why = doc.get("error") or err.decode("utf-8", errors="replace").strip().splitlines()[-1:]
+    whole = _one_line(why, limit=None)
     return GateResult(
         name="invariance",
         status="error",
         detail=f"checks could not run (exit {proc.returncode}): {_one_line(why)}",
+        problems=[whole] if whole != _one_line(why) else [],
     )
 
 
@@ -152,10 +157,10 @@ def _kill(proc: asyncio.subprocess.Process) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _one_line(value: Any) -> str:
+def _one_line(value: Any, limit: int | None = 300) -> str:
     text = " ".join(value) if isinstance(value, list) else str(value)
     text = " ".join(text.split())
-    return text[:300] or "no output"
+    return text[:limit] or "no output"
 
 
 def _last_json(text: str) -> dict[str, Any]:

@@ -161,8 +161,11 @@ class GateResult(BaseModel):
 
     name: str
     status: GateStatus
+    # one line; a gate with several problems names the first and how many more
     detail: str
     seconds: float | None = None
+    # every problem behind ``detail``, whole, when it had to summarise or cut (the full text)
+    problems: list[str] = Field(default_factory=list)
 
     @property
     def blocking(self) -> bool:
@@ -246,8 +249,9 @@ def promotion_blocked(read_only: bool, permission: ModelEditPermission | None) -
 _MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERR "}
 
 
-def plan_lines(plan: PromotionPlan) -> list[str]:
-    """The plan as plain lines, for a terminal or a modal."""
+def plan_lines(plan: PromotionPlan, *, full: bool = False) -> list[str]:
+    """The plan as plain lines, for a terminal or a modal; ``full`` lists every problem of every
+    gate under its line (the one-line detail names only the first)."""
     r = plan.request
     lines = [
         f"{plan.title}",
@@ -261,7 +265,10 @@ def plan_lines(plan: PromotionPlan) -> list[str]:
     ]
     if plan.gates:
         lines.append("  gates:")
-        lines += [f"    {_MARK[g.status]} {g.name}: {g.detail}" for g in plan.gates]
+        for g in plan.gates:
+            lines.append(f"    {_MARK[g.status]} {g.name}: {g.detail}")
+            if full:
+                lines += [f"         - {problem}" for problem in g.problems]
     elif r.promoting:
         lines.append("  gates:    none configured for this target")
     else:

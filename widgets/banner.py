@@ -6,7 +6,9 @@ applies: the request was replaced by another of the same kind (another experimen
 filter), or — for a failure that is not retried (a 404, a refused filter) — when a later request
 succeeds or the operator reloads. It shows one failure, in at most two rows, with a count of the
 others still failing: a pinned cause (the server does not answer) before the failures it causes,
-else the newest; clearing one never brings back a stale one.
+else the newest; clearing one never brings back a stale one. A message that does not fit its two
+rows (80 columns, a long server reason) is cut where the banner says ``v: whole text``, and ``v``
+on the main screen opens every failure it holds, whole, in the text viewer (``full_text``).
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
+from console.safe_text import printable
 from widgets.messages import RetryRequested
-from widgets.text import literal
+from widgets.text_viewer import VIEWER_LIMIT
+
+MAX_ROWS = 2
+# where a message was cut to fit: the key that shows it whole (the main screen binds it)
+CUT_HINT = "  v: whole text"
 
 
 @dataclass
@@ -47,6 +54,18 @@ class Banner(Static):
     @property
     def shown(self) -> bool:
         return bool(self.failures)
+
+    @property
+    def full_text(self) -> str:
+        """Every failure the banner holds, whole: the one shown first, then the others."""
+        if not self.failures:
+            return ""
+        shown = self.message
+        others = [f.message for f in reversed(self.failures.values()) if f.message != shown]
+        text = shown
+        if others:
+            text += "\n\nAlso failing:\n" + "\n".join(f"- {m}" for m in others)
+        return text
 
     @property
     def message(self) -> str:
@@ -96,13 +115,43 @@ class Banner(Static):
             self.remove_class("-shown")
             self.update("")
             return
+        self.update(self._fitted(printable(self.message, limit=VIEWER_LIMIT)))
+        self.add_class("-shown")
+
+    def _text(self, message: str, hint: str) -> Text:
         text = Text("! ")
-        text.append_text(literal(self.message, limit=300))
+        text.append(message)
         others = len(self.failures) - 1
         if others:
             text.append(f"  (+{others} more failing)", style="dim")
-        self.update(text)
-        self.add_class("-shown")
+        if hint:
+            text.append(hint, style="dim")
+        return text
+
+    def _fitted(self, message: str) -> Text:
+        """The message in the banner's two rows; cut (saying ``v`` shows it whole) if it must."""
+        width = max(10, (self.size.width or self.app.size.width) - 2)  # padding 0 1
+        console = self.app.console
+
+        def fits(text: Text) -> bool:
+            return len(text.wrap(console, width)) <= MAX_ROWS
+
+        others = len(self.failures) > 1
+        whole = self._text(message, "  v: all" if others else "")
+        if fits(whole):
+            return whole
+        low, high = 0, len(message)
+        while low < high:  # the longest start of the message that fits with the hint
+            mid = (low + high + 1) // 2
+            if fits(self._text(message[:mid] + "…", CUT_HINT)):
+                low = mid
+            else:
+                high = mid - 1
+        return self._text(message[:low] + "…", CUT_HINT)
+
+    def on_resize(self) -> None:
+        if self.failures:
+            self._paint()
 
     def on_click(self) -> None:
         self.post_message(RetryRequested())

@@ -22,7 +22,7 @@ EVERYWHERE = (
     "                  :deployments :monitor NAME :history [MODEL]\n"
     "                  :refresh :help :q\n"
     "  r               reload (and retry what failed now)\n"
-    "  x               dismiss the failure banner\n"
+    "  x / v           dismiss the failure banner / read it whole\n"
     "  ctrl+p          command palette          ? F1    this help\n"
     "  b               runbooks                 q       quit\n"
     "  D               deployments: in sync, healthy, drift; enter/M monitor,\n"
@@ -49,7 +49,8 @@ VIEW_KEYS = (
     "  z               the focused pane full screen, and back (or escape)\n"
     "  Z               the detail strip full screen, values whole, and back\n"
     "  enter           the whole text: an audit record, a runbook step\n"
-    "  v               the whole text: a plan and its gates, compare causes\n"
+    "  v               the whole text: a plan and its gates, compare causes,\n"
+    "                  the provenance record, the failure banner\n"
     "  /               in the audit view: filter by model=, action=, operator=\n"
     "  escape or x     while gates run: cancel (nothing is written)\n"
 )

@@ -101,6 +101,8 @@ class MainScreen(Screen):
         Binding("o", "order", "Sort", show=False),
         # in the footer only while a banner is shown
         Binding("x", "dismiss_banner", "Dismiss", id="banner.dismiss"),
+        # the banner names it where it cut a message (two rows at 80 columns cut a server's reason)
+        Binding("v", "banner_text", "Whole failure", show=False, id="banner.text"),
     ]
 
     def set_read_only(self, read_only: bool) -> None:
@@ -259,7 +261,7 @@ class MainScreen(Screen):
         self.prompt.open(kind, value, suggestions)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "dismiss_banner":
+        if action in ("dismiss_banner", "banner_text"):
             try:
                 return self.banner.shown
             except NoMatches:
@@ -269,6 +271,11 @@ class MainScreen(Screen):
     def action_dismiss_banner(self) -> None:
         self.banner.clear_all()
         self.refresh_bindings()
+
+    def action_banner_text(self) -> None:
+        from widgets.text_viewer import TextViewer
+
+        self.app.push_screen(TextViewer("Failure", self.banner.full_text))
 
     def action_order(self) -> None:
         if self.active_pane == 0:

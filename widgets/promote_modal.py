@@ -162,10 +162,13 @@ class StageChooser(ModalScreen[TargetChoice | None]):
 _GATE_STYLE = {"PASS": "green", "FAIL": "bold red", "SKIP": "dim", "ERR ": "bold red"}
 
 
-def plan_text(plan: PromotionPlan, result: PromotionResult | None = None) -> Text:
-    """The plan as literal text, gate lines coloured by their verdict."""
+def plan_text(
+    plan: PromotionPlan, result: PromotionResult | None = None, *, full: bool = False
+) -> Text:
+    """The plan as literal text, gate lines coloured by their verdict; ``full`` (the ``v``
+    viewer) lists every problem of every gate, whole."""
     text = Text()
-    for index, line in enumerate(plan_lines(plan)):
+    for index, line in enumerate(plan_lines(plan, full=full)):
         shown = printable(line)
         mark = line.strip()[:4]
         if index == 0:
@@ -273,7 +276,9 @@ class PlanModal(ModalScreen[bool]):
         self.dismiss(value)
 
     def action_full_text(self) -> None:
-        self.app.push_screen(TextViewer(self.plan.title, plan_text(self.plan, self.result)))
+        self.app.push_screen(
+            TextViewer(self.plan.title, plan_text(self.plan, self.result, full=True))
+        )
 
 
 class PlanOverrideModal(ModalScreen[str | None]):
@@ -369,7 +374,7 @@ class PlanOverrideModal(ModalScreen[str | None]):
         self.dismiss(None)
 
     def action_full_text(self) -> None:
-        self.app.push_screen(TextViewer(self.plan.title, plan_text(self.plan)))
+        self.app.push_screen(TextViewer(self.plan.title, plan_text(self.plan, full=True)))
 
 
 # --- gates in progress -------------------------------------------------------------------------

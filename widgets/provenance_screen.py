@@ -2,10 +2,13 @@
 
 ``ProvenanceScreen`` shows the overview and the gaps; ``u`` opens the run, ``g`` the git commit,
 ``d`` the data snapshot, ``e`` the environment, ``l`` the lineage — each a ``ProvenancePartScreen``
-over the same record (nothing more is fetched); escape goes back one level.
+over the same record (nothing more is fetched); escape goes back one level. The screens cut long
+values (a gap, a tag); ``v`` on any of them opens what it shows in the text viewer, nothing cut.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from rich.text import Text
 from textual.binding import Binding
@@ -14,7 +17,8 @@ from console.model import format_ms
 from console.provenance.model import ProvenanceRecord
 from widgets.detail_base import DetailScreen
 from widgets.sections import columns, heading, key_values, stack
-from widgets.text import literal
+from widgets.text import literal, literal_block
+from widgets.text_viewer import VIEWER_LIMIT
 
 PARTS = {
     "run": "Run",
@@ -32,24 +36,34 @@ HELP = (
     "  e   the environment: requirements, Python, signature, MLmodel\n"
     "  l   the lineage summary and its problems\n"
     "  R   reproduce: retrain from the record and compare with this version\n"
+    "  v   the whole text: every value and gap, nothing cut\n"
     "  r   reload              escape  back"
 )
 
 
-def _gaps(record: ProvenanceRecord):
+def _cutters(full: bool):
+    """``key_values`` and ``columns`` as the screen cuts them, or whole (for the viewer)."""
+    if not full:
+        return key_values, columns
+    return partial(key_values, limit=VIEWER_LIMIT), partial(columns, limit=VIEWER_LIMIT)
+
+
+def _gaps(record: ProvenanceRecord, *, full: bool = False):
     if not record.gaps:
         return Text("  none — the record is complete", style="green")
-    return columns(["area", "what is missing"], [[g.area, g.message] for g in record.gaps])
+    cols = _cutters(full)[1]
+    return cols(["area", "what is missing"], [[g.area, g.message] for g in record.gaps])
 
 
-def part_body(record: ProvenanceRecord, part: str):
-    """The renderable of one part of the record."""
+def part_body(record: ProvenanceRecord, part: str, *, full: bool = False):
+    """The renderable of one part of the record (``full``: no value cut, for the viewer)."""
+    kv, cols = _cutters(full)
     if part == "run":
         run = record.run
         if run is None:
             return Text("  no run: see the gaps", style="dim")
         return stack(
-            key_values(
+            kv(
                 [
                     ("run", run.run_id),
                     ("name", run.name),
@@ -61,11 +75,11 @@ def part_body(record: ProvenanceRecord, part: str):
                 ]
             ),
             heading("Params", len(run.params)),
-            key_values(sorted(run.params.items())),
+            kv(sorted(run.params.items())),
             heading("Metrics", len(run.metrics)),
-            key_values([(k, repr(v)) for k, v in sorted(run.metrics.items())]),
+            kv([(k, repr(v)) for k, v in sorted(run.metrics.items())]),
             heading("Dataset inputs", len(run.datasets)),
-            columns(
+            cols(
                 ["name", "digest", "context", "source type"],
                 [
                     [d.dataset.name, d.dataset.digest, d.context, d.dataset.source_type]
@@ -73,7 +87,7 @@ def part_body(record: ProvenanceRecord, part: str):
                 ],
             ),
             heading("Tags", len(run.tags)),
-            key_values(sorted(run.tags.items())),
+            kv(sorted(run.tags.items())),
         )
     if part == "commit":
         code = record.code
@@ -92,9 +106,16 @@ def part_body(record: ProvenanceRecord, part: str):
                 ("parents", " ".join(details.parents) or "none"),
                 ("message", details.subject),
             ]
-        parts = [key_values(rows)]
+        parts = [kv(rows)]
         if details is not None and details.body:
-            parts += [heading("Message body"), literal(details.body, limit=2000)]
+            parts += [
+                heading("Message body"),
+                (
+                    literal_block(details.body, limit=VIEWER_LIMIT)
+                    if full
+                    else literal(details.body, limit=2000)
+                ),
+            ]
         return stack(*parts)
     if part == "snapshot":
         data = record.data
@@ -115,19 +136,19 @@ def part_body(record: ProvenanceRecord, part: str):
                 ("refs", ", ".join(snap.refs) or "none"),
                 ("current", "yes" if snap.is_current else "no"),
             ]
-        parts = [key_values(rows)]
+        parts = [kv(rows)]
         if snap is not None:
-            parts += [heading("Summary"), key_values(sorted(snap.summary.items()))]
+            parts += [heading("Summary"), kv(sorted(snap.summary.items()))]
         return stack(*parts)
     if part == "environment":
         env = record.environment
         mlmodel = env.mlmodel
         parts = [heading("Requirements", len(env.requirements))]
-        parts.append(columns(["requirement"], [[line] for line in env.requirements]))
+        parts.append(cols(["requirement"], [[line] for line in env.requirements]))
         if env.python_env is not None:
             parts += [
                 heading("Python environment"),
-                key_values(
+                kv(
                     [
                         ("python", env.python_env.python),
                         ("build", " ".join(env.python_env.build_dependencies) or "-"),
@@ -138,7 +159,7 @@ def part_body(record: ProvenanceRecord, part: str):
         if mlmodel is not None:
             parts += [
                 heading("MLmodel"),
-                key_values(
+                kv(
                     [
                         ("flavors", ", ".join(sorted(mlmodel.flavors))),
                         ("python", mlmodel.python_version),
@@ -155,7 +176,7 @@ def part_body(record: ProvenanceRecord, part: str):
                     for side, specs in (("input", sig.inputs), ("output", sig.outputs))
                     for s in specs
                 ]
-                parts += [heading("Signature"), columns(["side", "name", "type"], spec_rows)]
+                parts += [heading("Signature"), cols(["side", "name", "type"], spec_rows)]
         parts += [
             heading("Input example"),
             Text("  logged" if env.has_input_example else "  none", style="dim"),
@@ -167,7 +188,7 @@ def part_body(record: ProvenanceRecord, part: str):
     if lineage is None:
         return Text("  no lineage read: see the gaps", style="dim")
     return stack(
-        key_values(
+        kv(
             [
                 ("backend", lineage.backend),
                 ("store", lineage.location),
@@ -177,19 +198,21 @@ def part_body(record: ProvenanceRecord, part: str):
             ]
         ),
         heading("Pinned snapshots"),
-        key_values(sorted(lineage.pinned_snapshots.items())),
+        kv(sorted(lineage.pinned_snapshots.items())),
         heading("Problems", len(lineage.problems)),
-        columns(["problem"], [[p] for p in lineage.problems]),
+        cols(["problem"], [[p] for p in lineage.problems]),
     )
 
 
-def overview(record: ProvenanceRecord):
+def overview(record: ProvenanceRecord, *, full: bool = False):
+    """The record at a glance, gaps last (``full``: no value cut, for the viewer)."""
+    kv = _cutters(full)[0]
     v = record.version_info
     run, data, code, env = record.run, record.data, record.code, record.environment
     snap = data.snapshot
     return stack(
         heading("Version"),
-        key_values(
+        kv(
             [
                 ("aliases", " ".join(f"@{a}" for a in v.aliases) if v else None),
                 ("stage", v.stage if v else None),
@@ -198,7 +221,7 @@ def overview(record: ProvenanceRecord):
             ]
         ),
         heading("Run  (u)"),
-        key_values(
+        kv(
             [
                 ("run", f"{run.run_id}  {run.name or ''}" if run else None),
                 ("params", len(run.params) if run else None),
@@ -211,7 +234,7 @@ def overview(record: ProvenanceRecord):
             ]
         ),
         heading("Data snapshot  (d)"),
-        key_values(
+        kv(
             [
                 ("table", data.table),
                 ("snapshot", data.snapshot_id),
@@ -221,7 +244,7 @@ def overview(record: ProvenanceRecord):
             ]
         ),
         heading("Code  (g)"),
-        key_values(
+        kv(
             [
                 ("commit", code.commit),
                 ("message", code.details.subject if code.details else None),
@@ -229,20 +252,48 @@ def overview(record: ProvenanceRecord):
             ]
         ),
         heading("Environment  (e)"),
-        key_values(
+        kv(
             [
                 ("python", env.mlmodel.python_version if env.mlmodel else None),
                 ("requirements", ", ".join(env.requirements) or None),
             ]
         ),
         heading("Gaps", len(record.gaps)),
-        _gaps(record),
+        _gaps(record, full=full),
     )
+
+
+def as_text(renderable, width: int) -> Text:
+    """A renderable laid out at ``width`` as one plain ``Text`` (for the text viewer)."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    console = Console(
+        file=StringIO(), width=width, color_system=None, force_terminal=False, record=True
+    )
+    console.print(renderable)
+    return Text(console.export_text(styles=False).rstrip("\n"))
 
 
 class _RecordScreen(DetailScreen):
     HELP = HELP
     HELP_TITLE = "Help · Provenance"
+
+    def whole(self) -> object | None:
+        """What the screen shows, with no value cut (None while loading)."""
+        return None
+
+    def action_full_text(self) -> None:
+        from widgets.text_viewer import TextViewer
+
+        renderable = self.whole()
+        if renderable is None:
+            self.notify("the record is still loading", severity="warning")
+            return
+        # the viewer is at most 100 columns, less its border, padding and scrollbar
+        width = max(20, min(100, self.app.size.width) - 6)
+        self.app.push_screen(TextViewer(self._title_text, as_text(renderable, width)))
 
 
 class ProvenanceScreen(_RecordScreen):
@@ -250,6 +301,8 @@ class ProvenanceScreen(_RecordScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
+        # second: at 80 columns the footer cuts the last keys (the headings name u g d e)
+        Binding("v", "full_text", "Full text", id="provenance.full_text"),
         Binding("u", "part('run')", "Run", id="provenance.run"),
         Binding("g", "part('commit')", "Commit", id="provenance.commit"),
         Binding("d", "part('snapshot')", "Snapshot", id="provenance.snapshot"),
@@ -275,6 +328,9 @@ class ProvenanceScreen(_RecordScreen):
         self.record = record
         self._set(overview(record))
 
+    def whole(self) -> object | None:
+        return None if self.record is None else overview(self.record, full=True)
+
     def action_part(self, part: str) -> None:
         if self.record is None:
             self.notify("the record is still loading", severity="warning")
@@ -293,6 +349,7 @@ class ProvenancePartScreen(_RecordScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
+        Binding("v", "full_text", "Full text", id="provenance.full_text"),
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
@@ -300,6 +357,9 @@ class ProvenancePartScreen(_RecordScreen):
         super().__init__(f"{PARTS.get(part, part)} · {record.model} · version {record.version}")
         self.record = record
         self.part = part
+
+    def whole(self) -> object | None:
+        return part_body(self.record, self.part, full=True)
 
     def on_mount(self) -> None:
         super().on_mount()

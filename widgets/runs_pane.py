@@ -223,6 +223,8 @@ class RunsPane(Vertical):
         """The server refused a filter or sort: the title goes back to what the rows show."""
         self.filter = filter
         self.order_by = order_by
+        self._runs_state = ""
+        self.runs_table.loading_more = False
         self._update_runs_title()
 
     def refresh_ages(self) -> None:

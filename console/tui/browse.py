@@ -111,14 +111,22 @@ class BrowseFeature:
         pane.runs_loading(experiment, self.runs_filter, self.runs_order, more=not reset)
         query = (self.runs_filter, self.runs_order)
 
+        refusal: list[bool] = []
+
         def refused(error: BaseException) -> None:
             from console.mlflow.errors import InvalidRequest
 
             if isinstance(error, InvalidRequest) and query != self._shown_query:
                 # the server refused the filter or sort: the runs shown are still those of the
-                # previous query, and the header must say so
+                # previous query, and the header must say so (the banner says why, once; a
+                # refusal is not retried, so the title claims no failure and no retry)
+                refusal.append(True)
                 self.runs_filter, self.runs_order = self._shown_query
                 pane.query_refused(*self._shown_query)
+
+        def failed(_: str) -> None:
+            if not refusal:
+                pane.runs_failed()
 
         self.shell.run(
             Job(
@@ -134,7 +142,7 @@ class BrowseFeature:
                     page_token=token,
                 ),
                 partial(self._show_runs, reset=reset, query=query),
-                on_fail=lambda _: pane.runs_failed(),
+                on_fail=failed,
                 on_error=refused,
             )
         )
