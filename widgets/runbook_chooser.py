@@ -2,8 +2,10 @@
 
 ``RunbookChooser`` lists runbooks (name, title, summary; malformed ones shown with their error and
 not selectable) and dismisses with the chosen name. ``RunbookForm`` shows one input per declared
-parameter, prefilled with its default (secrets masked), and dismisses with a ``RunbookLaunch``;
-"Dry run" has the focus, being the safe choice. Plain data in, plain data out: no commands.
+parameter under its label (wrapped, never cut), prefilled with its default (secrets masked), and
+dismisses with a ``RunbookLaunch``. It opens at the top with the first field focused (enter in a
+field is a dry run, the safe choice); a focused field is scrolled into view with its label.
+Plain data in, plain data out: no commands.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -57,6 +60,8 @@ class ParamField:
     env: str | None = None
     env_set: bool = False
     required: bool = False
+    # why the field needs the operator (e.g. its default names a model this server does not have)
+    note: str = ""
 
     @property
     def secret(self) -> bool:
@@ -116,7 +121,10 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
 
     DEFAULT_CSS = _CSS.format(name="RunbookForm") + (
         "RunbookForm #form-params { height: auto; }\n"
-        "RunbookForm .param { height: auto; margin: 1 0 0 0; }"
+        "RunbookForm .param { height: auto; margin: 1 0 0 0; }\n"
+        # labels wrap to the form's width: a description is read whole, not cut at the border
+        "RunbookForm .param Label, RunbookForm .title { width: 1fr; }\n"
+        "RunbookForm .note { color: $warning; }"
     )
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -151,13 +159,17 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
                 if not self.fields:
                     yield Static(Text("no parameters", style="dim"))
                 for param in self.fields:
-                    yield Label(_param_label(param), classes="param")
-                    yield Input(
-                        value="" if param.env else param.default,
-                        placeholder=_placeholder(param),
-                        password=param.secret,
-                        id=f"param-{param.name}",
-                    )
+                    # label and input together: focusing the input scrolls both into view
+                    with Vertical(classes="param", id=f"group-{param.name}"):
+                        yield Label(_param_label(param))
+                        if param.note:
+                            yield Label(Text(printable(param.note, limit=300)), classes="note")
+                        yield Input(
+                            value="" if param.env else param.default,
+                            placeholder=_placeholder(param),
+                            password=param.secret,
+                            id=f"param-{param.name}",
+                        )
             yield Label("", id="form-error", classes="error")
             with Horizontal():
                 yield Button("Dry run", id="form-dry", variant="primary")
@@ -165,7 +177,37 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
                 yield Button("Cancel", id="form-cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#form-dry", Button).focus()
+        # the first field, so the form opens at its top (title, summary, first label);
+        # enter in a field is a dry run, the safe choice
+        first = self.query(Input).first() if self.fields else self.query_one("#form-dry", Button)
+        first.focus()
+
+    def set_focus(
+        self, widget: Widget | None, scroll_visible: bool = True, from_app_focus: bool = False
+    ) -> None:
+        """Focus ``widget`` and scroll its field (label and input), not only the input, into view.
+
+        Textual centres a focused widget that is not wholly visible, which leaves a field's label
+        above the fold when tabbing back up; the form scrolls instead to the whole field.
+        """
+        super().set_focus(widget, scroll_visible=False, from_app_focus=from_app_focus)
+        if widget is not None and scroll_visible:
+            self.call_after_refresh(self._show_field, widget)
+
+    def _show_field(self, widget: Widget) -> None:
+        if self.focused is not widget:
+            return
+        target = widget
+        for node in widget.ancestors:
+            if isinstance(node, Widget) and node.has_class("param"):
+                target = node
+                break
+        frame = self.query_one("#form-frame", VerticalScroll)
+        groups = self.query(".param")
+        if groups and target is groups.first():
+            # the first field: the title and summary above it too
+            frame.scroll_home(animate=False, immediate=True)
+        frame.scroll_to_widget(target, animate=False, immediate=True)
 
     def values(self) -> dict[str, str]:
         """The typed values; empty ones are left to the runbook (environment, then default)."""
@@ -189,6 +231,10 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
         if missing:
             error = f"needed: {', '.join(missing)}"
             self.query_one("#form-error", Label).update(Text(printable(error)))
+            # the error is by the buttons, perhaps below the fold: the first missing field (its
+            # label says required) takes the focus, and a toast says what is needed
+            self.query_one(f"#param-{missing[0]}", Input).focus()
+            self.notify(printable(error), severity="warning")
             return
         self.dismiss(RunbookLaunch(dry_run=dry_run, params=values))
 
@@ -218,6 +264,8 @@ def _param_label(param: ParamField) -> Text:
 
 def _placeholder(param: ParamField) -> str:
     parts = []
+    if param.note:
+        parts.append("required")
     if param.env:
         parts.append(f"from ${param.env}" + (" (set)" if param.env_set else " (not set)"))
     if param.default:

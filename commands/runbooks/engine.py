@@ -5,6 +5,8 @@ stops there, a real run shows the plan and asks the driver to confirm (``--yes``
 runs it and writes an audit record. The transcript is saved after every step, so a run that is
 interrupted — Ctrl-C, a declined prompt, a failure, a killed process — can be resumed with the
 steps already done kept. Step updates go to ``driver.output`` as plain dicts (``event: step``).
+A failed step's advice is the failure's own when it knows the cause (a ``StepFailed`` hint, a
+model or alias that is not found), else the runbook's ``on_failure`` advice.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from commands.runbooks.transcript import (
     save,
 )
 from console.errors import ConsoleError
+from console.mlflow.errors import NotFound
 
 STOP = "stop"
 GO_ON = "go on"
@@ -267,10 +270,18 @@ async def run_runbook(
     return transcript, paths[0], paths[1]
 
 
-def _fail(record: StepRecord, spec: StepSpec, transcript: Transcript, error: str) -> str:
+def _fail(
+    record: StepRecord,
+    spec: StepSpec,
+    transcript: Transcript,
+    error: str,
+    advice: str | None = None,
+) -> str:
+    """The step failed: ``advice`` is the failure's own (the command knew the cause), else the
+    runbook's ``on_failure`` advice for the step."""
     record.state = "failed"
     record.error = error
-    record.advice = spec.on_failure.advice
+    record.advice = advice or spec.on_failure.advice
     if spec.on_failure.continue_:
         return GO_ON
     transcript.status = "failed"
@@ -299,7 +310,12 @@ async def _run_step(
     try:
         verdict = await _execute(ctx, spec, command, record, scope, transcript)
     except StepFailed as exc:
-        verdict = _fail(record, spec, transcript, ctx.masker.text(exc.message))
+        advice = ctx.masker.text(exc.hint) if exc.hint else None
+        verdict = _fail(record, spec, transcript, ctx.masker.text(exc.message), advice)
+    except NotFound as exc:
+        # a model, version or alias that is not there: its own hint, not the step's guess
+        advice = ctx.masker.text(exc.hint) if exc.hint else None
+        verdict = _fail(record, spec, transcript, ctx.masker.text(exc.message), advice)
     except ConsoleError as exc:
         verdict = _fail(record, spec, transcript, ctx.masker.text(str(exc)))
     except Exception as exc:  # noqa: BLE001 - one step's bug must not lose the transcript

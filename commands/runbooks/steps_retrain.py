@@ -39,24 +39,42 @@ class SnapshotArgs(BaseModel):
 
 async def _find_snapshot(ctx: StepContext, args: SnapshotArgs) -> StepResult:
     from console.iceberg import IcebergError, SnapshotReader
-    from console.mlflow.errors import MlflowError
+    from console.mlflow.errors import MlflowError, NotFound
 
     client = await ctx.mlflow()
     try:
         version = await client.get_model_version_by_alias(args.model, args.alias)
         run = await client.get_run(version.run_id) if version.run_id else None
+    except NotFound as exc:
+        raise StepFailed(
+            f"cannot read {args.model}@{args.alias}: {exc.message}",
+            hint=(
+                f"this server has no model {args.model} with an alias {args.alias}: set the "
+                "`model` parameter to a registered model (`mlops-console models`) and `alias` "
+                "to one of its aliases, then run again"
+            ),
+        ) from None
     except MlflowError as exc:
-        raise StepFailed(f"cannot read {args.model}@{args.alias}: {exc.message}") from None
+        raise StepFailed(
+            f"cannot read {args.model}@{args.alias}: {exc.message}", hint=exc.hint
+        ) from None
     params = run.params if run else {}
     table, pinned = params.get("data.iceberg.table"), params.get("data.iceberg.snapshot_id")
     if not (table and pinned):
         raise StepFailed(
-            f"v{version.version} pins no Iceberg snapshot (data.iceberg.table/snapshot_id)"
+            f"v{version.version} pins no Iceberg snapshot (data.iceberg.table/snapshot_id)",
+            hint=(
+                f"v{version.version} was not trained on a pinned snapshot, so there is no recipe "
+                f"to retrain on newer data: check `mlops-console provenance {args.model} "
+                f"{version.version}`"
+            ),
         )
     try:
         snapshots = await SnapshotReader.from_settings(ctx.settings).snapshots(table)
     except IcebergError as exc:
-        raise StepFailed(str(exc)) from None
+        raise StepFailed(
+            str(exc), hint="the table cannot be read: check the Iceberg catalog settings"
+        ) from None
     current = next((s for s in snapshots.values() if s.is_current), None)
     if current is None:
         raise StepFailed(f"{table} has no current snapshot")

@@ -4,12 +4,17 @@ A feature of the shell (``console.tui.shell``). The catalog is read once in
 a worker thread (parsing YAML) and kept for the palette; choosing a runbook loads it, turns its
 declared parameters into plain ``ParamField`` data for ``RunbookForm``, and pushes
 ``RunbookScreen`` with the engine's ``run_runbook`` bound to the runbook, settings and choices.
+The form starts from what is selected where the runbook was opened (a model, a version: into the
+parameters named ``model`` and ``version``); a ``model`` default that this server does not have
+is not used silently: the field is left empty, required, and says why.
 Commands, widgets and Textual are imported inside the methods: nothing before the first frame.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -58,6 +63,41 @@ def param_fields(runbook: Any, env: Any = None) -> list[Any]:
     return fields
 
 
+def prefilled(fields: list[Any], values: dict[str, str]) -> list[Any]:
+    """``fields`` with ``values`` in the parameters they name (as typed, not from the env)."""
+    return [
+        replace(f, default=values[f.name], env=None, env_set=False) if values.get(f.name) else f
+        for f in fields
+    ]
+
+
+async def check_model_default(client: Any, fields: list[Any], values: dict[str, str]) -> list[Any]:
+    """Empty and require a ``model`` field whose default is not a registered model on the server.
+
+    Only a default is checked (a selected model exists, a typed one is the operator's); a
+    server that cannot be asked leaves the field as it is.
+    """
+    from console.mlflow.errors import MlflowError, NotFound
+
+    field = next((f for f in fields if f.name == "model"), None)
+    if client is None or field is None or values.get("model") or not field.default:
+        return fields
+    if field.env_set or field.env:
+        return fields  # the environment variable comes first, and may well be set on purpose
+    try:
+        await client.get_registered_model(field.default)
+    except NotFound:
+        note = (
+            f"the default model {field.default} is not registered on this server: "
+            "type the model to work on (or select it before opening the runbook)"
+        )
+        checked = replace(field, default="", required=True, note=note)
+        return [checked if f is field else f for f in fields]
+    except MlflowError:
+        pass  # cannot tell: the run says so if it is missing
+    return fields
+
+
 class RunbookFeature:
     """Runbooks: chooser, parameter form, runner screen.
 
@@ -73,11 +113,43 @@ class RunbookFeature:
         self.open_runbook(None)
 
     def open_runbook(self, name: str | None) -> None:
-        """The chooser (no name) or the named runbook's form."""
+        """The chooser (no name) or the named runbook's form, starting from the selection.
+
+        Read once the focus has settled: after ``:runbook`` the command line gives it back to
+        the pane it came from only on the next turn of the loop.
+        """
+        self.shell.app.call_later(self._open_runbook, name)
+
+    def _open_runbook(self, name: str | None) -> None:
+        values = self.selection()
         if name:
-            self._runbook_form(name)
+            self._runbook_form(name, values)
             return
-        self._with_catalog(self._choose_runbook)
+        self._with_catalog(lambda entries: self._choose_runbook(entries, values))
+
+    def selection(self) -> dict[str, str]:
+        """The model (and version) selected where the operator is: the parameters it fills in.
+
+        A version screen's version; on the main screen the registry pane's focused row (a model,
+        or a version and its model). Elsewhere nothing: a runbook is not about some model
+        highlighted in a pane the operator left.
+        """
+        from widgets.version_screen import VersionScreen
+
+        screen = self.shell.app.screen
+        if isinstance(screen, VersionScreen):
+            return {"model": screen.version.name, "version": screen.version.version}
+        main = self.shell.main
+        registry = main.registry_pane
+        if screen is not main:
+            return {}
+        if main.focused is registry.version_table and registry.current_version is not None:
+            version = registry.current_version
+            return {"model": version.name, "version": version.version}
+        if main.focused is registry.model_table:
+            model = registry.models.get(registry.model_table.current_key or "")
+            return {"model": model.name} if model is not None else {}
+        return {}
 
     def open_prefilled(self, name: str, values: dict[str, str]) -> None:
         """The named runbook's form with ``values`` in the parameters it declares.
@@ -118,44 +190,43 @@ class RunbookFeature:
         """Read the catalog in the background once, so the palette can offer each runbook."""
         self._with_catalog(lambda _: None)
 
-    def _choose_runbook(self, entries: list[Any]) -> None:
+    def _choose_runbook(self, entries: list[Any], values: dict[str, str]) -> None:
         from widgets.runbook_chooser import RunbookChooser
 
         def chosen(name: str | None) -> None:
             if name:
-                self._runbook_form(name)
+                self._runbook_form(name, values)
 
         self.shell.app.push_screen(RunbookChooser(entries), chosen)
 
     def _runbook_form(self, name: str, values: dict[str, str] | None = None) -> None:
-        from functools import partial
-
         from commands.runbooks.catalog import load_runbook
         from console.tui.jobs import Job
+
+        values = values or {}
+        client = self.shell.client
+
+        async def load() -> tuple[Any, list[Any]]:
+            # parsing the YAML is CPU work: off the event loop
+            runbook = await asyncio.to_thread(load_runbook, name)
+            fields = prefilled(param_fields(runbook), values)
+            return runbook, await check_model_default(client, fields, values)
 
         self.shell.run(
             Job(
                 "runbooks",
                 f"loading runbook {name}",
-                partial(load_runbook, name),
-                partial(self._show_runbook_form, values=values or {}),
-                thread=True,
+                load,
+                lambda loaded: self._show_runbook_form(*loaded),
                 retry=False,
             )
         )
 
-    def _show_runbook_form(self, runbook: Any, values: dict[str, str] | None = None) -> None:
-        from dataclasses import replace
+    def _show_runbook_form(self, runbook: Any, fields: list[Any]) -> None:
         from functools import partial
 
         from widgets.runbook_chooser import RunbookForm
 
-        fields = [
-            replace(f, default=values[f.name], env=None, env_set=False)
-            if values and values.get(f.name)
-            else f
-            for f in param_fields(runbook)
-        ]
         form = RunbookForm(
             runbook.header.title,
             runbook.header.summary,

@@ -215,7 +215,9 @@ async def test_runbook_chooser_and_form_keep_the_focus_on_screen(
             await wait_for(pilot, lambda: isinstance(app.screen, RunbookForm), 30)
             await pilot.pause()
             form = app.screen
-            assert app.focused.id == "form-dry"  # the safe choice, and visible
+            # the first field (enter in it is a dry run, the safe choice), and visible
+            first = f"param-{form.fields[0].name}" if form.fields else "form-dry"
+            assert app.focused.id == first
             count = await tab_through(pilot, app)
             assert count >= 3 + len(form.fields)  # every field and the three buttons
             # one escape closes it: the form was there once (it used to be pushed three times)

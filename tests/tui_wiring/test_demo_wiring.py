@@ -231,7 +231,7 @@ async def test_runbook_chooser_form_and_dry_run_to_the_end(demo: Demo) -> None:
         form = app.screen
         assert [f.name for f in form.fields] == ["model"]
         form.query_one("#param-model", Input).value = demo.result.model
-        assert app.focused.id == "form-dry"  # the safe choice
+        assert app.focused.id == "param-model"  # enter in a field is the safe choice: a dry run
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunbookScreen), within=10)
         screen = app.screen
