@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 _PROC = Path("/proc")
@@ -59,10 +60,8 @@ def session_of(pid: int) -> int | None:
     return int(fields[3]) if fields else None
 
 
-def _listening_inodes(port: int) -> set[str]:
-    """Socket inodes listening on TCP ``port`` on any local address (IPv4 and IPv6)."""
-    inodes: set[str] = set()
-    wanted = f":{port:04X}"
+def _listening_sockets() -> Iterator[tuple[str, str]]:
+    """(local address ``HEX:PORT``, socket inode) of every listening TCP socket, IPv4 and IPv6."""
     for table in ("tcp", "tcp6"):
         try:
             lines = (_PROC / "net" / table).read_text().splitlines()[1:]
@@ -71,9 +70,14 @@ def _listening_inodes(port: int) -> set[str]:
         for line in lines:
             cols = line.split()
             # cols: sl local_address rem_address st ... inode; st 0A is LISTEN
-            if len(cols) > 9 and cols[3] == "0A" and cols[1].endswith(wanted):
-                inodes.add(cols[9])
-    return inodes
+            if len(cols) > 9 and cols[3] == "0A":
+                yield cols[1], cols[9]
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Socket inodes listening on TCP ``port`` on any local address (IPv4 and IPv6)."""
+    wanted = f":{port:04X}"
+    return {inode for address, inode in _listening_sockets() if address.endswith(wanted)}
 
 
 def _session_socket_inodes(session: int) -> set[str]:
@@ -233,14 +237,8 @@ def listening_ports(pids: list[int]) -> set[int]:
                     target = os.readlink(fd)
                     if target.startswith("socket:["):
                         inodes.add(target[8:-1])
-    ports: set[int] = set()
-    for table in ("tcp", "tcp6"):
-        try:
-            lines = (_PROC / "net" / table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            cols = line.split()
-            if len(cols) > 9 and cols[3] == "0A" and cols[9] in inodes:
-                ports.add(int(cols[1].rsplit(":", 1)[1], 16))
-    return ports
+    return {
+        int(address.rsplit(":", 1)[1], 16)
+        for address, inode in _listening_sockets()
+        if inode in inodes
+    }

@@ -10,7 +10,12 @@ from textual.widgets import Input, Label, OptionList
 from console.tui.app import build_app
 from tests.tui.conftest import World
 from tests.tui.support import wait_for
-from tests.tui.test_small_terminal import SIZES, assert_focus_visible, command, loaded
+from tests.tui.test_small_terminal import (
+    SIZES,
+    assert_focus_visible,
+    loaded,
+    on_version,
+)
 from widgets.runbook_chooser import RunbookChooser, RunbookForm
 from widgets.runbook_screen import RunbookScreen
 
@@ -57,15 +62,6 @@ def _label_text(label: Label) -> str:
     return " ".join(" ".join(strip.text for strip in lines).split())
 
 
-async def _on_version(pilot, app, world: World, version: str) -> None:
-    await command(pilot, f"model {world.model}")
-    registry = app.main.registry_pane
-    await wait_for(pilot, lambda: registry.model is not None and len(registry.versions) == 3)
-    app.main.focus_pane(1, registry.version_table)
-    registry.select_version(version)
-    await pilot.pause()
-
-
 # --- A. the model comes from the selection; a default the server lacks is not used ------------
 
 
@@ -76,7 +72,7 @@ async def test_the_form_starts_from_the_selected_version(
     app = build_app(settings_for(tui_world.url), page_size=5)
     async with app.run_test(size=size) as pilot:
         await loaded(pilot, app, tui_world)
-        await _on_version(pilot, app, tui_world, "3")
+        await on_version(pilot, app, tui_world, "3")
         form = await _open_form(pilot, app, RETRAIN)
         # not the demo's next-week-commits, which this server does not have
         assert _field(form, "model").value == tui_world.model

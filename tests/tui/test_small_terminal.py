@@ -226,10 +226,11 @@ async def test_runbook_chooser_and_form_keep_the_focus_on_screen(
             assert len(app.screen_stack) == 1
 
 
-async def _on_version(pilot, app, world: World, version: str) -> None:
+async def on_version(pilot, app, world: World, version: str) -> None:
+    """The seeded model's versions in the registry pane, ``version`` selected and focused."""
     await command(pilot, f"model {world.model}")
     registry = app.main.registry_pane
-    await wait_for(pilot, lambda: registry.model is not None and len(registry.versions) == 3)
+    await wait_for(pilot, lambda: registry.model is not None and len(registry.versions) == 3, 30)
     app.main.focus_pane(1, registry.version_table)
     registry.select_version(version)
     await pilot.pause()
@@ -242,7 +243,7 @@ async def test_promotion_modals_keep_the_focus_on_screen_and_say_cancelled_once(
     async with app.run_test(size=SMALL) as pilot:
         await loaded(pilot, app, tui_world)
         app.main.status.message_ttl = 1.0  # status lines expire (10 s in real use)
-        await _on_version(pilot, app, tui_world, "3")
+        await on_version(pilot, app, tui_world, "3")
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, AliasChooser), 30)
         await pilot.pause()

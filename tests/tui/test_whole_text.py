@@ -13,7 +13,14 @@ from textual.widgets import Footer
 from console.tui.app import build_app
 from tests.tui.conftest import World
 from tests.tui.support import plain, wait_for
-from tests.tui.test_small_terminal import SIZES, SMALL, command, loaded, type_text
+from tests.tui.test_small_terminal import (
+    SIZES,
+    SMALL,
+    command,
+    loaded,
+    on_version,
+    type_text,
+)
 from widgets.promote_modal import AliasChooser, PlanModal, PlanOverrideModal
 from widgets.provenance_screen import ProvenancePartScreen, ProvenanceScreen
 from widgets.text_viewer import TextViewer
@@ -85,15 +92,6 @@ async def test_refused_filter_keeps_the_title_and_its_reason_is_reachable(
         assert title() == before and "failed" not in title()
 
 
-async def _on_version(pilot, app, world: World, version: str) -> None:
-    await command(pilot, f"model {world.model}")
-    registry = app.main.registry_pane
-    await wait_for(pilot, lambda: registry.model is not None and len(registry.versions) == 3, 30)
-    app.main.focus_pane(1, registry.version_table)
-    registry.select_version(version)
-    await pilot.pause()
-
-
 @SIZES
 async def test_plan_full_text_lists_every_problem_of_every_gate(
     tui_world: World, settings_for, size
@@ -101,7 +99,7 @@ async def test_plan_full_text_lists_every_problem_of_every_gate(
     app = build_app(settings_for(tui_world.url), page_size=5)
     async with app.run_test(size=size) as pilot:
         await loaded(pilot, app, tui_world)
-        await _on_version(pilot, app, tui_world, "3")
+        await on_version(pilot, app, tui_world, "3")
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, AliasChooser), 30)
         await pilot.pause()
@@ -147,7 +145,7 @@ async def test_provenance_full_text_shows_every_gap_and_value_whole(
     app = build_app(settings_for(tui_world.url), page_size=5)
     async with app.run_test(size=size) as pilot:
         await loaded(pilot, app, tui_world)
-        await _on_version(pilot, app, tui_world, "3")
+        await on_version(pilot, app, tui_world, "3")
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(app.screen, ProvenanceScreen), 30)
         screen = app.screen
