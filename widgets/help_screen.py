@@ -5,9 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from widgets.text_viewer import ViewerBody
 
 # every line fits the modal at 80 columns (74 inside its border, padding and scrollbar)
 EVERYWHERE = (
@@ -110,8 +111,11 @@ class HelpScreen(ModalScreen[None]):
         if read_only is None:  # the console's settings say; a bare host app has none
             read_only = bool(getattr(getattr(self.app, "settings", None), "read_only", False))
         body.append_text(global_keys(read_only))
-        with VerticalScroll():
+        with ViewerBody():  # j/k/g/G as the help itself says, like every other text
             yield Static(body, id="help-body")
+
+    def on_mount(self) -> None:
+        self.query_one(ViewerBody).focus()
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)

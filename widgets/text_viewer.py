@@ -21,11 +21,13 @@ VIEWER_LIMIT = 200_000
 
 
 class ViewerBody(VerticalScroll):
-    """The scrollable text; j/k scroll like the arrows."""
+    """The scrollable text; j/k scroll like the arrows, g/G go to the top and the bottom."""
 
     BINDINGS = [
         Binding("j", "scroll_down", "Down", show=False),
         Binding("k", "scroll_up", "Up", show=False),
+        Binding("g", "scroll_home", "Top", show=False),
+        Binding("G", "scroll_end", "Bottom", show=False),
     ]
     can_focus = True
 

@@ -491,5 +491,15 @@ async def test_help_does_not_wrap(tui_world: World, settings_for, size) -> None:
             # rendered height = the text's lines: nothing wrapped (":models," had a line alone)
             assert body.size.height == len(lines), (body.size, len(lines))
             assert not any(line.strip().startswith(":models,") for line in lines)
+            # g/G, as the help itself lists them (at 80x24 the help scrolls)
+            scroller = body.parent
+            await pilot.press("G")
+            await pilot.pause()
+            assert scroller.scroll_y == scroller.max_scroll_y
+            await pilot.press("g")
+            await pilot.pause()
+            assert scroller.scroll_y == 0
+            if size == SMALL:
+                assert scroller.max_scroll_y > 0
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is app.main)
