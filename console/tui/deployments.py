@@ -97,6 +97,10 @@ async def run_monitor_command(
         )
     except asyncio.CancelledError:
         _kill_group(proc)
+        # reap it while the loop still runs: a transport collected after the loop closed
+        # raised "Event loop is closed" on the way out (quitting during a monitor run)
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError, ProcessLookupError):
+            await asyncio.wait_for(proc.wait(), 2.0)
         raise
     stdout = out.decode("utf-8", errors="replace")
     stderr = err.decode("utf-8", errors="replace")

@@ -6,8 +6,8 @@ and the checks make their rows from the example.
 
 from __future__ import annotations
 
+import hashlib
 import os
-import zlib
 
 import mlflow.pyfunc
 import numpy as np
@@ -60,8 +60,13 @@ class SaltedAtLoad(mlflow.pyfunc.PythonModel):
         self.salt = os.urandom(8).hex()
 
     def predict(self, context, model_input: pd.DataFrame, params=None):
+        # a cryptographic hash, not crc32: a CRC is affine, so a new salt flipped the parity of
+        # every row of one length at once, or of none — two loads agreed on all rows about one
+        # time in ten, and the check it exists to trip passed
         return [
-            "yes" if zlib.crc32(f"{self.salt}:{a:.6f}:{b:.6f}".encode()) % 2 else "no"
+            "yes"
+            if hashlib.sha256(f"{self.salt}:{a:.6f}:{b:.6f}".encode()).digest()[0] % 2
+            else "no"
             for a, b in zip(model_input["x1"], model_input["x2"], strict=True)
         ]
 

@@ -5,6 +5,8 @@ whole, and the form opens at its top with each focused field shown with its labe
 
 from __future__ import annotations
 
+import uuid
+
 from textual.widgets import Input, Label, OptionList
 
 from console.tui.app import build_app
@@ -87,8 +89,21 @@ async def test_the_form_starts_from_the_selected_version(
 
 @SIZES
 async def test_a_default_model_this_server_lacks_is_not_used(
-    tui_world: World, settings_for, size
+    tui_world: World, settings_for, size, tmp_path, monkeypatch
 ) -> None:
+    # the session's server may hold the demo's model (other tests build the demo on it): the
+    # runbook is the shipped one with a default that no server here has
+    from commands.runbooks import REPO_RUNBOOKS
+
+    absent = f"absent-{uuid.uuid4().hex[:8]}"
+    books = tmp_path / "runbooks"
+    books.mkdir()
+    shipped = (REPO_RUNBOOKS / f"{RETRAIN}.md").read_text()
+    assert "default: next-week-commits" in shipped
+    (books / f"{RETRAIN}.md").write_text(
+        shipped.replace("default: next-week-commits", f"default: {absent}", 1)
+    )
+    monkeypatch.setenv("MLOPS_CONSOLE_RUNBOOKS", str(books))
     app = build_app(settings_for(tui_world.url), page_size=5)
     async with app.run_test(size=size) as pilot:
         await loaded(pilot, app, tui_world)
@@ -98,7 +113,7 @@ async def test_a_default_model_this_server_lacks_is_not_used(
         field = _field(form, "model")
         assert field.value == ""
         label = " ".join(str(lb.render()) for lb in form.query_one("#group-model").query(Label))
-        assert "required" in label and "next-week-commits is not registered" in label
+        assert "required" in label and f"{absent} is not registered" in label
         # enter is a dry run: refused, the field is needed (the demo's model is never tried)
         assert app.focused is field
         await pilot.press("enter")

@@ -142,3 +142,25 @@ def test_command_line() -> None:
     assert parse_command(":deployments") == Command("deployments")
     assert parse_command("dep") == Command("deployments")
     assert parse_command(":monitor iris-live") == Command("monitor", "iris-live")
+
+
+async def test_a_cancelled_monitor_run_kills_and_reaps_its_process(tmp_path) -> None:
+    """Quitting during a monitor run: the child's whole group dies and is waited for (an
+    unreaped transport raised "Event loop is closed" after the app had gone)."""
+    import asyncio
+    import os
+
+    marker = tmp_path / "pid"
+    code = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    task = asyncio.create_task(run_monitor_command([sys.executable, "-c", code]))
+    for _ in range(200):
+        if marker.exists() and marker.read_text():
+            break
+        await asyncio.sleep(0.05)
+    pid = int(marker.read_text())
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # reaped: no zombie left under this process, the pid is gone
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
