@@ -24,6 +24,8 @@ from widgets.runbook_chooser import RunbookChooser, RunbookForm
 SMALL = (80, 24)
 WIDE = (160, 48)
 SIZES = pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "160x48"])
+# a round trip to the session's server while the whole suite loads the machine (CI)
+SERVER_S = 60.0
 
 
 async def type_text(pilot, text: str) -> None:
@@ -319,26 +321,26 @@ async def test_banners_belong_to_one_request(tui_world: World, settings_for, siz
         banner = app.main.banner
         # a 404 is not retried and does not say it is
         await command(pilot, "experiment nope-nope")
-        await wait_for(pilot, lambda: banner.shown)
+        await wait_for(pilot, lambda: banner.shown, SERVER_S)
         assert "does not exist" in banner.message and "retr" not in banner.message
         assert banner.region.height <= 2
         # r puts it away (there is nothing to retry)
         await pilot.press("r")
-        await wait_for(pilot, lambda: not banner.shown)
+        await wait_for(pilot, lambda: not banner.shown, SERVER_S)
         # so does escape
         await command(pilot, "experiment nope-nope")
-        await wait_for(pilot, lambda: banner.shown)
+        await wait_for(pilot, lambda: banner.shown, SERVER_S)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not banner.shown)
+        await wait_for(pilot, lambda: not banner.shown, SERVER_S)
         # a later success puts it away
         await command(pilot, "experiment nope-nope")
-        await wait_for(pilot, lambda: banner.shown)
+        await wait_for(pilot, lambda: banner.shown, SERVER_S)
         await command(pilot, f"experiment {tui_world.other_experiment}")
         await wait_for(
             pilot,
             lambda: app.main.runs_pane.experiment.experiment_id == (tui_world.other_experiment_id),
         )
-        await wait_for(pilot, lambda: not banner.shown)
+        await wait_for(pilot, lambda: not banner.shown, SERVER_S)
         # a run that does not exist: the run screen says so; escape leaves no banner behind
         await command(pilot, "run deadbeef")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
@@ -350,9 +352,9 @@ async def test_banners_belong_to_one_request(tui_world: World, settings_for, siz
         assert not banner.shown
         # two failures: clearing the newer never brings back the older
         await command(pilot, "experiment nope-one")
-        await wait_for(pilot, lambda: "nope-one" in banner.message)
+        await wait_for(pilot, lambda: "nope-one" in banner.message, SERVER_S)
         await command(pilot, "model nope-two")
-        await wait_for(pilot, lambda: "nope-two" in banner.message)
+        await wait_for(pilot, lambda: "nope-two" in banner.message, SERVER_S)
         assert "does not exist" in banner.message  # :model says so, it does not filter
         assert app.browse.models_filter is None
         assert len(banner.failures) == 1
