@@ -76,7 +76,7 @@ async def test_the_form_starts_from_the_selected_version(
         await loaded(pilot, app, tui_world)
         await on_version(pilot, app, tui_world, "3")
         form = await _open_form(pilot, app, RETRAIN)
-        # not the demo's next-week-commits, which this server does not have
+        # the selection, not the runbook's default (the demo's next-week-commits)
         assert _field(form, "model").value == tui_world.model
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.main)
