@@ -318,6 +318,11 @@ async def test_banners_belong_to_one_request(tui_world: World, settings_for, siz
     app = build_app(settings_for(tui_world.url), page_size=5)
     async with app.run_test(size=size) as pilot:
         await loaded(pilot, app, tui_world)
+        # the landing's own loads first: a background job of a group the command also uses
+        # (a run being located, say) replaces the command's job (seen in full runs at 80x24)
+        busy = ("experiments", "models", "runs", "versions", "locate", "detail")
+        await wait_for(pilot, lambda: not any(app.jobs.running(g) for g in busy), SERVER_S)
+        await pilot.pause(0.5)
         banner = app.main.banner
         # a 404 is not retried and does not say it is
         await command(pilot, "experiment nope-nope")
