@@ -10,7 +10,6 @@ needs no new configuration. Secrets are ``SecretStr`` and never appear in ``desc
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,45 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from console.deployment_model import ProductionEndpoint
 from console.errors import SettingsError
 from console.overrides import CliOverrides
-
-APP_NAME = "mlops-console"
-
-# setting name -> environment variables that set it, first match wins
-ENV_VARS: dict[str, tuple[str, ...]] = {
-    "tracking_uri": ("MLFLOW_TRACKING_URI",),
-    "tracking_token": ("MLFLOW_TRACKING_TOKEN",),
-    "tracking_username": ("MLFLOW_TRACKING_USERNAME",),
-    "tracking_password": ("MLFLOW_TRACKING_PASSWORD",),
-    "tracking_insecure_tls": ("MLFLOW_TRACKING_INSECURE_TLS",),
-    "tracking_server_cert_path": ("MLFLOW_TRACKING_SERVER_CERT_PATH",),
-    "tracking_client_cert_path": ("MLFLOW_TRACKING_CLIENT_CERT_PATH",),
-    "datahub_gms_url": ("DATAHUB_GMS_URL",),
-    "datahub_gms_token": ("DATAHUB_GMS_TOKEN",),
-    "openlineage_url": ("OPENLINEAGE_URL",),
-    "openlineage_api_key": ("OPENLINEAGE_API_KEY",),
-    "iceberg_catalog": ("MLOPS_CONSOLE_ICEBERG_CATALOG",),
-    "home": ("MLOPS_CONSOLE_HOME",),
-    "read_only": ("MLOPS_CONSOLE_READ_ONLY",),
-    "request_timeout": ("MLOPS_CONSOLE_REQUEST_TIMEOUT",),
-    "embedded_idle_minutes": ("MLOPS_CONSOLE_EMBEDDED_IDLE_MINUTES",),
-    "promotion_settle_seconds": ("MLOPS_CONSOLE_PROMOTION_SETTLE_SECONDS",),
-}
-
-
-def default_home(env: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_DATA_HOME/mlops-console``, falling back to ``~/.local/share/mlops-console``."""
-    env = os.environ if env is None else env
-    data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home).expanduser() / APP_NAME
-
-
-def config_path(env: Mapping[str, str] | None = None) -> Path:
-    """The profile file: ``$XDG_CONFIG_HOME/mlops-console/config.toml``."""
-    env = os.environ if env is None else env
-    if env.get("MLOPS_CONSOLE_CONFIG"):
-        return Path(env["MLOPS_CONSOLE_CONFIG"]).expanduser()
-    config_home = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config_home).expanduser() / APP_NAME / "config.toml"
+from console.settings_files import (  # noqa: F401  (re-exported: callers import them from here)
+    APP_NAME,
+    ENV_VARS,
+    config_path,
+    default_home,
+    env_bool,
+    parse_config,
+    read_profiles,
+)
 
 
 def _check_http_url(value: str) -> None:
@@ -208,54 +177,6 @@ class Settings(BaseModel):
         return shown
 
 
-def parse_config(raw: bytes, path: Path) -> dict[str, Any]:
-    """The config file's TOML document; any way it cannot be read is one SettingsError."""
-    try:
-        return tomllib.loads(raw.decode("utf-8", errors="replace"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(
-            f"config file {path} is not valid TOML: {exc}", hint="fix or remove the file"
-        ) from None
-    except RecursionError:
-        # tomllib recurses once per nesting level: deeply nested arrays or inline tables
-        raise SettingsError(
-            f"config file {path} is nested too deeply to read", hint="fix or remove the file"
-        ) from None
-
-
-def _read_profiles(path: Path) -> tuple[dict[str, Any], str | None]:
-    """Return (profiles, default_profile) from the config file; empty when it does not exist."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return {}, None
-    except OSError as exc:
-        raise SettingsError(f"cannot read config file {path}: {exc.strerror}") from None
-    doc = parse_config(raw, path)
-    profiles = doc.get("profiles", {})
-    if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
-        raise SettingsError(
-            f"config file {path}: [profiles] must be tables like [profiles.prod]",
-        )
-    default = doc.get("default_profile")
-    if default is not None and not isinstance(default, str):
-        raise SettingsError(f"config file {path}: default_profile must be a string")
-    return profiles, default
-
-
-_BOOL_TRUE = {"1", "true", "yes", "on"}
-_BOOL_FALSE = {"0", "false", "no", "off", ""}
-
-
-def _env_bool(name: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in _BOOL_TRUE:
-        return True
-    if lowered in _BOOL_FALSE:
-        return False
-    raise SettingsError(f"environment variable {name}={value!r} is not a boolean (use true/false)")
-
-
 def load_settings(
     overrides: CliOverrides | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
@@ -266,7 +187,7 @@ def load_settings(
     sources: dict[str, str] = {}
 
     cfg = config_path(env)
-    profiles, default_profile = _read_profiles(cfg)
+    profiles, default_profile = read_profiles(cfg)
     profile_name = overrides.profile or env.get("MLOPS_CONSOLE_PROFILE") or default_profile
     if profile_name:
         if profile_name not in profiles:
@@ -290,7 +211,7 @@ def load_settings(
             if raw is None or raw == "":
                 continue
             if key in {"read_only", "tracking_insecure_tls"}:
-                values[key] = _env_bool(name, raw)
+                values[key] = env_bool(name, raw)
             else:
                 values[key] = raw
             sources[key] = f"environment variable {name}"

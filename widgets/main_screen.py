@@ -8,6 +8,8 @@ layout, focus and the prompt; data arrives from the shell through the panes' met
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -118,26 +120,45 @@ class MainScreen(Screen):
         self.zoom: str | None = None
         self._last_focus: dict[int, Widget] = {}
         self._focus_before_prompt: Widget | None = None
+        # called once the panes are mounted, before they are first painted
+        self.on_body: Callable[[], None] | None = None
+        # the panes are mounted (the frame after the first): keys and data may reach them
+        self.body_ready = False
 
     def compose(self) -> ComposeResult:
+        # the first frame is the status line alone: it paints as soon as a bare Textual app
+        # would, and the panes (about 0.1 s of composing, styling and drawing) come next frame
         yield StatusBar(read_only=self.read_only, id="status")
-        yield Banner(id="banner")
-        yield PaneTabs(id="pane-tabs")
-        with Horizontal(id="panes"):
-            yield RunsPane(id="runs-pane")
-            yield RegistryPane(id="registry-pane")
-            yield LineagePane(id="lineage-pane")
-        yield DetailStrip(id="detail")
-        yield PromptBar(id="prompt")
-        yield KeyFooter(compact=True)
-
-    class Ready(Message):
-        """The screen is composed: the shell may start loading data into it."""
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._mount_body)
+
+    async def _mount_body(self) -> None:
+        await self.mount_all(
+            [
+                Banner(id="banner"),
+                PaneTabs(id="pane-tabs"),
+                Horizontal(
+                    RunsPane(id="runs-pane"),
+                    RegistryPane(id="registry-pane"),
+                    LineagePane(id="lineage-pane"),
+                    id="panes",
+                ),
+                DetailStrip(id="detail"),
+                PromptBar(id="prompt"),
+                KeyFooter(compact=True),
+            ]
+        )
         self.runs_pane.experiment_table.focus()
         self._set_active(0)
+        self.body_ready = True
+        if self.on_body is not None:
+            # before the panes' first paint: data already at hand is drawn in the same frame
+            self.on_body()
         self.post_message(self.Ready())
+
+    class Ready(Message):
+        """The panes are mounted: the shell may start loading data into them."""
 
     # --- parts ----------------------------------------------------------------------------
 

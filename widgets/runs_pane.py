@@ -129,6 +129,10 @@ class RunsPane(Vertical):
         self.filter: str | None = None
         self.order_by: str | None = None
         self._runs_state = ""
+        # rows drawn from the prefetch helper's answers (console.prefetch) until the client's
+        # own pages replace them
+        self._provisional_experiments = False
+        self._provisional_runs = False
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Experiments"), id="experiments-title", classes="pane-title")
@@ -150,13 +154,24 @@ class RunsPane(Vertical):
         self.query_one("#experiments-title", Static).update(Text("Experiments · loading…"))
 
     def show_experiments(
-        self, experiments: Sequence[Experiment], *, more: bool = False, select: str | None = None
+        self,
+        experiments: Sequence[Experiment],
+        *,
+        more: bool = False,
+        select: str | None = None,
+        provisional: bool = False,
     ) -> None:
-        """The experiments; ``select`` puts the cursor on one (else it stays where it was)."""
+        """The experiments; ``select`` puts the cursor on one (else it stays where it was).
+
+        ``provisional`` rows (the prefetch helper's) announce nothing when highlighted: there is
+        no client yet to load anything with.
+        """
         table = self.experiment_table
         keep = table.current_key or (self.experiment.experiment_id if self.experiment else None)
         keep = select or keep
-        self.experiments = {e.experiment_id: e for e in experiments}
+        replaced_provisional = self._provisional_experiments and not provisional
+        self._provisional_experiments = provisional
+        self.experiments = {} if provisional else {e.experiment_id: e for e in experiments}
         with self.app.batch_update():
             table.clear(columns=True)
             table.add_column(Text("experiment"), key="name")
@@ -168,8 +183,14 @@ class RunsPane(Vertical):
         suffix = " (first page; use :experiment NAME)" if more else ""
         title = Text(f"Experiments · {len(experiments)}{suffix}")
         self.query_one("#experiments-title", Static).update(title)
-        if keep and keep in self.experiments:
+        if keep and keep in {e.experiment_id for e in experiments}:
             table.move_to_key(keep)
+        if replaced_provisional:
+            # the cursor may already sit where it lands, and a cursor that does not move
+            # announces nothing: announce the experiment, so its runs load through the client
+            current = self.experiments.get(table.current_key or "")
+            if current is not None:
+                self.post_message(ExperimentHighlighted(current))
 
     def select_experiment(self, experiment_id: str) -> bool:
         return self.experiment_table.move_to_key(experiment_id)
@@ -245,10 +266,16 @@ class RunsPane(Vertical):
         self.runs_table.loading_more = False
         self._update_runs_title()
 
-    def show_runs_page(self, page: Page[Run], *, reset: bool) -> None:
-        """Add one page; ``reset`` replaces what was shown (new experiment, filter or sort)."""
+    def show_runs_page(self, page: Page[Run], *, reset: bool, provisional: bool = False) -> None:
+        """Add one page; ``reset`` replaces what was shown (new experiment, filter or sort).
+
+        A ``provisional`` page (the prefetch helper's) is drawn the same way and replaced by the
+        client's first page, which keeps the cursor where the operator moved it meanwhile.
+        """
         table = self.runs_table
         now = _clock_ms(self)
+        keep_cursor = table.current_key if reset and self._provisional_runs else None
+        self._provisional_runs = provisional
         with self.app.batch_update():
             if reset:
                 self.summaries.clear()
@@ -275,11 +302,12 @@ class RunsPane(Vertical):
                 table.add_row(*(self._cell(run, c, now) for c in self.columns), key=run.run_id)
         table.has_more = page.has_more
         table.loading_more = False
-        self._runs_state = ""
+        self._runs_state = "loading…" if provisional else ""
         self._update_runs_title()
         table.call_after_refresh(table.check_more)
         if reset and table.row_count:
-            table.move_cursor(row=0, animate=False)
+            if keep_cursor is None or not table.move_to_key(keep_cursor):
+                table.move_cursor(row=0, animate=False)
             self.post_message(RunHighlighted(table.current_key or ""))
 
     def highlight_run(self, run_id: str) -> bool:

@@ -47,6 +47,7 @@ from widgets.text import markup_safe
 from widgets.version_screen import VersionScreen
 
 if TYPE_CHECKING:  # pydantic is imported after the first frame (see ``_settings_loaded``)
+    from console.prefetch import FirstPage
     from console.settings import Settings
 
 ClientFactory = Callable[[str], Any]
@@ -56,6 +57,9 @@ TEXTUAL_COMMANDS_DROPPED = frozenset({"Keys", "Maximize", "Minimize"})
 # seconds between updates of the ages shown ("4s", "3m") in the lists
 AGE_TICK_S = 5.0
 PROGRESS_TTL_S = 60.0
+# how long the settings wait for the prefetched first page before they are read anyway: both are
+# CPU work under one GIL, and the page is what the operator is waiting for
+FIRST_PAGE_WAIT_S = 0.4
 # seconds after connecting before the runbook catalog is read (for the palette)
 CATALOG_DELAY_S = 2.0
 # ``:`` commands that act on the main screen's panes (typed elsewhere, they return there first)
@@ -148,8 +152,12 @@ class ConsoleApp(CrashGuardedApp):
         clock: Callable[[], float] = time.time,
         retry_delays: Iterable[float] = RETRY_DELAYS,
         build_demo: bool = True,
+        first_page: FirstPage | None = None,
     ) -> None:
         super().__init__()
+        # the first page a forked helper asked for while Textual imported (console.prefetch)
+        self.first_page = first_page
+        self._settings_started = False
         if settings is None and settings_loader is None:
             raise TypeError("build_app needs settings or a settings_loader")
         # with a loader, the settings are validated in a worker after the first frame; until
@@ -163,6 +171,7 @@ class ConsoleApp(CrashGuardedApp):
         )
         self.clock = clock
         self.main = MainScreen(read_only=bool(settings and settings.read_only))
+        self.main.on_body = self._take_first_page
         self.jobs = JobRunner(self, lambda: self.main.banner, tuple(retry_delays))
         self.connection = Connection()
         hooks = ShellHooks()
@@ -206,8 +215,71 @@ class ConsoleApp(CrashGuardedApp):
 
     # --- startup --------------------------------------------------------------------------
 
+    # keys that still work in the tenth of a second before the panes are mounted
+    KEYS_BEFORE_PANES = frozenset({"q", "ctrl+q", "ctrl+c"})
+
+    async def on_event(self, event: events.Event) -> None:
+        # until the panes exist (the frame after the first) no key has anything to act on:
+        # dropped, rather than reaching an action that looks for a pane
+        if (
+            isinstance(event, events.Key)
+            and not self.main.body_ready
+            and event.key not in self.KEYS_BEFORE_PANES
+        ):
+            event.stop()
+            return
+        await super().on_event(event)
+
+    @contextlib.asynccontextmanager
+    async def run_test(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Textual's Pilot starts after the first frame; the console's panes come one frame
+        later. A test starts with the panes there, as an operator's first key does."""
+        async with super().run_test(*args, **kwargs) as pilot:
+            for _ in range(500):
+                if self.main.body_ready:
+                    break
+                await pilot.pause(0.01)
+            yield pilot
+
     def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
         self.set_interval(AGE_TICK_S, self._tick_ages)
+        first_page = self.first_page
+        if first_page is not None:
+            import asyncio
+
+            asyncio.get_running_loop().add_reader(first_page.fd, self._first_page_readable)
+            self.set_timer(FIRST_PAGE_WAIT_S, self._start_settings)
+            return
+        self._start_settings()
+
+    def _take_first_page(self) -> bool:
+        """Draw the prefetched first page if the helper has finished; True once it has."""
+        first_page = self.first_page
+        if first_page is None:
+            return True
+        if not first_page.read_available():
+            return False
+        answers = first_page.result()
+        self.first_page = None
+        if answers is not None:
+            self.browse.show_first_page(answers)
+        return True
+
+    def _first_page_readable(self) -> None:
+        import asyncio
+
+        fd = self.first_page.fd if self.first_page is not None else -1
+        if not self._take_first_page():
+            return
+        with contextlib.suppress(ValueError, OSError):
+            asyncio.get_running_loop().remove_reader(fd)
+        self._start_settings()
+
+    def _start_settings(self) -> None:
+        """Read and validate the settings (in a worker), then connect; once."""
+        if self._settings_started:
+            return
+        self._settings_started = True
         if self.settings is not None:
             self._start_with_settings()
             return
@@ -251,6 +323,13 @@ class ConsoleApp(CrashGuardedApp):
         self.main.status.set_state(message.text, ttl=PROGRESS_TTL_S)
 
     async def on_unmount(self) -> None:
+        if self.first_page is not None:
+            import asyncio
+
+            with contextlib.suppress(ValueError, OSError):
+                asyncio.get_running_loop().remove_reader(self.first_page.fd)
+            self.first_page.close()
+            self.first_page = None
         client = self.connection.client
         if client is not None and hasattr(client, "aclose"):
             with contextlib.suppress(Exception):
@@ -589,11 +668,13 @@ def build_app(
     clock: Callable[[], float] = time.time,
     retry_delays: Iterable[float] = RETRY_DELAYS,
     build_demo: bool = True,
+    first_page: FirstPage | None = None,
 ) -> ConsoleApp:
     """The configured console, for the CLI and the tests alike."""
     return ConsoleApp(
         settings,
         settings_loader=settings_loader,
+        first_page=first_page,
         client_factory=client_factory,
         page_size=page_size,
         clock=clock,

@@ -18,6 +18,7 @@ from widgets.version_screen import VersionScreen
 
 if TYPE_CHECKING:
     from console.model import Experiment
+    from console.prefetch_views import FirstAnswers
     from console.tui.shell import Shell
 
 
@@ -90,6 +91,26 @@ class BrowseFeature:
             self.shell.main.detail.show_message("no experiments on this server yet")
         if first and self.on_experiments is not None:
             self.on_experiments(page.items)
+
+    def show_first_page(self, answers: FirstAnswers) -> None:
+        """Draw what the prefetch helper found (``console.prefetch``) until the client's own
+        answers replace it; never over anything the client has loaded."""
+        if self._experiments_seen:
+            return
+        pane = self.shell.main.runs_pane
+        landing = answers.landing
+        pane.show_experiments(
+            answers.experiments,
+            more=answers.more_experiments,
+            select=landing.experiment_id if landing else None,
+            provisional=True,
+        )
+        if landing is not None and answers.runs.items:
+            from console.prefetch_views import WirePage
+
+            pane.runs_loading(landing, None, None, more=False)  # type: ignore[arg-type]
+            page = WirePage(answers.runs.items[: self.page_size])
+            pane.show_runs_page(page, reset=True, provisional=True)  # type: ignore[arg-type]
 
     def experiment_highlighted(self, message: msg.ExperimentHighlighted) -> None:
         if self.shell.main.focused is self.shell.main.runs_pane.experiment_table:
@@ -176,7 +197,8 @@ class BrowseFeature:
         if self.shell.main.focused is pane.runs_table:
             if summary is not None:
                 self.shell.main.detail.show_run(summary)
-            self.shell.hooks.show_run_lineage(message.run_id)
+            if self._need_client():  # not on the prefetched first page, before connecting
+                self.shell.hooks.show_run_lineage(message.run_id)
 
     def run_order_chosen(self, message: msg.RunOrderChosen) -> None:
         self.runs_order = message.order_by

@@ -1,0 +1,343 @@
+"""The first page of runs, asked for while the console is still importing Textual.
+
+Opening the console costs about 0.2 s of imports before its first frame, and pydantic, the
+settings and the REST client cost 0.3 s more before its first request. ``start`` forks a helper
+before any of that. With the standard library only, the helper asks the server for the experiments
+and the newest runs (the requests the console's landing makes) and writes the answers to a pipe.
+The console shows them as soon as its panes exist, *provisionally*: the normal path (settings,
+client, probe, pages) runs as before and replaces them, so the header's connection state, paging
+and every action still rest on the client's answers alone.
+
+The helper runs only where it would ask exactly what the client asks, as the client would: a
+tracking URI from ``--tracking-uri``, the environment or the profile (else the embedded server
+of the console's home, if it runs); Basic or Bearer credentials as ``console.mlflow.auth`` sends
+them. Proxies, custom TLS settings and credentials in the URL mean no helper, and the console
+starts as it always did. Secrets stay in the helper's memory; it writes only the server's answers,
+never prints, and is gone within ``HELPER_DEADLINE_S`` whatever happens.
+
+The console reads the answers into light wire views (``console.prefetch_views``) that the panes'
+code draws without pydantic.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import select
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from console.errors import SettingsError
+from console.overrides import CliOverrides
+from console.settings_files import config_path, default_home, env_bool, env_value, read_profiles
+
+if TYPE_CHECKING:
+    from console.prefetch_views import FirstAnswers
+
+# the landing's requests, as console.tui.data makes them
+EXPERIMENT_PAGE = 200
+RUN_PAGE = 100
+RUN_ORDER = "attributes.start_time DESC"
+EXPERIMENT_ORDER = ("last_update_time DESC", "name ASC")
+API = "/api/2.0/mlflow"
+USER_AGENT = "mlops-console"
+# each request; the client's own timeout still governs the normal path
+REQUEST_TIMEOUT_S = 5.0
+# the helper exits by then, answered or not (a console that never reads must not keep it)
+HELPER_DEADLINE_S = 15.0
+# an answer larger than this is not a first page: the helper gives up
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
+PROXY_VARIABLES += ("all_proxy",)
+TLS_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+# --- where to ask -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """The server to ask (``uri``), or the home whose embedded server to ask (``uri`` None)."""
+
+    uri: str | None
+    home: Path
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+def _plain_http_url(value: str) -> str | None:
+    """``value`` without a trailing slash if the helper can use it as the client would."""
+    value = value.strip()
+    if not value.startswith(("http://", "https://")):
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname or port == 0 or "@" in parts.netloc or parts.query or parts.fragment:
+        return None
+    return value.rstrip("/")
+
+
+def find_target(overrides: CliOverrides, env: Mapping[str, str]) -> Target | None:
+    """Where the console will connect, resolved as ``console.settings.load_settings`` does,
+    or None when the helper could not ask exactly as the client will."""
+    try:
+        profiles, default = read_profiles(config_path(env))
+    except SettingsError:
+        return None  # the settings will say what is wrong
+    name = overrides.profile or env.get("MLOPS_CONSOLE_PROFILE") or default
+    if name and name not in profiles:
+        return None
+    profile: Mapping[str, Any] = profiles.get(name, {}) if name else {}
+
+    def setting(key: str) -> Any:
+        found = env_value(key, env)
+        return found[0] if found else profile.get(key)
+
+    try:
+        insecure = setting("tracking_insecure_tls")
+        if isinstance(insecure, str):
+            insecure = env_bool("MLFLOW_TRACKING_INSECURE_TLS", insecure)
+    except SettingsError:
+        return None
+    if insecure or setting("tracking_server_cert_path") or setting("tracking_client_cert_path"):
+        return None
+    if any(env.get(name) for name in PROXY_VARIABLES):
+        return None
+    uri = overrides.tracking_uri if overrides.tracking_uri is not None else setting("tracking_uri")
+    home = overrides.home if overrides.home is not None else setting("home")
+    home_path = Path(str(home)).expanduser() if home else default_home(env)
+    if not home_path.is_absolute():
+        home_path = home_path.resolve()
+    if uri is not None and not isinstance(uri, str):
+        return None
+    if uri:
+        uri = _plain_http_url(uri)
+        if uri is None:
+            return None
+        if uri.startswith("https://") and any(env.get(name) for name in TLS_VARIABLES):
+            return None
+    headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json"}
+    username, password, token = (
+        setting("tracking_username"),
+        setting("tracking_password"),
+        setting("tracking_token"),
+    )
+    # console.mlflow.auth: username and password win over a token, as in MLflow's own client
+    if username and password:
+        raw = f"{username}:{password}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")
+    elif token:
+        headers["Authorization"] = f"Bearer {token}"
+    return Target(uri or None, home_path, headers)
+
+
+# --- the helper -------------------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """The server's answer is not one the helper can hand over."""
+
+
+def _post(conn: Any, prefix: str, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+    conn.request("POST", f"{prefix}{API}/{path}", json.dumps(body).encode(), headers)
+    response = conn.getresponse()
+    data = response.read(MAX_ANSWER_BYTES + 1)
+    if response.status != 200 or len(data) > MAX_ANSWER_BYTES:
+        raise _Refused(f"{path}: HTTP {response.status}")
+    if "json" not in (response.getheader("Content-Type") or ""):
+        raise _Refused(f"{path}: not JSON")
+    doc = json.loads(data)
+    if not isinstance(doc, dict):
+        raise _Refused(f"{path}: not an object")
+    return doc
+
+
+def _connection(uri: str) -> tuple[Any, str]:
+    import http.client
+
+    parts = urlsplit(uri)
+    if parts.scheme == "https":
+        import ssl
+
+        try:
+            import certifi  # httpx's default trust store, so both trust the same servers
+
+            context = ssl.create_default_context(cafile=certifi.where())
+        except ImportError:
+            context = ssl.create_default_context()
+        conn: Any = http.client.HTTPSConnection(
+            parts.hostname, parts.port, timeout=REQUEST_TIMEOUT_S, context=context
+        )
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=REQUEST_TIMEOUT_S)
+    return conn, parts.path.rstrip("/")
+
+
+def fetch(target: Target) -> dict[str, Any] | None:
+    """The landing's answers: the first page of experiments and the newest runs across them."""
+    uri = target.uri
+    if uri is None:
+        from console.embedded.lifecycle import status
+
+        current = status(target.home)
+        uri = current.tracking_uri if current.running else None
+        if not uri:
+            return None
+    conn, prefix = _connection(uri)
+    try:
+        found = _post(
+            conn,
+            prefix,
+            "experiments/search",
+            {"max_results": EXPERIMENT_PAGE, "order_by": list(EXPERIMENT_ORDER)},
+            target.headers,
+        )
+        experiments = [
+            e
+            for e in found.get("experiments") or []
+            if isinstance(e, dict) and e.get("experiment_id")
+        ]
+        if not experiments:
+            return None
+        runs = _post(
+            conn,
+            prefix,
+            "runs/search",
+            {
+                "experiment_ids": [str(e["experiment_id"]) for e in experiments],
+                "order_by": [RUN_ORDER],
+                "max_results": RUN_PAGE,
+            },
+            target.headers,
+        )
+    finally:
+        conn.close()
+    return {
+        "experiments": experiments,
+        "experiments_more": bool(found.get("next_page_token")),
+        "runs": [r for r in runs.get("runs") or [] if isinstance(r, dict)],
+    }
+
+
+def _write_all(fd: int, data: bytes, deadline: float) -> None:
+    view = memoryview(data)
+    while view:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        _, writable, _ = select.select([], [fd], [], left)
+        if writable:
+            view = view[os.write(fd, view[: 1 << 16]) :]
+
+
+def _helper(target: Target, fd: int) -> None:
+    deadline = time.monotonic() + HELPER_DEADLINE_S
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(int(HELPER_DEADLINE_S) + 1)  # a hung DNS lookup or TLS handshake too
+    answers = fetch(target)
+    if answers is not None:
+        os.set_blocking(fd, False)
+        _write_all(fd, json.dumps(answers).encode(), deadline)
+
+
+# --- the console's side -----------------------------------------------------------------------
+
+
+class FirstPage:
+    """The console's end of the helper: the pipe to read, and the process to reap."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.fd = fd
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self.done = False
+
+    def read_available(self) -> bool:
+        """Read what the pipe holds now; True once the helper is finished (EOF or error)."""
+        if self.done:
+            return True
+        try:
+            while True:
+                chunk = os.read(self.fd, 1 << 16)
+                if not chunk:
+                    self.done = True
+                    break
+                self._chunks.append(chunk)
+                self._size += len(chunk)
+                if self._size > MAX_ANSWER_BYTES:
+                    self._chunks.clear()
+                    self.done = True
+                    break
+        except BlockingIOError:
+            pass
+        except OSError:
+            self._chunks.clear()
+            self.done = True
+        if self.done:
+            self.close()
+        return self.done
+
+    def result(self) -> FirstAnswers | None:
+        """What the helper found, as wire views; None when it found nothing usable."""
+        if not self.done or not self._chunks:
+            return None
+        from console.prefetch_views import FirstAnswers
+
+        try:
+            return FirstAnswers.from_doc(json.loads(b"".join(self._chunks)))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    def close(self) -> None:
+        """Close the pipe and reap the helper (ended if it still runs)."""
+        self.done = True
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        self.fd = -1
+        if self.pid:
+            with contextlib.suppress(OSError):
+                if os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+                    os.kill(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
+            self.pid = 0
+
+
+def start(overrides: CliOverrides, env: Mapping[str, str] | None = None) -> FirstPage | None:
+    """Fork the helper if it can ask as the client will; call before importing Textual."""
+    env = os.environ if env is None else env
+    if env.get("MLOPS_CONSOLE_NO_PREFETCH"):
+        return None
+    target = find_target(overrides, env)
+    if target is None:
+        return None
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return None
+    if pid == 0:  # the helper: never returns into the console's code
+        code = 0
+        try:
+            os.close(read_fd)
+            _helper(target, write_fd)
+        except BaseException:  # noqa: BLE001 - whatever fails, the console starts as before
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    os.set_blocking(read_fd, False)
+    return FirstPage(pid, read_fd)
