@@ -164,7 +164,8 @@ def test_first_frame_path_has_no_pydantic() -> None:
     """What the console imports before its first frame: no pydantic (settings load after it)."""
     code = (
         "import sys, json\n"
-        "import console.cli, console.cli.tui, console.overrides, console.tui.app\n"
+        "import console.cli, console.cli.tui, console.overrides, console.prefetch\n"
+        "import console.tui.app\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run(
@@ -172,3 +173,23 @@ def test_first_frame_path_has_no_pydantic() -> None:
     )
     loaded = {m.split(".")[0] for m in json.loads(out.stdout)}
     assert not loaded & {"pydantic", "httpx", "mlflow", "pandas", "pyiceberg", "datahub"}
+
+
+def test_the_first_page_helper_needs_only_the_standard_library() -> None:
+    """``console.prefetch`` runs before Textual is imported and forks: the standard library only
+    (plus ``certifi`` for https, imported in the helper), and the console's own light modules."""
+    code = (
+        "import sys, json\n"
+        "import console.prefetch, console.prefetch_views, console.settings_files\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    outside = {
+        name
+        for name in json.loads(out.stdout)
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and name.split(".")[0] not in {"__main__", "console", "_distutils_hack", "sitecustomize"}
+    }
+    assert not outside, sorted(outside)[:5]

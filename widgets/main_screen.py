@@ -9,6 +9,7 @@ layout, focus and the prompt; data arrives from the shell through the panes' met
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import events
@@ -21,16 +22,16 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from widgets.banner import Banner
-from widgets.detail_strip import DetailStrip
-from widgets.help_screen import HelpScreen
-from widgets.key_footer import KeyFooter
-from widgets.lineage_pane import LineagePane
-from widgets.messages import PromptSubmitted
-from widgets.prompt_bar import PromptBar
-from widgets.registry_pane import RegistryPane
-from widgets.runs_pane import RunsPane
 from widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:  # imported when the panes are mounted, after the first frame
+    from widgets.banner import Banner
+    from widgets.detail_strip import DetailStrip
+    from widgets.lineage_pane import LineagePane
+    from widgets.messages import PromptSubmitted
+    from widgets.prompt_bar import PromptBar
+    from widgets.registry_pane import RegistryPane
+    from widgets.runs_pane import RunsPane
 
 NARROW_WIDTH = 120
 PANE_IDS = ("runs-pane", "registry-pane", "lineage-pane")
@@ -134,6 +135,14 @@ class MainScreen(Screen):
         self.call_after_refresh(self._mount_body)
 
     async def _mount_body(self) -> None:
+        from widgets.banner import Banner
+        from widgets.detail_strip import DetailStrip
+        from widgets.key_footer import KeyFooter
+        from widgets.lineage_pane import LineagePane
+        from widgets.prompt_bar import PromptBar
+        from widgets.registry_pane import RegistryPane
+        from widgets.runs_pane import RunsPane
+
         await self.mount_all(
             [
                 Banner(id="banner"),
@@ -164,15 +173,15 @@ class MainScreen(Screen):
 
     @property
     def runs_pane(self) -> RunsPane:
-        return self.query_one(RunsPane)
+        return cast("RunsPane", self.query_one("#runs-pane"))
 
     @property
     def registry_pane(self) -> RegistryPane:
-        return self.query_one(RegistryPane)
+        return cast("RegistryPane", self.query_one("#registry-pane"))
 
     @property
     def lineage_pane(self) -> LineagePane:
-        return self.query_one(LineagePane)
+        return cast("LineagePane", self.query_one("#lineage-pane"))
 
     @property
     def status(self) -> StatusBar:
@@ -180,15 +189,15 @@ class MainScreen(Screen):
 
     @property
     def banner(self) -> Banner:
-        return self.query_one(Banner)
+        return cast("Banner", self.query_one("#banner"))
 
     @property
     def detail(self) -> DetailStrip:
-        return self.query_one(DetailStrip)
+        return cast("DetailStrip", self.query_one("#detail"))
 
     @property
     def prompt(self) -> PromptBar:
-        return self.query_one(PromptBar)
+        return cast("PromptBar", self.query_one("#prompt"))
 
     # --- layout and focus -----------------------------------------------------------------
 
@@ -324,5 +333,7 @@ class MainScreen(Screen):
         return PANE_NAMES[self.active_pane], getattr(pane, "HELP", "")
 
     def action_help(self) -> None:
+        from widgets.help_screen import HelpScreen
+
         title, text = self.help_text()
         self.app.push_screen(HelpScreen(text, f"Help · {title}"))

@@ -42,9 +42,7 @@ from console.tui.shell import Connection, Shell, ShellHooks
 from widgets import messages as msg
 from widgets.main_screen import MainScreen
 from widgets.run_columns import parse_filter, parse_order
-from widgets.run_screen import RunScreen
 from widgets.text import markup_safe
-from widgets.version_screen import VersionScreen
 
 if TYPE_CHECKING:  # pydantic is imported after the first frame (see ``_settings_loaded``)
     from console.prefetch import FirstPage
@@ -536,6 +534,9 @@ class ConsoleApp(CrashGuardedApp):
             return
         if self.history.refresh_history_screen():
             return
+        from widgets.run_screen import RunScreen
+        from widgets.version_screen import VersionScreen
+
         screen = self.screen
         if isinstance(screen, RunScreen):
             self.browse.load_run_detail(screen)
@@ -588,6 +589,8 @@ class ConsoleApp(CrashGuardedApp):
 
     def _palette_entries(self, screen: Screen) -> Iterable[SystemCommand]:
         from widgets.history_screen import HistoryScreen
+        from widgets.run_screen import RunScreen
+        from widgets.version_screen import VersionScreen
 
         if isinstance(screen, MainScreen):
             run = self.execute

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 from console.tui import data
 from console.tui.jobs import Job
 from widgets import messages as msg
-from widgets.run_screen import RunScreen
-from widgets.version_screen import VersionScreen
 
 if TYPE_CHECKING:
     from console.model import Experiment
     from console.prefetch_views import FirstAnswers
     from console.tui.shell import Shell
+    from widgets.run_screen import RunScreen
+    from widgets.version_screen import VersionScreen
 
 
 class BrowseFeature:
@@ -55,6 +55,8 @@ class BrowseFeature:
         model = self.shell.main.registry_pane.model
         if model is not None:
             self.model_highlighted(msg.ModelHighlighted(model))
+        from widgets.version_screen import VersionScreen
+
         for screen in self.shell.app.screen_stack:
             if isinstance(screen, VersionScreen):
                 self.load_version_detail(screen)
@@ -210,6 +212,8 @@ class BrowseFeature:
     def open_run(self, run_id: str) -> None:
         if not self._need_client():
             return
+        from widgets.run_screen import RunScreen
+
         screen = RunScreen(run_id)
         self.shell.app.push_screen(screen)
         self.load_run_detail(screen)
@@ -349,6 +353,8 @@ class BrowseFeature:
     def version_chosen(self, message: msg.VersionChosen) -> None:
         if not self._need_client():
             return
+        from widgets.version_screen import VersionScreen
+
         screen = VersionScreen(message.version)
         self.shell.app.push_screen(screen)
         self.load_version_detail(screen)
