@@ -285,8 +285,6 @@ class FirstPage:
         except OSError:
             self._chunks.clear()
             self.done = True
-        if self.done:
-            self.close()
         return self.done
 
     def result(self) -> FirstAnswers | None:
@@ -301,11 +299,12 @@ class FirstPage:
             return None
 
     def close(self) -> None:
-        """Close the pipe and reap the helper (ended if it still runs)."""
+        """Close the pipe and reap the helper (ended if it still runs); what was read stays."""
         self.done = True
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
-        self.fd = -1
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
         if self.pid:
             with contextlib.suppress(OSError):
                 if os.waitpid(self.pid, os.WNOHANG) == (0, 0):

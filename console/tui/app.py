@@ -155,6 +155,7 @@ class ConsoleApp(CrashGuardedApp):
         super().__init__()
         # the first page a forked helper asked for while Textual imported (console.prefetch)
         self.first_page = first_page
+        self._watching_first_page = False
         self._settings_started = False
         if settings is None and settings_loader is None:
             raise TypeError("build_app needs settings or a settings_loader")
@@ -245,7 +246,10 @@ class ConsoleApp(CrashGuardedApp):
         if first_page is not None:
             import asyncio
 
+            # the helper has not finished: draw its page when it does, and let the settings
+            # (CPU work under the same GIL) wait for it a little, not longer
             asyncio.get_running_loop().add_reader(first_page.fd, self._first_page_readable)
+            self._watching_first_page = True
             self.set_timer(FIRST_PAGE_WAIT_S, self._start_settings)
             return
         self._start_settings()
@@ -258,20 +262,27 @@ class ConsoleApp(CrashGuardedApp):
         if not first_page.read_available():
             return False
         answers = first_page.result()
-        self.first_page = None
+        self._drop_first_page()
         if answers is not None:
             self.browse.show_first_page(answers)
         return True
 
     def _first_page_readable(self) -> None:
-        import asyncio
+        if self._take_first_page():
+            self._start_settings()
 
-        fd = self.first_page.fd if self.first_page is not None else -1
-        if not self._take_first_page():
+    def _drop_first_page(self) -> None:
+        """Stop watching the helper's pipe, close it and reap the helper (ended if running)."""
+        first_page, self.first_page = self.first_page, None
+        if first_page is None:
             return
-        with contextlib.suppress(ValueError, OSError):
-            asyncio.get_running_loop().remove_reader(fd)
-        self._start_settings()
+        if self._watching_first_page:
+            import asyncio
+
+            self._watching_first_page = False
+            with contextlib.suppress(ValueError, OSError, RuntimeError):
+                asyncio.get_running_loop().remove_reader(first_page.fd)
+        first_page.close()
 
     def _start_settings(self) -> None:
         """Read and validate the settings (in a worker), then connect; once."""
@@ -321,13 +332,7 @@ class ConsoleApp(CrashGuardedApp):
         self.main.status.set_state(message.text, ttl=PROGRESS_TTL_S)
 
     async def on_unmount(self) -> None:
-        if self.first_page is not None:
-            import asyncio
-
-            with contextlib.suppress(ValueError, OSError):
-                asyncio.get_running_loop().remove_reader(self.first_page.fd)
-            self.first_page.close()
-            self.first_page = None
+        self._drop_first_page()
         client = self.connection.client
         if client is not None and hasattr(client, "aclose"):
             with contextlib.suppress(Exception):

@@ -167,10 +167,12 @@ def test_the_helper_can_be_turned_off(tmp_path: Path) -> None:
 
 
 def _finish(first: prefetch.FirstPage, timeout: float = 30.0) -> None:
+    """Read until the helper is done, then close, as the console does."""
     deadline = time.monotonic() + timeout
     while not first.read_available():
         assert time.monotonic() < deadline, "the helper did not finish"
         time.sleep(0.01)
+    first.close()
 
 
 def _gone(pid: int) -> bool:
