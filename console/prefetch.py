@@ -50,6 +50,12 @@ API = "/api/2.0/mlflow"
 USER_AGENT = "mlops-console"
 # each request; the client's own timeout still governs the normal path
 REQUEST_TIMEOUT_S = 5.0
+# what the panes read of an experiment and of a run's info (console.prefetch_views)
+EXPERIMENT_FIELDS = ("experiment_id", "name")
+RUN_INFO_FIELDS = ("run_id", "run_uuid", "run_name", "experiment_id", "user_id", "status")
+RUN_INFO_FIELDS += ("start_time", "end_time")
+# the pipe's size (Linux caps it at /proc/sys/fs/pipe-max-size, 1 MiB by default)
+PIPE_BYTES = 1 << 20
 # the helper exits by then, answered or not (a console that never reads must not keep it)
 HELPER_DEADLINE_S = 15.0
 # an answer larger than this is not a first page: the helper gives up
@@ -224,9 +230,30 @@ def fetch(target: Target) -> dict[str, Any] | None:
     finally:
         conn.close()
     return {
-        "experiments": experiments,
+        "experiments": [{k: e.get(k) for k in EXPERIMENT_FIELDS} for e in experiments],
         "experiments_more": bool(found.get("next_page_token")),
-        "runs": [r for r in runs.get("runs") or [] if isinstance(r, dict)],
+        "runs": [_trimmed(r) for r in runs.get("runs") or [] if isinstance(r, dict)],
+    }
+
+
+def _trimmed(run: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a run the runs table reads, in the wire's shape: a page the pipe holds at
+    once (a run's tags alone can be tens of kilobytes), so the helper need not wait for a
+    console that is still painting to read it."""
+    info = run.get("info") if isinstance(run.get("info"), dict) else {}
+    data = run.get("data") if isinstance(run.get("data"), dict) else {}
+    tags = data.get("tags")
+    if isinstance(tags, list):
+        tags = [t for t in tags if isinstance(t, dict) and t.get("key") == "mlflow.runName"]
+    metrics = data.get("metrics")
+    if isinstance(metrics, list):
+        metrics = [
+            {"key": m.get("key"), "value": m.get("value")} if isinstance(m, dict) else m
+            for m in metrics
+        ]
+    return {
+        "info": {k: info[k] for k in RUN_INFO_FIELDS if k in info},
+        "data": {"params": data.get("params"), "metrics": metrics, "tags": tags},
     }
 
 
@@ -322,6 +349,11 @@ def start(overrides: CliOverrides, env: Mapping[str, str] | None = None) -> Firs
     if target is None:
         return None
     read_fd, write_fd = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):
+        # room for the whole page: the helper writes it and exits while the console paints
+        import fcntl
+
+        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     try:
         pid = os.fork()
     except OSError:

@@ -193,3 +193,28 @@ def test_the_first_page_helper_needs_only_the_standard_library() -> None:
         and name.split(".")[0] not in {"__main__", "console", "_distutils_hack", "sitecustomize"}
     }
     assert not outside, sorted(outside)[:5]
+
+
+def test_opening_the_console_builds_no_subcommand_parser() -> None:
+    """No subcommand: the global options are parsed alone (every subcommand module's import
+    costs a fifth of a bare Textual app's start), to the same values the full parser gives."""
+    code = (
+        "import sys, json\n"
+        "import console.cli.tui as tui\n"
+        "seen = []\n"
+        "tui.open_console = lambda overrides: seen.append(overrides) or 0\n"
+        "from console import cli\n"
+        "argv = ['--read-only', '--tracking-uri', 'http://127.0.0.1:1', '--home=h']\n"
+        "argv += ['--prof', 'p']\n"
+        "cli.run(argv)\n"
+        "loaded = sorted(sys.modules)\n"
+        "full = cli._overrides(cli.build_parser().parse_args(argv))\n"
+        "print(json.dumps([seen[0] == full, loaded]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    same, loaded = json.loads(out.stdout.splitlines()[-1])
+    assert same is True
+    subcommands = [m for m in loaded if m.startswith("console.cli.") and m != "console.cli.tui"]
+    assert subcommands in ([], ["console.cli._common"])

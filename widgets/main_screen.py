@@ -132,7 +132,7 @@ class MainScreen(Screen):
         yield StatusBar(read_only=self.read_only, id="status")
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._mount_body)
+        self.call_later(self._mount_body)
 
     async def _mount_body(self) -> None:
         from widgets.banner import Banner
