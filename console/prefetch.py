@@ -2,15 +2,17 @@
 
 Opening the console costs about 0.2 s of imports before its first frame, and pydantic, the
 settings and the REST client cost 0.3 s more before its first request. ``start`` forks a helper
-before any of that. With the standard library only, the helper asks the server for the experiments
-and the newest runs (the requests the console's landing makes) and writes the answers to a pipe.
+before any of that (this module imports only the standard library). With ``http.client``, the
+helper asks the server for the experiments and the newest runs (the requests the console's
+landing makes) and writes the answers to a pipe.
 The console shows them as soon as its panes exist, *provisionally*: the normal path (settings,
 client, probe, pages) runs as before and replaces them, so the header's connection state, paging
 and every action still rest on the client's answers alone.
 
 The helper runs only where it would ask exactly what the client asks, as the client would: a
 tracking URI from ``--tracking-uri``, the environment or the profile (else the embedded server
-of the console's home, if it runs); Basic or Bearer credentials as ``console.mlflow.auth`` sends
+of the console's home, if one runs: the helper reads ``console.embedded.lifecycle.status``, which
+starts nothing); Basic or Bearer credentials as ``console.mlflow.auth`` sends
 them. Proxies, custom TLS settings and credentials in the URL mean no helper, and the console
 starts as it always did. Secrets stay in the helper's memory; it writes only the server's answers,
 never prints, and is gone within ``HELPER_DEADLINE_S`` whatever happens.
