@@ -12,6 +12,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from console.run_reading import RunInfoReading, RunReading
+
 T = TypeVar("T")
 
 # `models:/m-<id>` is how MLflow 3 points a model version at its LoggedModel
@@ -100,7 +102,7 @@ class Metric(Entity):
     step: int = 0
 
 
-class RunInfo(Entity):
+class RunInfo(Entity, RunInfoReading):
     run_id: str
     run_name: str | None = None
     experiment_id: str | None = None
@@ -121,12 +123,6 @@ class RunInfo(Entity):
     @property
     def started_at(self) -> datetime | None:
         return ms_to_datetime(self.start_time)
-
-    @property
-    def duration_s(self) -> float | None:
-        if self.start_time is None or self.end_time is None:
-            return None
-        return (self.end_time - self.start_time) / 1000
 
 
 class Dataset(Entity):
@@ -156,7 +152,7 @@ class ModelOutput(Entity):
     step: int = 0
 
 
-class Run(Entity):
+class Run(Entity, RunReading):
     """A run, flattened: ``info`` plus params, latest metrics, tags, inputs and outputs."""
 
     info: RunInfo
@@ -186,18 +182,6 @@ class Run(Entity):
             "inputs": inputs.get("dataset_inputs") or [] if isinstance(inputs, dict) else inputs,
             "outputs": outputs.get("model_outputs") or [] if isinstance(outputs, dict) else outputs,
         }
-
-    @property
-    def run_id(self) -> str:
-        return self.info.run_id
-
-    @property
-    def name(self) -> str:
-        return self.info.run_name or self.tags.get("mlflow.runName", "")
-
-    def metric_value(self, key: str) -> float | None:
-        metric = self.metrics.get(key)
-        return metric.value if metric else None
 
 
 class MetricHistory(Entity):

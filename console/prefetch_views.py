@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from console.run_reading import RunInfoReading, RunReading
+
 # Where pydantic would refuse a value, these raise: the page is then not drawn from the helper's
 # answers, rather than drawn from values the client will refuse.
 
@@ -70,7 +72,7 @@ class WireMetric:
 
 
 @dataclass(frozen=True, slots=True)
-class WireRunInfo:
+class WireRunInfo(RunInfoReading):
     run_id: str
     run_name: str | None
     experiment_id: str | None
@@ -79,15 +81,9 @@ class WireRunInfo:
     start_time: int | None
     end_time: int | None
 
-    @property
-    def duration_s(self) -> float | None:
-        if self.start_time is None or self.end_time is None:
-            return None
-        return (self.end_time - self.start_time) / 1000
-
 
 @dataclass(frozen=True, slots=True)
-class WireRun:
+class WireRun(RunReading):
     """A run as ``console.model.Run`` reads it, for the fields the runs table shows."""
 
     info: WireRunInfo
@@ -123,18 +119,6 @@ class WireRun:
             metrics=metrics,
             tags=_pairs(data.get("tags")),
         )
-
-    @property
-    def run_id(self) -> str:
-        return self.info.run_id
-
-    @property
-    def name(self) -> str:
-        return self.info.run_name or self.tags.get("mlflow.runName", "")
-
-    def metric_value(self, key: str) -> float | None:
-        metric = self.metrics.get(key)
-        return metric.value if metric else None
 
 
 @dataclass(frozen=True, slots=True)

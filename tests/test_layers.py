@@ -59,6 +59,14 @@ def _imports_of(module: str) -> set[str]:
     return set(json.loads(out.stdout))
 
 
+def _run_python(code: str) -> object:
+    """The JSON that ``code``, run in a fresh interpreter from the repository root, prints last."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.splitlines()[-1])
+
+
 CASES = [(pkg, mod) for pkg in FORBIDDEN for mod in _modules(pkg)]
 
 
@@ -84,10 +92,7 @@ def test_startup_path_has_no_heavy_imports() -> None:
         "    except SystemExit: pass\n"
         "import json; print(json.dumps(sorted(sys.modules)))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    loaded = set(json.loads(out.stdout))
+    loaded = set(_run_python(code))
     heavy = (
         "mlflow",
         "pandas",
@@ -168,10 +173,7 @@ def test_first_frame_path_has_no_pydantic() -> None:
         "import console.tui.app\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    loaded = {m.split(".")[0] for m in json.loads(out.stdout)}
+    loaded = {m.split(".")[0] for m in _run_python(code)}
     assert not loaded & {"pydantic", "httpx", "mlflow", "pandas", "pyiceberg", "datahub"}
 
 
@@ -183,12 +185,9 @@ def test_the_first_page_helper_needs_only_the_standard_library() -> None:
         "import console.prefetch, console.prefetch_views, console.settings_files\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
     outside = {
         name
-        for name in json.loads(out.stdout)
+        for name in _run_python(code)
         if name.split(".")[0] not in sys.stdlib_module_names
         and name.split(".")[0] not in {"__main__", "console", "_distutils_hack", "sitecustomize"}
     }
@@ -211,10 +210,7 @@ def test_opening_the_console_builds_no_subcommand_parser() -> None:
         "full = cli._overrides(cli.build_parser().parse_args(argv))\n"
         "print(json.dumps([seen[0] == full, loaded]))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    same, loaded = json.loads(out.stdout.splitlines()[-1])
+    same, loaded = _run_python(code)
     assert same is True
     subcommands = [m for m in loaded if m.startswith("console.cli.") and m != "console.cli.tui"]
     assert subcommands in ([], ["console.cli._common"])

@@ -11,13 +11,10 @@ no process behind.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -26,6 +23,7 @@ from console import prefetch
 from console.mlflow.auth import AuthConfig
 from console.overrides import CliOverrides
 from console.settings import load_settings
+from tests.support.html_server import answering_server
 from tests.support.servers import MlflowServer
 
 URL_CLI = "http://127.0.0.1:7001"
@@ -305,40 +303,6 @@ def test_a_server_with_credentials_answers_the_helper(tmp_path: Path) -> None:
 # --- how it ends --------------------------------------------------------------------------------
 
 
-class _Answering(BaseHTTPRequestHandler):
-    """Answers every POST with the class's ``status``, ``content_type`` and ``body``."""
-
-    status = 200
-    content_type = "application/json"
-    body = b"{}"
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(self.status)
-        self.send_header("Content-Type", self.content_type)
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _answering(status: int, content_type: str, body: bytes):
-    handler = type(
-        "H", (_Answering,), {"status": status, "content_type": content_type, "body": body}
-    )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.mark.parametrize(
     ("status", "content_type", "body"),
     [
@@ -367,7 +331,7 @@ def _answering(status: int, content_type: str, body: bytes):
 def test_answers_the_client_would_refuse_give_no_page(
     tmp_path: Path, status: int, content_type: str, body: bytes
 ) -> None:
-    with _answering(status, content_type, body) as url:
+    with answering_server(status, content_type, body) as url:
         first = prefetch.start(CliOverrides(tracking_uri=url), _env(tmp_path))
         assert first is not None
         pid = first.pid

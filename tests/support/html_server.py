@@ -1,5 +1,6 @@
-"""A real HTTP server on 127.0.0.1 that answers every request with an HTML page, as a login
-proxy or a mistyped URL would: the console must not call that "connected"."""
+"""A real HTTP server on 127.0.0.1 that answers every request with the same response: by
+default an HTML page, as a login proxy or a mistyped URL would (the console must not call that
+"connected"); or any status, content type and body a fault test needs."""
 
 from __future__ import annotations
 
@@ -8,26 +9,37 @@ import http.server
 import threading
 from collections.abc import Iterator
 
+SIGN_IN = b"<html><body>Please sign in</body></html>"
 
-class _Html(http.server.BaseHTTPRequestHandler):
-    def _page(self) -> None:
-        body = b"<html><body>Please sign in</body></html>"
-        self.send_response(200)
-        self.send_header("content-type", "text/html")
-        self.send_header("content-length", str(len(body)))
+
+class _Answering(http.server.BaseHTTPRequestHandler):
+    status = 200
+    content_type = "text/html"
+    body = SIGN_IN
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_response(self.status)
+        self.send_header("content-type", self.content_type)
+        self.send_header("content-length", str(len(self.body)))
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(self.body)
 
-    do_GET = do_POST = _page
+    do_GET = do_POST = _answer
 
     def log_message(self, *args: object) -> None:
         pass
 
 
 @contextlib.contextmanager
-def html_server() -> Iterator[str]:
-    """Yields the server's URL; stops it on exit."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Html)
+def answering_server(
+    status: int = 200, content_type: str = "text/html", body: bytes = SIGN_IN
+) -> Iterator[str]:
+    """Yields the URL of a server answering every request alike; stops it on exit."""
+    handler = type(
+        "Handler", (_Answering,), {"status": status, "content_type": content_type, "body": body}
+    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -35,3 +47,8 @@ def html_server() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def html_server() -> contextlib.AbstractContextManager[str]:
+    """A server answering every request with a sign-in page (HTTP 200, text/html)."""
+    return answering_server()
