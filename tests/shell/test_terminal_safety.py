@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.servers import MlflowServer, start_mlflow_server
-from tests.support.terminal import Terminal
+from tests.support.terminal import ANSI, Terminal
 
 # each payload carries the marker "zq" so the palette search finds them all
 PAYLOADS = {
@@ -131,7 +131,9 @@ def test_no_payload_reaches_the_terminal(hostile_server, tmp_path: Path) -> None
     raw = bytes(term.raw)
     leaked = [name for name, seq in FORBIDDEN.items() if seq in raw]
     assert not leaked, f"reached the terminal: {leaked}"
-    text = bytes(term.text)
+    # the whole recording, de-styled (``term.text`` keeps only the last 256 KB: the first toast
+    # can scroll out of it behind the version screen's 10,000-character name)
+    text = ANSI.sub(b"", raw)
     # markup in names is shown as text, not applied
     assert b"@click=app.quit" in text
     assert b"[bold red]styled" in text
