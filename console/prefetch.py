@@ -38,7 +38,14 @@ from urllib.parse import urlsplit
 
 from console.errors import SettingsError
 from console.overrides import CliOverrides
-from console.settings_files import config_path, default_home, env_bool, env_value, read_profiles
+from console.settings_files import (
+    PROFILE_SETTINGS,
+    config_path,
+    default_home,
+    env_bool,
+    env_value,
+    read_profiles,
+)
 
 if TYPE_CHECKING:
     from console.prefetch_views import FirstAnswers
@@ -62,8 +69,10 @@ PIPE_BYTES = 1 << 20
 HELPER_DEADLINE_S = 15.0
 # an answer larger than this is not a first page: the helper gives up
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
-PROXY_VARIABLES += ("all_proxy",)
+# nor is a trimmed page larger than this (the console parses it on its UI thread)
+MAX_HANDED_BYTES = 4 * 1024 * 1024
+# httpx (trust_env) reads proxies as urllib does: any case of these names
+PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
 TLS_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
@@ -107,6 +116,11 @@ def find_target(overrides: CliOverrides, env: Mapping[str, str]) -> Target | Non
     if name and name not in profiles:
         return None
     profile: Mapping[str, Any] = profiles.get(name, {}) if name else {}
+    if set(profile) - PROFILE_SETTINGS:
+        return None  # the settings will refuse the profile: no request before they do
+    texts = [v for k, v in profile.items() if k.startswith("tracking_") and not k.endswith("_tls")]
+    if any(not isinstance(v, str) for v in texts):
+        return None  # a number or table where a URI or credential belongs: the settings refuse it
 
     def setting(key: str) -> Any:
         found = env_value(key, env)
@@ -116,15 +130,19 @@ def find_target(overrides: CliOverrides, env: Mapping[str, str]) -> Target | Non
         insecure = setting("tracking_insecure_tls")
         if isinstance(insecure, str):
             insecure = env_bool("MLFLOW_TRACKING_INSECURE_TLS", insecure)
+        elif insecure is not None and not isinstance(insecure, bool):
+            return None
     except SettingsError:
         return None
-    if insecure or setting("tracking_server_cert_path") or setting("tracking_client_cert_path"):
+    # any certificate setting at all, even an empty one (the client would read it as a path)
+    certificates = ("tracking_server_cert_path", "tracking_client_cert_path")
+    if insecure or any(setting(key) is not None for key in certificates):
         return None
-    if any(env.get(name) for name in PROXY_VARIABLES):
+    if any(value and name.lower() in PROXY_VARIABLES for name, value in env.items()):
         return None
     uri = overrides.tracking_uri if overrides.tracking_uri is not None else setting("tracking_uri")
     home = overrides.home if overrides.home is not None else setting("home")
-    home_path = Path(str(home)).expanduser() if home else default_home(env)
+    home_path = default_home(env) if home is None else Path(str(home)).expanduser()
     if not home_path.is_absolute():
         home_path = home_path.resolve()
     if uri is not None and not isinstance(uri, str):
@@ -276,8 +294,10 @@ def _helper(target: Target, fd: int) -> None:
     signal.alarm(int(HELPER_DEADLINE_S) + 1)  # a hung DNS lookup or TLS handshake too
     answers = fetch(target)
     if answers is not None:
-        os.set_blocking(fd, False)
-        _write_all(fd, json.dumps(answers).encode(), deadline)
+        data = json.dumps(answers).encode()
+        if len(data) <= MAX_HANDED_BYTES:  # parsed on the console's UI thread: keep it small
+            os.set_blocking(fd, False)
+            _write_all(fd, data, deadline)
 
 
 # --- the console's side -----------------------------------------------------------------------
@@ -324,7 +344,7 @@ class FirstPage:
 
         try:
             return FirstAnswers.from_doc(json.loads(b"".join(self._chunks)))
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except Exception:  # noqa: BLE001 - a server's answer: whatever it holds, no page
             return None
 
     def close(self) -> None:
@@ -356,21 +376,28 @@ def start(overrides: CliOverrides, env: Mapping[str, str] | None = None) -> Firs
         import fcntl
 
         fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    # no SIGINT between the fork and the helper's own handler: a KeyboardInterrupt there would
+    # send the helper back into the console's code
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         pid = os.fork()
     except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(read_fd)
         os.close(write_fd)
         return None
     if pid == 0:  # the helper: never returns into the console's code
         code = 0
         try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # ctrl+c ends it, no Python involved
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask - {signal.SIGALRM})
             os.close(read_fd)
             _helper(target, write_fd)
         except BaseException:  # noqa: BLE001 - whatever fails, the console starts as before
             code = 1
         finally:
             os._exit(code)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     os.close(write_fd)
     os.set_blocking(read_fd, False)
     return FirstPage(pid, read_fd)

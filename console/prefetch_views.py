@@ -27,12 +27,14 @@ def _text(value: Any) -> str | None:
 def _int(value: Any) -> int | None:
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
+    if isinstance(value, bool):
+        raise TypeError("not an integer")
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        return int(value)
+        value = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("+-").isascii():
+        value = int(value)  # ValueError unless ASCII digits
+    if isinstance(value, int) and -(2**63) <= value < 2**63:  # a timestamp in milliseconds
+        return value
     raise TypeError("not an integer")
 
 

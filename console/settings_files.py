@@ -52,6 +52,19 @@ def env_bool(name: str, value: str) -> bool:
     raise SettingsError(f"environment variable {name}={value!r} is not a boolean (use true/false)")
 
 
+# what a profile may set: every setting but where-it-came-from bookkeeping (``Settings`` has the
+# same fields plus ``sources`` and ``profile``; tests/test_settings.py keeps the two equal)
+PROFILE_SETTINGS = frozenset(
+    {
+        *ENV_VARS,
+        "git_repos",
+        "deployments",
+        "monitoring",
+        "training_commands",
+    }
+)
+
+
 def env_value(key: str, env: Mapping[str, str]) -> tuple[str, str] | None:
     """The raw value of setting ``key`` from the environment and the variable it came from."""
     for name in ENV_VARS.get(key, ()):

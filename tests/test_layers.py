@@ -214,3 +214,11 @@ def test_opening_the_console_builds_no_subcommand_parser() -> None:
     assert same is True
     subcommands = [m for m in loaded if m.startswith("console.cli.") and m != "console.cli.tui"]
     assert subcommands in ([], ["console.cli._common"])
+
+
+def test_an_ambiguous_abbreviation_is_refused_as_by_the_full_parser() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "console", "--h", "x"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert out.returncode == 2
+    assert "ambiguous option: --h could match --help, --home" in out.stderr

@@ -106,3 +106,11 @@ def test_secret_in_bad_value_is_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SettingsError) as info:
         load_settings(CliOverrides(profile="p"))
     assert "123" not in str(info.value)
+
+
+def test_a_profile_may_set_what_the_settings_hold() -> None:
+    """The first-page helper refuses a profile the settings would refuse, from this list."""
+    from console.settings import Settings
+    from console.settings_files import PROFILE_SETTINGS
+
+    assert set(Settings.model_fields) - {"sources", "profile"} == PROFILE_SETTINGS

@@ -133,6 +133,8 @@ class RunsPane(Vertical):
         # own pages replace them
         self._provisional_experiments = False
         self._provisional_runs = False
+        # where the provisional rows put the cursors: a cursor the operator moved is kept
+        self._provisional_cursors: tuple[str | None, str | None] = (None, None)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Experiments"), id="experiments-title", classes="pane-title")
@@ -168,7 +170,8 @@ class RunsPane(Vertical):
         """
         table = self.experiment_table
         keep = table.current_key or (self.experiment.experiment_id if self.experiment else None)
-        keep = select or keep
+        moved = self._provisional_experiments and keep != self._provisional_cursors[0]
+        keep = keep if moved else (select or keep)
         replaced_provisional = self._provisional_experiments and not provisional
         self._provisional_experiments = provisional
         self.experiments = {} if provisional else {e.experiment_id: e for e in experiments}
@@ -185,6 +188,8 @@ class RunsPane(Vertical):
         self.query_one("#experiments-title", Static).update(title)
         if keep and keep in {e.experiment_id for e in experiments}:
             table.move_to_key(keep)
+        if provisional:
+            self._provisional_cursors = (table.current_key, self._provisional_cursors[1])
         if replaced_provisional:
             # the cursor may already sit where it lands, and a cursor that does not move
             # announces nothing: announce the experiment, so its runs load through the client
@@ -274,7 +279,8 @@ class RunsPane(Vertical):
         """
         table = self.runs_table
         now = _clock_ms(self)
-        keep_cursor = table.current_key if reset and self._provisional_runs else None
+        moved = self._provisional_runs and table.current_key != self._provisional_cursors[1]
+        keep_cursor = table.current_key if reset and moved else None
         self._provisional_runs = provisional
         with self.app.batch_update():
             if reset:
@@ -308,7 +314,25 @@ class RunsPane(Vertical):
         if reset and table.row_count:
             if keep_cursor is None or not table.move_to_key(keep_cursor):
                 table.move_cursor(row=0, animate=False)
+            if provisional:
+                self._provisional_cursors = (self._provisional_cursors[0], table.current_key)
             self.post_message(RunHighlighted(table.current_key or ""))
+
+    def withdraw_provisional(self) -> None:
+        """The client could not confirm the prefetched rows (the server stopped answering, or
+        refused what the helper was given): they go, rather than stay as if loading."""
+        if self._provisional_experiments:
+            self._provisional_experiments = False
+            self.experiment_table.clear(columns=True)
+            self.query_one("#experiments-title", Static).update(Text("Experiments"))
+        if self._provisional_runs:
+            self._provisional_runs = False
+            self.summaries.clear()
+            self.columns = []
+            self.experiment = None
+            self.runs_table.clear(columns=True)
+            self._runs_state = ""
+            self._update_runs_title()
 
     def highlight_run(self, run_id: str) -> bool:
         return self.runs_table.move_to_key(run_id)

@@ -120,7 +120,8 @@ def _console_options(argv: list[str]) -> argparse.Namespace | None:
     a bare Textual app's start), which opening the console does not need."""
     if any(arg in ("-h", "--help") or arg == "--" for arg in argv):
         return None
-    parser = _OneLineParser(prog="mlops-console", add_help=False)
+    # with the full parser's -h/--help, so abbreviations are as ambiguous as there (--h)
+    parser = _OneLineParser(prog="mlops-console")
     _add_global_options(parser, suppress=False)
     args, rest = parser.parse_known_args(argv)
     return None if rest else args

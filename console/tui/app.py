@@ -193,6 +193,7 @@ class ConsoleApp(CrashGuardedApp):
         )
         self.connect.on_connected = self._load_everything
         self.connect.on_reconnected = self._reload_everything
+        self.connect.on_down = self.browse.withdraw_first_page
         self.browse.on_experiments = self.demo.experiments_seen
         hooks.link_run = self.browse.link_run
         hooks.reload_registry = self.browse.reload_registry
@@ -261,10 +262,16 @@ class ConsoleApp(CrashGuardedApp):
             return True
         if not first_page.read_available():
             return False
-        answers = first_page.result()
-        self._drop_first_page()
-        if answers is not None:
-            self.browse.show_first_page(answers)
+        try:
+            answers = first_page.result()
+        finally:
+            self._drop_first_page()
+        # not once the client has found the server down: nothing would confirm the page
+        if answers is not None and self.connect.down_since is None:
+            try:
+                self.browse.show_first_page(answers)
+            except Exception:  # noqa: BLE001 - provisional rows: the client's page comes anyway
+                self.browse.withdraw_first_page()
         return True
 
     def _first_page_readable(self) -> None:

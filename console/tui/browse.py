@@ -78,6 +78,7 @@ class BrowseFeature:
                 "loading experiments",
                 partial(data.load_experiments, self.shell.client),
                 self._show_experiments,
+                on_fail=lambda _: self.withdraw_first_page(),
             )
         )
 
@@ -113,6 +114,10 @@ class BrowseFeature:
             pane.runs_loading(landing, None, None, more=False)  # type: ignore[arg-type]
             page = WirePage(answers.runs.items[: self.page_size])
             pane.show_runs_page(page, reset=True, provisional=True)  # type: ignore[arg-type]
+
+    def withdraw_first_page(self) -> None:
+        """The client could not confirm the prefetched page: it goes."""
+        self.shell.main.runs_pane.withdraw_provisional()
 
     def experiment_highlighted(self, message: msg.ExperimentHighlighted) -> None:
         if self.shell.main.focused is self.shell.main.runs_pane.experiment_table:

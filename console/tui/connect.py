@@ -79,6 +79,8 @@ class ConnectFeature:
         self.on_connected: Callable[[], None] = lambda: None
         # called when the server answers again, or answers at a new address (reload the panes)
         self.on_reconnected: Callable[[], None] = lambda: None
+        # called each time the server does not answer (the prefetched page goes)
+        self.on_down: Callable[[], None] = lambda: None
         self.connected = False
         self.loaded = False
         self.down_since: float | None = None
@@ -213,6 +215,7 @@ class ConnectFeature:
     def _down(self, error: BaseException) -> None:
         from console.tui.jobs import describe_failure
 
+        self.on_down()
         self.connected = False
         self.embedded_down = isinstance(error, EmbeddedDown)
         if self.down_since is None:

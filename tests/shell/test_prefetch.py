@@ -73,7 +73,7 @@ def test_the_uri_and_home_are_those_the_settings_resolve(
 
 @pytest.mark.parametrize(
     ("cli_home", "env_home"),
-    [("cli-home", "env-home"), (None, "env-home"), (None, None)],
+    [("cli-home", "env-home"), (None, "env-home"), (None, None), ("", None)],
 )
 def test_the_embedded_home_is_the_one_the_settings_resolve(
     tmp_path: Path, cli_home: str | None, env_home: str | None, monkeypatch: pytest.MonkeyPatch
@@ -137,6 +137,10 @@ def test_credentials_from_the_profile_count_too(tmp_path: Path) -> None:
         ("a bad port", "http://127.0.0.1:99999", {}, None),
         ("a query string", "http://127.0.0.1:7001/?x=1", {}, None),
         ("a bad boolean", URL_CLI, {"MLFLOW_TRACKING_INSECURE_TLS": "maybe"}, None),
+        ("a mixed-case proxy", URL_CLI, {"Https_Proxy": "http://127.0.0.1:3128"}, None),
+        ("an empty CA path in the profile", URL_CLI, {}, 'tracking_server_cert_path = ""'),
+        ("a setting the settings refuse", URL_CLI, {}, 'trackin_uri = "http://x"'),
+        ("a number for a token", URL_CLI, {}, "tracking_token = 5"),
     ],
 )
 def test_no_helper_where_it_could_not_ask_as_the_client_does(
@@ -300,6 +304,14 @@ def test_a_server_with_credentials_answers_the_helper(tmp_path: Path) -> None:
                 assert [r.name for r in answers.runs.items] == ["only"]
 
 
+# one experiment and one run whose metric is a 401-digit integer (float() overflows; the client's
+# pydantic refuses it): the same body answers both of the helper's requests
+HUGE_METRIC = (
+    b'{"experiments": [{"experiment_id": "1", "name": "x"}], "runs": [{"info": {"run_id": "r", '
+    b'"experiment_id": "1"}, "data": {"metrics": [{"key": "m", "value": 1' + b"0" * 400 + b"}]}}]}"
+)
+
+
 # --- how it ends --------------------------------------------------------------------------------
 
 
@@ -315,6 +327,7 @@ def test_a_server_with_credentials_answers_the_helper(tmp_path: Path) -> None:
         (200, "application/json", b'{"experiments": [{"experiment_id": 7, "name": "x"}]}'),
         (200, "application/json", b'{"experiments": [{"experiment_id": "1"}], "runs": [{}]}'),
         (200, "application/json", b'{"experiments": [], "runs": []}'),
+        (200, "application/json", HUGE_METRIC),
     ],
     ids=[
         "html",
@@ -326,6 +339,7 @@ def test_a_server_with_credentials_answers_the_helper(tmp_path: Path) -> None:
         "numeric-id",
         "run-without-id",
         "empty",
+        "a-number-no-float-holds",
     ],
 )
 def test_answers_the_client_would_refuse_give_no_page(

@@ -138,3 +138,69 @@ async def test_a_helpers_page_after_the_clients_changes_nothing(
         assert not pane._provisional_runs and pane.experiments
         assert [str(k.value) for k in pane.runs_table.rows][: len(before)] == before
         assert "loading…" not in str(app.main.query_one("#runs-title").render())
+
+
+async def test_a_run_started_meanwhile_leads_when_the_cursor_was_not_moved(
+    tui_world: World, settings_for, tmp_path: Path
+) -> None:
+    """Only a cursor the operator moved is kept: untouched, it lands on the newest run, which
+    may have started between the helper's answer and the client's."""
+    from mlflow import MlflowClient
+
+    from console.tui.app import _default_client_factory
+
+    settings = settings_for(tui_world.url)
+    gate = asyncio.Event()
+    make = _default_client_factory(settings)
+    landing, newest = await _client_page(tui_world.url)
+    app = build_app(
+        settings,
+        page_size=5,
+        client_factory=lambda uri: HeldClient(make(uri), gate),
+        first_page=_first_page(tui_world.url, tmp_path),
+    )
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.main.runs_pane
+        table = pane.runs_table
+        await wait_for(pilot, lambda: table.row_count > 0)
+        assert pane._provisional_runs and table.current_key == newest[0]
+        # a run starts in the landing experiment now (newer than any)
+        run = MlflowClient(tui_world.url).create_run(landing, run_name="started-meanwhile")
+        gate.set()
+        await wait_for(pilot, lambda: not pane._provisional_runs, within=60)
+        assert table.current_key == run.info.run_id
+
+
+async def test_the_helpers_page_goes_when_the_client_cannot_confirm_it(
+    tui_world: World, settings_for, tmp_path: Path
+) -> None:
+    """The helper answered, then nothing answers the client (here: the client is pointed at a
+    port where nothing listens, as a server that went down would be): the unconfirmed rows go,
+    and the header says why."""
+    from console.tui.app import _default_client_factory
+
+    settings = settings_for(tui_world.url)
+    make = _default_client_factory(settings)
+    app = build_app(
+        settings,
+        page_size=5,
+        client_factory=lambda uri: make("http://127.0.0.1:1"),
+        first_page=_first_page(tui_world.url, tmp_path),
+        retry_delays=(30.0,),
+    )
+    drawn: list[int] = []
+    show = app.browse.show_first_page
+
+    def recording(answers) -> None:
+        show(answers)
+        drawn.append(app.main.runs_pane.runs_table.row_count)
+
+    app.browse.show_first_page = recording  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.main.runs_pane
+        await wait_for(pilot, lambda: "unreachable" in app.main.status.connection, within=60)
+        await pilot.pause()
+        assert drawn and drawn[0] > 0  # the helper's page was on screen
+        assert not pane._provisional_runs and not pane._provisional_experiments
+        assert pane.runs_table.row_count == 0 and pane.experiment_table.row_count == 0
+        assert "loading…" not in str(app.main.query_one("#runs-title").render())
