@@ -198,7 +198,7 @@ def foreign_runs(mlflow_server: MlflowServer) -> str:
 
     client = MlflowClient(tracking_uri=mlflow_server.url)
     experiment = client.create_experiment(f"fraud-team-{uuid.uuid4().hex[:6]}")
-    now = int(time.time() * 1000) + 10_000_000  # newer than anything else on the server
+    now = int(time.time() * 1000)  # the newest runs on the server, as logged now
     for i in range(14):
         run = client.create_run(
             experiment,

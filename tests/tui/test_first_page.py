@@ -164,8 +164,12 @@ async def test_a_run_started_meanwhile_leads_when_the_cursor_was_not_moved(
         table = pane.runs_table
         await wait_for(pilot, lambda: table.row_count > 0)
         assert pane._provisional_runs and table.current_key == newest[0]
-        # a run starts in the landing experiment now (newer than any)
-        run = MlflowClient(tui_world.url).create_run(landing, run_name="started-meanwhile")
+        # a run starts in the landing experiment now, newer than any (other tests on the shared
+        # server may have logged runs with start times of their choosing)
+        mlflow = MlflowClient(tui_world.url)
+        latest = mlflow.get_run(newest[0]).info.start_time or 0
+        started = max(int(time.time() * 1000), latest + 1000)
+        run = mlflow.create_run(landing, run_name="started-meanwhile", start_time=started)
         gate.set()
         await wait_for(pilot, lambda: not pane._provisional_runs, within=60)
         assert table.current_key == run.info.run_id
