@@ -23,7 +23,6 @@ code draws without pydantic.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
@@ -37,9 +36,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from console.errors import SettingsError
+from console.http_auth import authorization
 from console.overrides import CliOverrides
 from console.settings_files import (
     PROFILE_SETTINGS,
+    check_http_url,
     config_path,
     default_home,
     env_bool,
@@ -50,7 +51,7 @@ from console.settings_files import (
 if TYPE_CHECKING:
     from console.prefetch_views import FirstAnswers
 
-# the landing's requests, as console.tui.data makes them
+# the landing's requests (console.tui.data makes them with these too)
 EXPERIMENT_PAGE = 200
 RUN_PAGE = 100
 RUN_ORDER = "attributes.start_time DESC"
@@ -89,18 +90,17 @@ class Target:
 
 
 def _plain_http_url(value: str) -> str | None:
-    """``value`` without a trailing slash if the helper can use it as the client would."""
+    """``value`` as the settings normalise it, if the helper can use it as the client would:
+    a URL the settings accept, without credentials, query or fragment."""
     value = value.strip()
     if not value.startswith(("http://", "https://")):
         return None
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
-        return None
     try:
-        parts = urlsplit(value)
-        port = parts.port
+        check_http_url(value)
     except ValueError:
         return None
-    if not parts.hostname or port == 0 or "@" in parts.netloc or parts.query or parts.fragment:
+    parts = urlsplit(value)
+    if "@" in parts.netloc or parts.query or parts.fragment:
         return None
     return value.rstrip("/")
 
@@ -154,17 +154,9 @@ def find_target(overrides: CliOverrides, env: Mapping[str, str]) -> Target | Non
         if uri.startswith("https://") and any(env.get(name) for name in TLS_VARIABLES):
             return None
     headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json"}
-    username, password, token = (
-        setting("tracking_username"),
-        setting("tracking_password"),
-        setting("tracking_token"),
+    headers |= authorization(
+        setting("tracking_username"), setting("tracking_password"), setting("tracking_token")
     )
-    # console.mlflow.auth: username and password win over a token, as in MLflow's own client
-    if username and password:
-        raw = f"{username}:{password}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")
-    elif token:
-        headers["Authorization"] = f"Bearer {token}"
     return Target(uri or None, home_path, headers)
 
 

@@ -125,11 +125,10 @@ class WireRun(RunReading):
 
 @dataclass(frozen=True, slots=True)
 class WirePage:
-    """One page of runs as the runs table reads a ``console.model.Page`` (no token: the normal
-    path's page replaces it, and pages on from there)."""
+    """One page of runs as the runs table reads a ``console.model.Page`` (no token, nothing more
+    to load: the client's page replaces it, and pages on from there)."""
 
     items: list[WireRun]
-    next_page_token: str | None = None
 
     @property
     def has_more(self) -> bool:

@@ -22,29 +22,13 @@ from console.overrides import CliOverrides
 from console.settings_files import (  # noqa: F401  (re-exported: callers import them from here)
     APP_NAME,
     ENV_VARS,
+    check_http_url,
     config_path,
     default_home,
     env_bool,
     parse_config,
     read_profiles,
 )
-
-
-def _check_http_url(value: str) -> None:
-    """Refuse an http(s) URL that httpx could not use (no host, bad port, spaces, broken IPv6)."""
-    from urllib.parse import urlsplit
-
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
-        raise ValueError("the URL contains spaces or control characters")
-    try:
-        parts = urlsplit(value)
-        port = parts.port  # parsing the port raises on "abc" or 99999
-    except ValueError as exc:
-        raise ValueError(f"the URL cannot be parsed ({exc})") from None
-    if not parts.hostname:
-        raise ValueError("the URL has no host")
-    if port == 0:
-        raise ValueError("the URL has port 0")
 
 
 def show_url(value: str | None) -> str | None:
@@ -131,7 +115,7 @@ class Settings(BaseModel):
             return None
         value = value.strip()
         if value.startswith(("http://", "https://")):
-            _check_http_url(value)
+            check_http_url(value)
             return value.rstrip("/")
         if value.startswith(("file:", "sqlite:", "postgresql:", "mysql:", "databricks")):
             raise ValueError(

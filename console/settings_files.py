@@ -125,3 +125,23 @@ def read_profiles(path: Path) -> tuple[dict[str, Any], str | None]:
     if default is not None and not isinstance(default, str):
         raise SettingsError(f"config file {path}: default_profile must be a string")
     return profiles, default
+
+
+def check_http_url(value: str) -> None:
+    """Refuse an http(s) URL that httpx could not use (no host, bad port, spaces, broken IPv6).
+
+    ``console.settings`` validates ``tracking_uri`` with it; the first-page helper asks only a URL
+    it accepts."""
+    from urllib.parse import urlsplit
+
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
+        raise ValueError("the URL contains spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # parsing the port raises on "abc" or 99999
+    except ValueError as exc:
+        raise ValueError(f"the URL cannot be parsed ({exc})") from None
+    if not parts.hostname:
+        raise ValueError("the URL has no host")
+    if port == 0:
+        raise ValueError("the URL has port 0")

@@ -7,7 +7,6 @@ server/client certificate paths. Secrets stay in ``SecretStr`` and never reach a
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import SecretStr
 
 from console.errors import SettingsError
+from console.http_auth import authorization
 
 
 def redact_url(url: str) -> str:
@@ -93,14 +93,11 @@ class AuthConfig:
 
     def headers(self) -> dict[str, str]:
         """The ``Authorization`` header, as MLflow's ``http_request`` builds it."""
-        if self.scheme == "basic":
-            assert self.username is not None and self.password is not None
-            raw = f"{self.username}:{self.password.get_secret_value()}".encode()
-            return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
-        if self.scheme == "bearer":
-            assert self.token is not None
-            return {"Authorization": f"Bearer {self.token.get_secret_value()}"}
-        return {}
+        return authorization(
+            self.username,
+            self.password.get_secret_value() if self.password else None,
+            self.token.get_secret_value() if self.token else None,
+        )
 
     def verify(self) -> bool | str:
         """httpx's ``verify``: off when insecure (as MLflow), else the CA bundle or default."""

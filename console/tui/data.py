@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from console.mlflow.errors import MlflowError, NotFound
+
+# the landing's requests: the first-page helper (console.prefetch) makes the same ones
+from console.prefetch import EXPERIMENT_ORDER, EXPERIMENT_PAGE
+from console.prefetch import RUN_ORDER as DEFAULT_RUN_ORDER
 from console.tui.commands import CommandError
 
 if TYPE_CHECKING:  # only annotations here; the client imports the models when it runs
@@ -25,8 +29,6 @@ if TYPE_CHECKING:  # only annotations here; the client imports the models when i
         Run,
     )
 
-DEFAULT_RUN_ORDER = "attributes.start_time DESC"
-EXPERIMENT_PAGE = 200
 MODEL_PAGE = 200
 VERSION_PAGE = 100
 # a run detail fetches the history of at most this many metrics, and this many logged models
@@ -70,7 +72,7 @@ class ExperimentList:
 async def load_experiments(client: Any) -> ExperimentList:
     # most recently updated first: the experiment an operator is working on leads
     page = await client.search_experiments_page(
-        order_by=["last_update_time DESC", "name ASC"], page_size=EXPERIMENT_PAGE
+        order_by=list(EXPERIMENT_ORDER), page_size=EXPERIMENT_PAGE
     )
     latest = None
     if page.items:
