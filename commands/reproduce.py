@@ -12,7 +12,6 @@ with the environment differences and what the record cannot pin. Nothing is regi
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import time
@@ -57,14 +56,6 @@ def load_train_commands(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return out
 
 
-async def _git_ok(clone: Path, *args: str) -> bool:
-    proc = await asyncio.create_subprocess_exec(
-        "git", "-C", str(clone), *args,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    return await proc.wait() == 0
-
-
 async def _entry_point(
     record: ProvenanceRecord, clone: Path | None, commands: Mapping[str, str]
 ) -> tuple[EntryKind | None, str]:
@@ -77,7 +68,8 @@ async def _entry_point(
     if (
         clone is not None
         and commit
-        and await _git_ok(clone, "cat-file", "-e", f"{commit}:MLproject")
+        and gitinfo.is_revision(commit)
+        and await gitinfo.git_ok(clone, "cat-file", "-e", revisions=[f"{commit}:MLproject"])
     ):
         return "mlproject", f"the MLproject at {commit[:12]}"
     return None, ""
@@ -94,6 +86,8 @@ async def check_record(
     clone: Path | None = None
     if not code.commit:
         missing.append("the commit: the run has no mlflow.source.git.commit tag")
+    elif not gitinfo.is_revision(code.commit):
+        missing.append(f"the commit: {gitinfo.not_a_revision(code.commit)}")
     else:
         clone = (
             Path(code.clone) if code.clone else gitinfo.find_clone(code.repo_url, sources.git_repos)
@@ -103,7 +97,9 @@ async def check_record(
                 f"a clone of {code.repo_url or 'the repository'} holding commit {code.commit} "
                 "(map it in the profile's git_repos)"
             )
-        elif not await _git_ok(clone, "cat-file", "-e", f"{code.commit}^{{commit}}"):
+        elif not await gitinfo.git_ok(
+            clone, "cat-file", "-e", revisions=[f"{code.commit}^{{commit}}"]
+        ):
             missing.append(f"commit {code.commit}: it is not in the clone at {clone} (gone)")
             clone = None
     data = record.data

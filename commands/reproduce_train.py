@@ -1,9 +1,10 @@
 """The training half of ``reproduce``, in its own process: retrain a version from its record.
 
 ``python -m commands.reproduce_train SPEC_JSON`` checks the recorded commit out into a temporary
-git worktree, then trains by the version's entry point — the demo pipeline's code at that commit
-(its ``features.py`` and ``trainer.py``) on the pinned Iceberg snapshot with the logged params,
-an ``MLproject`` file at the commit, or the ``train`` command configured for the model — into a
+git worktree (of a ``console.gitinfo`` sandbox: the clone's config and hooks do not run), then
+trains by the version's entry point — the demo pipeline's code at that commit (its
+``features.py`` and ``trainer.py``) on the pinned Iceberg snapshot with the logged params, an
+``MLproject`` file at the commit, or the ``train`` command configured for the model — into a
 new MLflow run tagged ``mlops-console.reproduce`` (never registered). Speaks the probe's protocol:
 JSON ``progress`` lines, then one ``result`` (``run_id``, ``model_uri``, ``environment``) or
 ``error`` on stdout.
@@ -32,35 +33,32 @@ GIT_TIMEOUT_S = 120
 TRAIN_TIMEOUT_S = 3600
 
 
-def _git(repo: str | Path, *args: str) -> str:
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
-    out = subprocess.run(
-        ["git", "-C", str(repo), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=GIT_TIMEOUT_S,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"git {args[0]}: {out.stderr.strip().splitlines()[-1:] or ['failed']}")
-    return out.stdout.strip()
-
-
 @contextlib.contextmanager
 def worktree(clone: str, commit: str) -> Iterator[Path]:
-    """The commit checked out (detached) into a temporary worktree, removed afterwards."""
+    """The commit checked out (detached) into a temporary work tree, removed afterwards.
+
+    The work tree belongs to a ``console.gitinfo`` sandbox beside it, not to the clone: the
+    clone's config, filters and hooks do not run at checkout, and nothing is written into it.
+    """
+    import shutil
+
+    from console import gitinfo
+
     parent = Path(tempfile.mkdtemp(prefix="mlops-reproduce-"))
     path = parent / "code"
-    _git(clone, "worktree", "add", "--detach", "--quiet", str(path), commit)
     try:
-        yield path
+        with gitinfo.sandbox(Path(clone), parent) as box:
+            box.run_sync(
+                "worktree",
+                "add",
+                "--detach",
+                "--quiet",
+                operands=[str(path)],
+                revisions=[gitinfo.revision(commit)],
+                timeout=GIT_TIMEOUT_S,
+            )
+            yield path
     finally:
-        with contextlib.suppress(Exception):
-            _git(clone, "worktree", "remove", "--force", str(path))
-        with contextlib.suppress(Exception):
-            _git(clone, "worktree", "prune")
-        import shutil
-
         shutil.rmtree(parent, ignore_errors=True)
 
 

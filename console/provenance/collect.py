@@ -3,7 +3,8 @@
 Independent reads run concurrently (the version, its model files and the registered model; then
 the run; then the snapshot, the commit and the lineage); blocking work runs in threads. Whatever
 cannot be established becomes a ``Gap`` with the reason, so an incomplete record never passes for
-a complete one. Only a version that does not exist (or an unreachable server) is an error.
+a complete one. Only a version that does not exist (or an unreachable server) is an error. A
+commit tag that is not a commit id (``gitinfo.is_revision``) is a gap and never reaches git.
 """
 
 from __future__ import annotations
@@ -239,6 +240,8 @@ def _code(run: Run | None, gaps: list[Gap]) -> CodeProvenance:
     )
     if not code.commit:
         gaps.append(Gap(area="code", message=f"tag {TAG_COMMIT} not logged"))
+    elif not gitinfo.is_revision(code.commit):  # never passed to git (an option, a ref name)
+        gaps.append(Gap(area="code", message=gitinfo.not_a_revision(code.commit)))
     elif not code.repo_url:
         gaps.append(Gap(area="code", message=f"tag {TAG_REPO} not logged"))
     return code
@@ -257,7 +260,7 @@ async def _fill_snapshot(data: DataProvenance, sources: ProvenanceSources, gaps:
 
 
 async def _fill_commit(code: CodeProvenance, sources: ProvenanceSources, gaps: list) -> None:
-    if not code.commit or not code.repo_url:
+    if not code.commit or not code.repo_url or not gitinfo.is_revision(code.commit):
         return
     clone = gitinfo.find_clone(code.repo_url, sources.git_repos)
     if clone is None:
