@@ -302,8 +302,11 @@ class Sandbox:
                 f"git {self._name(argv)} in {_shown(self.clone)} took longer than {timeout:g} s"
             ) from None
         except asyncio.CancelledError:
+            # reaped here, while the loop runs: a process left to the transport's finaliser
+            # prints "Event loop is closed" with a traceback when the loop has gone
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
+            await asyncio.shield(proc.wait())
             raise
         if proc.returncode != 0:
             raise self._failed(argv, proc.returncode or 1, err)
@@ -409,6 +412,8 @@ async def between(repo: Path, a: str, b: str) -> CommitRange:
         if not related and await is_ancestor(b, a):
             older, newer, related = b, a, True
         log_range = f"{older}..{newer}" if related else f"{older}...{newer}"
+        # both run to their end before either's failure is raised: a git still running when
+        # the sandbox goes would be left to the event loop's shutdown
         log_text, stat_text = await asyncio.gather(
             box.run(
                 "log",
@@ -418,7 +423,11 @@ async def between(repo: Path, a: str, b: str) -> CommitRange:
                 paths=(),
             ),
             box.run("diff", "--numstat", revisions=[older, newer], paths=()),
+            return_exceptions=True,
         )
+        for result in (log_text, stat_text):
+            if isinstance(result, BaseException):
+                raise result
     files = []
     for line in stat_text.splitlines():
         parts = line.split("\t", 2)

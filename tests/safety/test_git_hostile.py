@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -268,6 +269,47 @@ def test_clone_layouts(tmp_path):
     head = _git(sha256, "rev-parse", "HEAD")
     assert len(head) == 64 and gitinfo.is_revision(head)
     assert asyncio.run(gitinfo.commit(sha256, head)).subject == "long ids"
+
+
+def test_a_failing_git_leaves_no_process_to_the_loops_shutdown(tmp_path):
+    """A range with a commit the clone lacks: one GitError, and no git left running.
+
+    ``between`` runs ``log`` and ``diff`` together; when one failed, the other was left to the
+    event loop's shutdown, which printed "Event loop is closed" with a traceback on stderr
+    (seen in the CLI sweep, one run in a few)."""
+    repo = tmp_path / "repo"
+    c1, _c2 = make_repo(repo)
+    missing = "0123456789abcdef0123456789abcdef01234567"
+    # a git whose log is slow (fault injection in front of the real git): the diff fails first
+    slow = tmp_path / "slow-bin"
+    slow.mkdir()
+    real_git = shutil.which("git")
+    (slow / "git").write_text(
+        f'#!/bin/sh\nfor a in "$@"; do [ "$a" = log ] && sleep 1; done\nexec {real_git} "$@"\n'
+    )
+    (slow / "git").chmod(0o755)
+    script = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from console import gitinfo\n"
+        "for _ in range(3):\n"
+        "    try:\n"
+        f"        asyncio.run(gitinfo.between(Path({str(repo)!r}), {c1!r}, {missing!r}))\n"
+        "    except gitinfo.GitError:\n"
+        "        pass\n"
+        "    else:\n"
+        "        sys.exit('no error for a missing commit')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "PATH": f"{slow}:{os.environ['PATH']}"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
 
 
 def test_fifos_in_the_clone_do_not_hang(tmp_path):
