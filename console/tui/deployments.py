@@ -131,7 +131,11 @@ class DeploymentsFeature:
         self.clock = clock
         self.poll_s = POLL_S
         self.gather: Callable[[], Awaitable[list[DeploymentStatus]]] = self._gather
-        self.monitor_argv: Callable[[str, str], list[str]] = partial(monitor_argv, shell.settings)
+        # read at call time: the settings arrive after the first frame (``partial`` bound None,
+        # and every monitoring run in the console failed with "no attribute 'home'")
+        self.monitor_argv: Callable[[str, str], list[str]] = lambda model, alias: monitor_argv(
+            self.shell.settings, model, alias
+        )
         self.rows: dict[str, DeploymentStatus] = {}
         self.monitor: dict[MonitorKey, MonitorState] = {}
         self.screen: Any = None  # the open DeploymentsScreen

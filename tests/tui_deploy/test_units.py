@@ -164,3 +164,24 @@ async def test_a_cancelled_monitor_run_kills_and_reaps_its_process(tmp_path) -> 
     # reaped: no zombie left under this process, the pid is gone
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_the_monitor_command_uses_the_settings_read_after_the_first_frame(tmp_path) -> None:
+    """The console reads its settings in a worker after the first frame; the monitor command is
+    built from the settings it has then (it was bound to None at start: every monitoring run in
+    the console failed with "'NoneType' object has no attribute 'home'")."""
+    from console.tui.app import build_app
+
+    home = tmp_path / "late-home"
+    app = build_app(
+        settings_loader=lambda: Settings(home=home, tracking_uri="http://127.0.0.1:1"),
+        build_demo=False,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(100):
+            if app.settings is not None:
+                break
+            await pilot.pause(0.05)
+        argv = app.deployments.monitor_argv("m", "champion")
+    assert argv[argv.index("--home") + 1] == str(home)
+    assert argv[-6:] == ["monitor", "--alias", "champion", "--json", "--", "m"]
