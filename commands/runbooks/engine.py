@@ -125,10 +125,12 @@ def resolve_params(
 def shown_params(runbook: Runbook, params: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in params.items():
-        kind = runbook.header.parameters[name].type
-        if kind == "secret" and value:
+        param = runbook.header.parameters[name]
+        kind = param.type
+        if param.is_secret(name) and value not in (None, ""):
             out[name] = MASK
-        elif kind == "dsn" and value:
+        elif (kind == "dsn" and value) or isinstance(value, str):
+            # any string may be a URL with user:password@ in it (a tracking URI from the env)
             out[name] = mask_dsn(str(value))
         else:
             out[name] = value
@@ -140,8 +142,9 @@ def _masker(settings: Any, runbook: Runbook, params: Mapping[str, Any]) -> Maske
 
     masker = Masker(secret_values(settings))
     for name, value in params.items():
-        kind = runbook.header.parameters[name].type
-        if kind == "secret" and value:
+        param = runbook.header.parameters[name]
+        kind = param.type
+        if param.is_secret(name) and value not in (None, ""):
             masker.add([str(value)])
         elif kind == "dsn":
             masker.add_dsn(str(value) if value else None)
