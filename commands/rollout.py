@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from commands import deploy_records as records
-from commands.deploy import record_state, resolve_alias
+from commands.deploy import record_state, resolve_alias, valid_name
 from commands.deploy_records import DeployError
 from commands.driver import Driver
 from console.audit import AuditLog, AuditRecord, identify
-from console.deployment_model import DeploymentRecord, RolloutResult, check_deployment_name
+from console.deployment_model import DeploymentRecord, RolloutResult
 from console.errors import ReadOnlyError
 
 RELOAD_TIMEOUT = 300.0  # loading a model (and importing what it needs) can take a while
@@ -39,7 +39,7 @@ class DeployContext:
 
 
 def _record(ctx: DeployContext, name: str) -> tuple[Path, DeploymentRecord]:
-    check_deployment_name(name)
+    valid_name(name)
     path = records.record_path(ctx.settings.home, name)
     record = records.read(path)
     if record is None:

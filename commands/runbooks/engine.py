@@ -35,7 +35,7 @@ from commands.runbooks.transcript import (
     now,
     save,
 )
-from console.errors import ConsoleError
+from console.errors import ConsoleError, UsageError
 from console.mlflow.errors import NotFound
 
 STOP = "stop"
@@ -78,7 +78,7 @@ def parse_assignments(items: list[str] | None) -> dict[str, str]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ConsoleError(f"--set {item!r} is not KEY=VALUE")
+            raise UsageError(f"--set {item[:60]!r} is not KEY=VALUE")
         out[key.strip()] = value
     return out
 
@@ -94,7 +94,7 @@ def resolve_params(
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
         known = ", ".join(sorted(declared)) or "none"
-        raise ConsoleError(
+        raise UsageError(
             f"runbook {runbook.name} has no parameter {unknown[0]!r} (parameters: {known})"
         )
     values: dict[str, Any] = {}
@@ -111,7 +111,8 @@ def resolve_params(
         try:
             value = param.coerce(name, raw)
         except ValueError as exc:
-            raise ConsoleError(str(exc)) from None
+            # a --set value is the command line's fault (exit 2); an env var or default is not
+            raise (UsageError if name in overrides else ConsoleError)(str(exc)) from None
         if param.required and value in (None, ""):
             source = f" or ${param.env}" if param.env else ""
             raise ConsoleError(
