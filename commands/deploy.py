@@ -26,7 +26,7 @@ from commands.deploy_records import DeployError
 from console.audit import AuditLog, AuditRecord, os_actor
 from console.deployment_model import DeploymentInfo, DeploymentRecord, check_deployment_name
 from console.embedded import procs
-from console.errors import ReadOnlyError
+from console.errors import ReadOnlyError, UsageError
 
 Progress = Callable[[str], None]
 START_TIMEOUT = 240.0  # the service imports mlflow and loads the model before it binds its port
@@ -40,8 +40,18 @@ def _quiet(message: str) -> None:
 
 def default_name(model: str) -> str:
     """A deployment name from a model name (characters outside the allowed set become ``-``)."""
-    cleaned = "".join(c if c.isalnum() or c in "_.-" else "-" for c in model).strip("-._")
+    cleaned = "".join(
+        c if (c.isascii() and c.isalnum()) or c in "_.-" else "-" for c in model
+    ).strip("-._")
     return (cleaned or "model")[:63]
+
+
+def valid_name(name: str) -> str:
+    """``name`` if ``deploy`` could have written it, else a one-line UsageError (exit 2)."""
+    try:
+        return check_deployment_name(name)
+    except ValueError as exc:
+        raise UsageError(str(exc), hint="see `mlops-console deployments` for the names") from None
 
 
 def get_version(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
@@ -132,7 +142,7 @@ def start_deployment(
     """Start a supervised predict service for ``model`` v``version`` (behind ``alias``)."""
     if settings.read_only:
         raise ReadOnlyError(f"deploy {model}@{alias}")
-    name = check_deployment_name(name or default_name(model))
+    name = valid_name(name or default_name(model))
     home = Path(settings.home).expanduser().resolve()
     path = records.record_path(home, name)
     with records.locked(home):
@@ -254,7 +264,7 @@ def stop_deployment(settings: Any, name: str) -> DeploymentRecord | None:
     """Stop deployment ``name`` (or clear its stale record); the record it had, None if none."""
     if settings.read_only:
         raise ReadOnlyError(f"stop deployment {name}")
-    check_deployment_name(name)
+    valid_name(name)
     path = records.record_path(settings.home, name)
     record = records.read(path)
     if record is None:

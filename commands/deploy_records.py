@@ -60,6 +60,38 @@ def log_path(home: Path | str, name: str) -> Path:
     return deployments_dir(home) / f"{name}.log"
 
 
+def token_path(home: Path | str, name: str) -> Path:
+    """The deployment's reload token: 0600, written by its supervisor, read by the service (at
+    start, from ``--reload-token-file``) and by a console that rolls it out."""
+    return deployments_dir(home) / f"{name}.reload-token"
+
+
+def ensure_token(home: Path | str, name: str) -> Path:
+    """The reload token file of deployment ``name``, created (random, 0600) when missing."""
+    import secrets
+
+    from console.private_files import write_private
+
+    path = token_path(home, name)
+    if not read_token(path):
+        write_private(path, secrets.token_urlsafe(32))
+    return path
+
+
+def read_token(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def reload_headers(home: Path | str, name: str) -> dict[str, str]:
+    """The ``Authorization`` header ``POST /reload`` of deployment ``name`` needs (empty when
+    it has no token file: such a service refuses every reload)."""
+    token = read_token(token_path(home, name))
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 @contextlib.contextmanager
 def locked(home: Path | str, timeout: float = 30.0) -> Iterator[None]:
     """Hold the deployments directory's lock (records are small: it is held for milliseconds)."""
@@ -109,8 +141,10 @@ def update(path: Path, **changes: Any) -> DeploymentRecord | None:
 
 
 def remove(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+    """Remove a deployment record, and its reload token with it."""
+    for gone in (path, path.with_suffix(".reload-token")):
+        with contextlib.suppress(FileNotFoundError):
+            gone.unlink()
 
 
 def all_records(home: Path | str) -> list[tuple[Path, DeploymentRecord | None]]:

@@ -64,6 +64,7 @@ def _start(path: Path) -> subprocess.Popen[bytes]:
         port=record.port,
         tracking_uri=uri,
         home=record.home,
+        reload_token_file=str(records.ensure_token(record.home, record.name)),
     )
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, process_group=0)
     records.update(path, pid=proc.pid, tracking_uri=uri)

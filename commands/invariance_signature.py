@@ -191,8 +191,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         mlflow.set_tracking_uri(args.tracking_uri)
         say(f"loading {args.model_uri}")
 
+        from commands.model_uri import loadable
+
+        source = loadable(args.model_uri)  # models:/NAME/V for any NAME (an '@' in it, ...)
+
         def loader():
-            return mlflow.pyfunc.load_model(args.model_uri)
+            return mlflow.pyfunc.load_model(source)
 
         model = loader()
         say("making rows from the signature and the input example")

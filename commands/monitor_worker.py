@@ -309,7 +309,9 @@ def _score_offline(request: WorkerRequest, rows) -> list[Any]:
     mlflow.set_tracking_uri(request.tracking_uri)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = mlflow.pyfunc.load_model(f"models:/{request.model}/{request.version}")
+        from commands.model_uri import version_uri
+
+        model = mlflow.pyfunc.load_model(version_uri(request.model, request.version))
         return [str(v) for v in model.predict(rows.reset_index(drop=True))]
 
 

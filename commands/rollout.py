@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from commands import deploy_records as records
-from commands.deploy import record_state, resolve_alias
+from commands.deploy import record_state, resolve_alias, valid_name
 from commands.deploy_records import DeployError
 from commands.driver import Driver
 from console.audit import AuditLog, AuditRecord, identify
-from console.deployment_model import DeploymentRecord, RolloutResult, check_deployment_name
+from console.deployment_model import DeploymentRecord, RolloutResult
 from console.errors import ReadOnlyError
 
 RELOAD_TIMEOUT = 300.0  # loading a model (and importing what it needs) can take a while
@@ -39,7 +39,7 @@ class DeployContext:
 
 
 def _record(ctx: DeployContext, name: str) -> tuple[Path, DeploymentRecord]:
-    check_deployment_name(name)
+    valid_name(name)
     path = records.record_path(ctx.settings.home, name)
     record = records.read(path)
     if record is None:
@@ -67,8 +67,10 @@ async def served_version(url: str, seconds: float = 5.0) -> str | None:
     return str(doc["version"]) if isinstance(doc, dict) and "version" in doc else None
 
 
-async def _reload(url: str, version: str, tracking_uri: str | None) -> str | None:
-    """``POST /reload``; None on success, else the service's one-line reason."""
+async def _reload(
+    url: str, version: str, tracking_uri: str | None, headers: dict[str, str] | None = None
+) -> str | None:
+    """``POST /reload`` (with the deployment's token); None on success, else the reason."""
     import httpx
 
     body: dict[str, str] = {"version": version}
@@ -76,7 +78,7 @@ async def _reload(url: str, version: str, tracking_uri: str | None) -> str | Non
         body["tracking_uri"] = tracking_uri
     try:
         async with httpx.AsyncClient(timeout=RELOAD_TIMEOUT) as http:
-            response = await http.post(f"{url}/reload", json=body)
+            response = await http.post(f"{url}/reload", json=body, headers=headers or {})
     except httpx.HTTPError as exc:
         return f"the service did not answer the reload: {type(exc).__name__}"
     if response.status_code == 200:
@@ -131,7 +133,7 @@ async def rollout(
     driver.progress(f"reloading {name} on v{target}…")
     # the embedded MLflow server may have come back on another port since the service started
     uri = ctx.tracking_uri if record.embedded_tracking else None
-    problem = await _reload(record.url, target, uri)
+    problem = await _reload(record.url, target, uri, records.reload_headers(record.home, name))
     after = await served_version(record.url)
     result.served_after = after
     if problem is None and after == target:

@@ -24,7 +24,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 def check_deployment_name(name: str) -> str:
     """A name usable as a file name and a URL label: letters, digits, ``_.-``, up to 63."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):  # (match would take a trailing newline)
         raise ValueError(
             f"deployment name {name[:80]!r} must start with a letter or digit and hold only "
             "letters, digits, '_', '.' and '-' (at most 63)"

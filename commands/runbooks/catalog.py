@@ -24,17 +24,34 @@ class CatalogEntry(BaseModel):
 def _files(dirs: list[Path] | None = None) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for directory in dirs if dirs is not None else runbook_dirs():
-        if directory.is_dir():
-            for path in sorted(directory.glob("*.md")):
-                found.setdefault(path.stem, path)  # earlier directories override later ones
+        try:
+            paths = sorted(directory.glob("*.md")) if directory.is_dir() else []
+        except OSError:
+            continue  # an unreadable directory holds no runbooks we can offer
+        for path in paths:
+            found.setdefault(path.stem, path)  # earlier directories override later ones
     return found
 
 
+def _parse_one(path: Path) -> Runbook:
+    """``parse_runbook``, with any failure of this one file as RunbookFormatError (one line)."""
+    try:
+        return parse_runbook(path)
+    except RunbookFormatError:
+        raise
+    except ConsoleError as exc:
+        raise RunbookFormatError(path, None, exc.message) from None
+    except (OSError, ValueError, MemoryError, RecursionError) as exc:
+        # a net: one file that defeats the parser in a way not foreseen must not hide the others
+        raise RunbookFormatError(path, None, f"cannot be read ({type(exc).__name__})") from None
+
+
 def list_runbooks(dirs: list[Path] | None = None) -> list[CatalogEntry]:
+    """Every runbook found; a file that cannot be loaded is an entry with its one-line error."""
     entries = []
     for name, path in sorted(_files(dirs).items()):
         try:
-            runbook = parse_runbook(path)
+            runbook = _parse_one(path)
         except RunbookFormatError as exc:
             entries.append(CatalogEntry(name=name, path=str(path), error=exc.message))
             continue
@@ -53,8 +70,8 @@ def list_runbooks(dirs: list[Path] | None = None) -> list[CatalogEntry]:
 
 def load_runbook(name: str, dirs: list[Path] | None = None) -> Runbook:
     """The runbook called ``name`` (or at path ``name``); ConsoleError if there is none."""
-    if name.endswith(".md") and Path(name).is_file():
-        return parse_runbook(Path(name))
+    if name.endswith(".md") and _is_file(Path(name)):
+        return _parse_one(Path(name))
     files = _files(dirs)
     if name not in files:
         known = ", ".join(sorted(files)) or "none"
@@ -62,4 +79,11 @@ def load_runbook(name: str, dirs: list[Path] | None = None) -> Runbook:
             f"no runbook named {name!r} (runbooks: {known})",
             hint="see `mlops-console runbook list`",
         )
-    return parse_runbook(files[name])
+    return _parse_one(files[name])
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system is no file
+        return False

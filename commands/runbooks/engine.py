@@ -35,7 +35,7 @@ from commands.runbooks.transcript import (
     now,
     save,
 )
-from console.errors import ConsoleError
+from console.errors import ConsoleError, UsageError
 from console.mlflow.errors import NotFound
 
 STOP = "stop"
@@ -78,7 +78,7 @@ def parse_assignments(items: list[str] | None) -> dict[str, str]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ConsoleError(f"--set {item!r} is not KEY=VALUE")
+            raise UsageError(f"--set {item[:60]!r} is not KEY=VALUE")
         out[key.strip()] = value
     return out
 
@@ -94,7 +94,7 @@ def resolve_params(
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
         known = ", ".join(sorted(declared)) or "none"
-        raise ConsoleError(
+        raise UsageError(
             f"runbook {runbook.name} has no parameter {unknown[0]!r} (parameters: {known})"
         )
     values: dict[str, Any] = {}
@@ -111,7 +111,8 @@ def resolve_params(
         try:
             value = param.coerce(name, raw)
         except ValueError as exc:
-            raise ConsoleError(str(exc)) from None
+            # a --set value is the command line's fault (exit 2); an env var or default is not
+            raise (UsageError if name in overrides else ConsoleError)(str(exc)) from None
         if param.required and value in (None, ""):
             source = f" or ${param.env}" if param.env else ""
             raise ConsoleError(
@@ -125,10 +126,12 @@ def resolve_params(
 def shown_params(runbook: Runbook, params: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in params.items():
-        kind = runbook.header.parameters[name].type
-        if kind == "secret" and value:
+        param = runbook.header.parameters[name]
+        kind = param.type
+        if param.is_secret(name) and value not in (None, ""):
             out[name] = MASK
-        elif kind == "dsn" and value:
+        elif (kind == "dsn" and value) or isinstance(value, str):
+            # any string may be a URL with user:password@ in it (a tracking URI from the env)
             out[name] = mask_dsn(str(value))
         else:
             out[name] = value
@@ -140,8 +143,9 @@ def _masker(settings: Any, runbook: Runbook, params: Mapping[str, Any]) -> Maske
 
     masker = Masker(secret_values(settings))
     for name, value in params.items():
-        kind = runbook.header.parameters[name].type
-        if kind == "secret" and value:
+        param = runbook.header.parameters[name]
+        kind = param.type
+        if param.is_secret(name) and value not in (None, ""):
             masker.add([str(value)])
         elif kind == "dsn":
             masker.add_dsn(str(value) if value else None)

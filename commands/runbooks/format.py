@@ -8,7 +8,10 @@ refuses a malformed file with ``RunbookFormatError`` naming the file, the line a
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,17 +28,42 @@ StepKind = Literal["check", "action"]
 _ID = re.compile(r"^[a-z][a-z0-9-]*$")
 _FENCE = re.compile(r"^(```+|~~~+)\s*(\S*)\s*$")
 
+# what a runbook may be: the shipped ones are under 20 kB, nest 5 levels and use no YAML aliases;
+# past these limits a file is refused (one line) before anything recursive or unbounded reads it
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 32
+MAX_NODES = 20_000  # YAML nodes, aliases counted as the nodes they stand for
+
+
+# the words of an environment variable (or parameter) name that say it holds a credential
+_SECRET_WORDS = re.compile(
+    r"(PASSWORD|PASSWD|PASSPHRASE|PWD|TOKEN|SECRET|KEY|APIKEY|CREDENTIALS?|AUTH|COOKIE|SESSION)S?",
+)
+
+
+def secret_looking(name: str) -> bool:
+    """``name`` (e.g. ``MLFLOW_TRACKING_PASSWORD``, ``api-key``, ``dbToken``) names a secret: one
+    of its words (split at ``_``, ``-``, ``.`` and lower→upper case changes) is a credential word,
+    or it ends in one (``APIKEY``, ``GITHUBTOKEN``)."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", spaced.upper()) if w]
+    return any(_SECRET_WORDS.fullmatch(w) for w in words) or any(
+        w.endswith(("PASSWORD", "TOKEN", "SECRET", "APIKEY")) for w in words
+    )
+
 
 class RunbookFormatError(ConsoleError):
-    """A runbook file is malformed; the message is ``file:line: what is wrong``."""
+    """A runbook file is malformed; the message is ``file:line: what is wrong`` (``file: what is
+    wrong`` when no line is to blame: unreadable, too large, not text)."""
 
     exit_code = 2
 
-    def __init__(self, path: Path | str, line: int, problem: str) -> None:
+    def __init__(self, path: Path | str, line: int | None, problem: str) -> None:
         self.path = str(path)
         self.line = line
         self.problem = problem
-        super().__init__(f"{path}:{line}: {problem}", hint="fix the runbook file")
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {problem}", hint="fix the runbook file")
 
 
 class Parameter(BaseModel):
@@ -48,6 +76,17 @@ class Parameter(BaseModel):
     default: Any = None
     env: str | None = None
     required: bool = False
+
+    def is_secret(self, name: str = "") -> bool:
+        """Masked wherever it is shown: ``type: secret``, or a string whose environment variable
+        (or own name) looks like a credential (``MLFLOW_TRACKING_PASSWORD``, ``*_TOKEN``,
+        ``*_SECRET*``, ``*_KEY``, ``*CREDENTIALS*``). A ``dsn`` keeps its own masking (the
+        password only)."""
+        if self.type == "secret":
+            return True
+        if self.type != "string":
+            return False
+        return secret_looking(self.env or "") or secret_looking(name)
 
     def coerce(self, name: str, raw: Any) -> Any:
         """``raw`` (a --set string or a YAML value) as this parameter's type; ValueError if not."""
@@ -62,9 +101,12 @@ class Parameter(BaseModel):
                 raise ValueError(f"parameter {name} must be a whole number, not {raw!r}") from None
         if self.type == "float":
             try:
-                return float(raw)
+                value = float(raw)
             except (TypeError, ValueError):
                 raise ValueError(f"parameter {name} must be a number, not {raw!r}") from None
+            if isinstance(raw, bool) or not math.isfinite(value):
+                raise ValueError(f"parameter {name} must be a finite number, not {raw!r}")
+            return value
         if self.type == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -186,8 +228,48 @@ def _node_line(node: yaml.Node | None, loc: tuple[Any, ...], base: int) -> int:
     return base + line
 
 
+def _check_shape(path: Path, text: str, base: int, what: str) -> None:
+    """Refuse YAML nested deeper than MAX_DEPTH or expanding to more than MAX_NODES nodes.
+
+    PyYAML's parser is iterative, its composer recursive (a deep file is a RecursionError) and
+    an alias is a reference, so a few lines of anchors stand for billions of nodes that every
+    later walk (templates, JSON) would visit. The events are counted before anything is built.
+    """
+    frames: list[list[Any]] = [[None, 0]]  # [anchor, nodes so far] per open collection
+    sizes: dict[str, int] = {}
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(frames) > MAX_DEPTH:
+                raise RunbookFormatError(
+                    path,
+                    base + event.start_mark.line,
+                    f"{what} is nested more than {MAX_DEPTH} levels deep",
+                )
+            frames.append([event.anchor, 1])
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = frames.pop()
+        elif isinstance(event, yaml.ScalarEvent):
+            anchor, size = event.anchor, 1
+        elif isinstance(event, yaml.AliasEvent):
+            anchor, size = None, sizes.get(event.anchor or "", 1)
+        else:
+            continue
+        if anchor:
+            sizes[anchor] = size
+        frames[-1][1] += size
+        if frames[-1][1] > MAX_NODES:
+            raise RunbookFormatError(
+                path,
+                base + event.start_mark.line,
+                f"{what} stands for more than {MAX_NODES} YAML values"
+                + (" (through aliases)" if sizes else ""),
+            )
+
+
 def _load_yaml(path: Path, text: str, base: int, what: str) -> tuple[Any, yaml.Node | None]:
     try:
+        _check_shape(path, text, base, what)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
@@ -346,15 +428,54 @@ def _check_references(path: Path, header: RunbookHeader, steps: list[StepSpec]) 
         earlier.add(step.id)
 
 
+def _read_text(path: Path) -> str:
+    """The file's text, or RunbookFormatError saying in one line why it is not a runbook.
+
+    Opened without blocking and checked to be a regular file of at most MAX_BYTES before a byte
+    is read: a FIFO, a device or a 50 MB file named ``*.md`` is refused, not waited on or loaded.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise RunbookFormatError(path, None, f"cannot be read: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise RunbookFormatError(path, None, f"is {kind}")
+    if info.st_size > MAX_BYTES:
+        os.close(fd)
+        raise RunbookFormatError(
+            path, None, f"is {info.st_size:,} bytes; a runbook is at most {MAX_BYTES:,}"
+        )
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise RunbookFormatError(path, None, f"cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_BYTES:
+        raise RunbookFormatError(path, None, f"is more than {MAX_BYTES:,} bytes")
+    if b"\0" in data:
+        raise RunbookFormatError(path, None, "is a binary file (it holds NUL bytes), not markdown")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RunbookFormatError(path, line, "the file is not UTF-8 text") from None
+
+
 def parse_runbook(path: Path | str) -> Runbook:
     """Read and validate one runbook file; raise RunbookFormatError naming the line."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConsoleError(f"cannot read runbook {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise RunbookFormatError(path, 1, "the file is not UTF-8 text") from None
+        return _parse(path)
+    except RecursionError:
+        # _check_shape bounds the YAML; this is the net under every other walk of the file
+        raise RunbookFormatError(path, None, "is nested too deeply to read") from None
+
+
+def _parse(path: Path) -> Runbook:
+    text = _read_text(path)
     lines = text.splitlines(keepends=True)
     front, body_start = _split_front_matter(path, lines)
     data, node = _load_yaml(path, front, 2, "the front matter")

@@ -56,7 +56,10 @@ class Masker:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {k: self.data(v) for k, v in value.items()}
+            # keys too: a step's data may be keyed by a value (a model named by a token)
+            return {
+                self.text(k) if isinstance(k, str) else k: self.data(v) for k, v in value.items()
+            }
         if isinstance(value, list | tuple):
             return [self.data(v) for v in value]
         return value

@@ -406,6 +406,18 @@ async def _rollout_plan(ctx: StepContext, args: RolloutArgs) -> Plan:
     )
 
 
+def _reload_headers(ctx: StepContext, record: dict) -> dict[str, str]:
+    """The deployment's reload token, kept beside its record in this home."""
+    from commands.deploy_records import reload_headers
+    from console.deployment_model import check_deployment_name
+
+    try:
+        name = check_deployment_name(str(record.get("name") or ""))
+    except ValueError:
+        return {}  # not a name deploy writes: no token file of ours to read
+    return reload_headers(ctx.settings.home, name)
+
+
 async def _rollout(ctx: StepContext, args: RolloutArgs) -> StepResult:
     import httpx
 
@@ -414,7 +426,11 @@ async def _rollout(ctx: StepContext, args: RolloutArgs) -> StepResult:
         url = str(record["url"]).rstrip("/")
         try:
             async with httpx.AsyncClient(timeout=args.timeout) as http:
-                answer = await http.post(f"{url}/reload", json={"version": args.version})
+                answer = await http.post(
+                    f"{url}/reload",
+                    json={"version": args.version},
+                    headers=_reload_headers(ctx, record),
+                )
             if answer.status_code >= 400:
                 raise StepFailed(
                     f"{record.get('name')}: reload answered HTTP {answer.status_code}: "

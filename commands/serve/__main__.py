@@ -22,6 +22,16 @@ def main(argv: list[str] | None = None) -> int:
     from commands.serve.app import ServiceState, build_app
     from commands.serve.metrics import ServiceMetrics
 
+    token = None
+    if args.reload_token_file:
+        try:
+            token = Path(args.reload_token_file).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"serve: error: cannot read the reload token file: {exc}", file=sys.stderr)
+            return 2
+        if len(token) < 16:
+            print("serve: error: the reload token file holds no token", file=sys.stderr)
+            return 2
     try:
         served = loader.load(
             args.model, args.version, tracking_uri=args.tracking_uri, model_dir=args.model_dir
@@ -42,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         max_rows=args.max_rows,
         metrics=ServiceMetrics(labels={"deployment": args.name, "model": args.model}),
         inference_log=log,
+        reload_token=token,
     )
     import uvicorn
 

@@ -1,7 +1,9 @@
 """The predict service's HTTP application (Starlette): MLflow's scoring protocol and operations.
 
 ``POST /invocations`` (``dataframe_records`` or ``dataframe_split``), ``GET /ping``,
-``GET /version``, ``GET /schema``, ``GET /metrics`` (Prometheus text), ``POST /reload``.
+``GET /version``, ``GET /schema``, ``GET /metrics`` (Prometheus text), ``POST /reload`` (only
+with ``Authorization: Bearer <token>``, the token of ``--reload-token-file``; 401 without it,
+403 for a service started without a token file).
 Every refusal is a 4xx whose ``message`` names the field and the problem (MLflow's error body:
 ``{"error_code", "message"}`` plus ``errors`` per row and field): 400 malformed, 413 too large
 (bytes or rows), 415 not JSON, 422 rows that do not fit the schema. A model failing on rows that
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import math
@@ -39,6 +42,8 @@ log = logging.getLogger("mlops.serve")
 
 ERROR_CODES = {
     400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
     404: "RESOURCE_DOES_NOT_EXIST",
     413: "REQUEST_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
@@ -62,6 +67,8 @@ class ServiceState:
     max_rows: int
     metrics: ServiceMetrics
     inference_log: ilog.InferenceLog | None = None
+    # what POST /reload must send as "Authorization: Bearer <token>"; None: /reload is refused
+    reload_token: str | None = None
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def version_doc(self) -> dict[str, Any]:
@@ -274,6 +281,10 @@ def build_app(state: ServiceState) -> Starlette:
         )
 
     async def reload(request: Request) -> Response:
+        refused = _reload_refusal(state.reload_token, request.headers.get("authorization", ""))
+        if refused is not None:
+            log.warning("refused a reload from %s: %s", _peer(request), refused[1])
+            return error(*refused)
         try:
             body = await read_body(request, 4096)
             doc = parse_json(body)
@@ -318,6 +329,27 @@ def build_app(state: ServiceState) -> Starlette:
         Route("/reload", reload, methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _reload_refusal(token: str | None, authorization: str) -> tuple[int, str] | None:
+    """None when ``authorization`` carries the service's reload token, else (status, reason).
+
+    Compared in constant time. A service without a token (a container started by hand) has no
+    reload: the image is rebuilt for a new version.
+    """
+    if not token:
+        return 403, "reload is disabled: this service was started without --reload-token-file"
+    scheme, _, given = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return 401, "reload needs 'Authorization: Bearer <the deployment's reload token>'"
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        return 401, "reload refused: wrong token"
+    return None
+
+
+def _peer(request: Request) -> str:
+    client = request.client
+    return f"{client.host}:{client.port}" if client else "?"
 
 
 class _ModelFailure(Exception):

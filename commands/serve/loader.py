@@ -40,6 +40,8 @@ def load(model: str, version: str, *, tracking_uri: str | None, model_dir: str |
         import mlflow.pyfunc
     except ImportError as exc:  # pragma: no cover - mlflow is a dependency
         raise LoadError(f"mlflow is not installed: {exc}") from None
+    from commands.model_uri import version_uri
+
     uri = model_dir or f"models:/{model}/{version}"
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
@@ -47,7 +49,8 @@ def load(model: str, version: str, *, tracking_uri: str | None, model_dir: str |
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            loaded = mlflow.pyfunc.load_model(uri)
+            # a name with '@' (or '?', '#'...) is misread in models:/NAME/V: load by location
+            loaded = mlflow.pyfunc.load_model(model_dir or version_uri(model, version))
     except Exception as exc:  # noqa: BLE001 - mlflow raises many types; one line out
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LoadError(f"cannot load {uri}: {type(exc).__name__}: {message[:300]}") from None

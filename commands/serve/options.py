@@ -28,6 +28,7 @@ ENV = {
     "tracking_uri": "MLOPS_SERVE_TRACKING_URI",
     "home": "MLOPS_SERVE_HOME",
     "model_dir": "MLOPS_SERVE_MODEL_DIR",
+    "reload_token_file": "MLOPS_SERVE_RELOAD_TOKEN_FILE",
 }
 
 
@@ -50,6 +51,12 @@ def parser(env: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
         "--model-dir",
         default=default("model_dir"),
         help="load the model from this local MLflow model directory instead of models:/M/V",
+    )
+    p.add_argument(
+        "--reload-token-file",
+        default=default("reload_token_file"),
+        help="file holding the token POST /reload must send as 'Authorization: Bearer'; "
+        "without it /reload is refused (403)",
     )
     p.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
     p.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS)
@@ -82,8 +89,10 @@ def command(
     port: int,
     tracking_uri: str,
     home: str,
+    reload_token_file: str | None = None,
 ) -> list[str]:
     """The exact command ``deploy`` runs (and the container image's entry point continues)."""
+    token = ["--reload-token-file", reload_token_file] if reload_token_file else []
     return [
         python,
         "-m",
@@ -102,4 +111,5 @@ def command(
         tracking_uri,
         "--home",
         home,
+        *token,
     ]

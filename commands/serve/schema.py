@@ -79,6 +79,9 @@ class InputSchema:
     row_model: type[BaseModel] | None
     columns: list[str]
     dtypes: dict[str, str]
+    # columns holding numbers: JSON true/false there is refused (pydantic's lax float takes
+    # true as 1.0, and a boolean sent for a number is a caller's mistake, not a value)
+    numeric: frozenset[str] = frozenset()
 
     def describe(self) -> dict[str, Any]:
         if self.row_model is None:
@@ -92,6 +95,18 @@ class InputSchema:
         for i, row in enumerate(rows):
             if not isinstance(row, dict):
                 problems.append({"row": i, "field": None, "problem": "a row must be an object"})
+            elif booleans := [
+                c for c, v in row.items() if c in self.numeric and isinstance(v, bool)
+            ]:
+                for column in booleans[: MAX_ERRORS - len(problems)]:
+                    value = "true" if row[column] else "false"
+                    problems.append(
+                        {
+                            "row": i,
+                            "field": _show(column),
+                            "problem": f"must be a number, not {value}",
+                        }
+                    )
             elif self.row_model is not None:
                 try:
                     valid = self.row_model.model_validate(row)
@@ -159,13 +174,17 @@ def input_schema(model_name: str, signature: Any) -> InputSchema:
         row_model = _load(KNOWN[model_name][0])
         columns = list(row_model.model_fields)
         dtypes = {c: "float64" for c in columns}
-        return InputSchema("contract", row_model, columns, dtypes)
+        numeric = frozenset(
+            c for c, f in row_model.model_fields.items() if f.annotation in (int, float)
+        )
+        return InputSchema("contract", row_model, columns, dtypes, numeric)
     inputs = getattr(signature, "inputs", None) if signature is not None else None
     if inputs is None or inputs.is_tensor_spec() or not inputs.has_input_names():
         return InputSchema("none", None, [], {})
     fields: dict[str, Any] = {}
     dtypes: dict[str, str] = {}
     columns: list[str] = []
+    numeric: set[str] = set()
     for i, spec in enumerate(inputs.inputs):
         type_name = getattr(getattr(spec, "type", None), "name", None)
         py_type = _TYPES.get(type_name or "", (Any,))[0]
@@ -182,11 +201,13 @@ def input_schema(model_name: str, signature: Any) -> InputSchema:
         else:
             fields[f"c{i}"] = (py_type | None, Field(default=None, **limits))
         columns.append(spec.name)
+        if py_type in (int, float):
+            numeric.add(spec.name)
         if type_name in DTYPES:
             dtypes[spec.name] = DTYPES[type_name]
     # column names are arbitrary strings: fields get safe names, the column is the alias
     row_model = create_model("InputRow", __config__=ConfigDict(extra="forbid"), **fields)
-    return InputSchema("signature", row_model, columns, dtypes)
+    return InputSchema("signature", row_model, columns, dtypes, frozenset(numeric))
 
 
 def output_schema(model_name: str, signature: Any) -> OutputSchema:

@@ -67,11 +67,23 @@ def positive(text: str) -> int:
 
 def version_arg(text: str) -> str:
     """An argparse type: a model version number exactly as MLflow writes it (``3``, not `` 3``)."""
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+    # (at most 18 digits: int() of thousands of digits is itself an error, and no server has
+    # a version past 10^18)
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) < 1:
         raise argparse.ArgumentTypeError(
             f"'{printable(text, limit=40)}' is not a version number (1, 2, 3, ...)"
         )
     return text
+
+
+def deployment_name(text: str) -> str:
+    """An argparse type: a deployment name as ``deploy`` writes it (letters, digits, ``_.-``)."""
+    from console.deployment_model import check_deployment_name
+
+    try:
+        return check_deployment_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def check_arguments(argv: list[str]) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.cli._common import print_json, run_async, say
+from console.cli._common import deployment_name, print_json, run_async, say
 
 ACTIONS = ("stop", "rollout", "rollback")
 EXIT_CODES = {"succeeded": 0, "noop": 0, "cancelled": 1, "failed": 1, "refused": 4}
@@ -31,7 +31,12 @@ def register(subparsers, add_globals) -> None:
         "words", nargs="+", metavar="ARG", help="MODEL, or stop/rollout/rollback NAME"
     )
     parser.add_argument("--alias", metavar="A", help="deploy the version behind alias A")
-    parser.add_argument("--name", metavar="N", help="deployment name (default: the model name)")
+    parser.add_argument(
+        "--name",
+        metavar="N",
+        type=deployment_name,
+        help="deployment name (default: the model name)",
+    )
     parser.add_argument("--to", metavar="V", help="rollback: the version to go back to")
     parser.add_argument("--force", action="store_true", help="rollback: override failed gates")
     parser.add_argument("--reason", metavar="R", help="rollback: why (audited)")
@@ -42,12 +47,18 @@ def register(subparsers, add_globals) -> None:
 
 
 def _deploy(args: argparse.Namespace, settings) -> int:
-    from console.errors import ConsoleError
+    import argparse as _argparse
+
+    from console.errors import ConsoleError, UsageError
 
     words = args.words
     if len(words) == 2 and words[0] in ACTIONS:
+        try:
+            name = deployment_name(words[1])
+        except _argparse.ArgumentTypeError as exc:
+            raise UsageError(f"deploy {words[0]}: {exc}") from None
         return {"stop": _stop, "rollout": _rollout, "rollback": _rollback}[words[0]](
-            args, settings, words[1]
+            args, settings, name
         )
     if len(words) != 1:
         raise ConsoleError(
@@ -104,7 +115,9 @@ def _stop(args: argparse.Namespace, settings, name: str) -> int:
     if args.json:
         print_json({"name": name, "stopped": record is not None})
     elif record is None:
-        say(f"no deployment named {name}")
+        from commands.deploy_records import DeployError
+
+        raise DeployError(f"no deployment named {name}", hint="see `mlops-console deployments`")
     else:
         say(f"stopped {name} ({record.model} v{record.version} at {record.url})")
     return 0 if record is not None else 1

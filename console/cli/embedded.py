@@ -23,7 +23,9 @@ def register(subparsers, add_globals) -> None:
     start.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(start)
     start.set_defaults(handler=_start)
-    halt = sub.add_parser("stop", help="stop the server and its supervisor")
+    halt = sub.add_parser(
+        "stop", help="stop the server and its supervisor (refused with --read-only)"
+    )
     add_globals(halt)
     halt.set_defaults(handler=_stop)
 
@@ -78,8 +80,18 @@ def _start(args: argparse.Namespace, settings) -> int:
 
 
 def _stop(args: argparse.Namespace, settings) -> int:
+    """Stop the home's server; refused read-only: other consoles (and deployments, the history
+    receiver) of this home may be reading from it, and a read-only console changes nothing.
+    (``start`` is allowed read-only: a read-only console needs a server to read from, and one it
+    starts stops by itself once idle.)"""
     from console.embedded.lifecycle import stop
+    from console.errors import ReadOnlyError
 
+    if settings.read_only:
+        raise ReadOnlyError(
+            f"stop the embedded MLflow server of {settings.home} (other consoles of this home may "
+            "be using it; it stops by itself once idle)"
+        )
     if stop(settings.home):
         say(f"stopped the embedded MLflow server of {settings.home}")
     else:

@@ -27,7 +27,12 @@ def parse_instant(text: str, now: datetime | None = None) -> datetime:
         return now
     match = _RELATIVE.match(value.lower())
     if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        try:
+            return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        except (OverflowError, ValueError):  # before year 1, or past timedelta's range
+            raise argparse.ArgumentTypeError(
+                f"{value[:40]!r} reaches back before the year 1 (give a smaller age)"
+            ) from None
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:

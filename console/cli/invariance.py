@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from console.cli._common import open_client, print_json, run_async
+from console.cli._common import open_client, print_json, run_async, version_arg
 from console.safe_text import printable
 
 MODULE = "commands.invariance_signature"
@@ -31,7 +31,7 @@ def register(subparsers, add_globals) -> None:
         ),
     )
     parser.add_argument("model", metavar="MODEL")
-    parser.add_argument("version", metavar="VERSION")
+    parser.add_argument("version", metavar="VERSION", type=version_arg)
     parser.add_argument("--rows", metavar="FILE", help="check these rows (CSV, Parquet, JSONL)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(parser)

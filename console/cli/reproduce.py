@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.cli._common import open_client, run_async
+from console.cli._common import open_client, run_async, version_arg
 from console.safe_text import printable
 
 EXIT = {"MATCH": 0, "MISMATCH": 1, "INCOMPLETE": 2}
@@ -30,7 +30,7 @@ def register(subparsers, add_globals) -> None:
         ),
     )
     parser.add_argument("model", metavar="MODEL")
-    parser.add_argument("version", metavar="VERSION")
+    parser.add_argument("version", metavar="VERSION", type=version_arg)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(parser)
     parser.set_defaults(handler=_handle)

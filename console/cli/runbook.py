@@ -85,14 +85,24 @@ def _list(args: argparse.Namespace, settings) -> int:
 
 def _show(args: argparse.Namespace, settings) -> int:
     from commands.runbooks.catalog import load_runbook
+    from commands.runbooks.secrets import MASK, mask_dsn
 
     runbook = load_runbook(args.name)
+    header = runbook.header.model_dump(mode="json", exclude={"name"})
+    defaults: dict[str, str] = {}  # as shown: a secret's default is not, nor a URL's password
+    for name, p in runbook.header.parameters.items():
+        if p.is_secret(name) and p.default not in (None, ""):
+            defaults[name] = MASK
+        elif isinstance(p.default, str):
+            defaults[name] = mask_dsn(p.default)
+        if name in defaults:
+            header["parameters"][name]["default"] = defaults[name]
     if args.json:
         print_json(
             {
                 "name": runbook.name,
                 "path": runbook.path,
-                **runbook.header.model_dump(mode="json", exclude={"name"}),
+                **header,
                 "steps": [s.model_dump(mode="json", by_alias=True) for s in runbook.steps],
             }
         )
@@ -104,7 +114,10 @@ def _show(args: argparse.Namespace, settings) -> int:
     if h.parameters:
         print("\nParameters:")
         for name, p in h.parameters.items():
-            default = f" default {p.default!r}" if p.default is not None else ""
+            value = defaults.get(name, p.default)
+            default = f" default {value!r}" if value is not None else ""
+            if value == MASK:
+                default = f" default {MASK}"
             env = f" env ${p.env}" if p.env else ""
             need = " (required)" if p.required else ""
             say(f"  {name} ({p.type}{default}{env}){need}: {p.description}")

@@ -52,7 +52,8 @@ def param_fields(runbook: Any, env: Any = None) -> list[Any]:
         fields.append(
             ParamField(
                 name=name,
-                type=param.type,
+                # a credential-looking string (env MLFLOW_TRACKING_PASSWORD...) is typed unseen
+                type="secret" if param.is_secret(name) else param.type,
                 description=param.description,
                 default="" if default is None else str(default),
                 env=param.env,

@@ -191,6 +191,23 @@ def test_killed_server_with_stale_state_is_restarted_elsewhere(
         stranger.wait()
 
 
+def test_read_only_stop_is_refused_and_the_server_keeps_serving(started: Started) -> None:
+    """Issue 20: a read-only console must not stop the server other consoles of the home use."""
+    current = embedded.ensure_server(started.home)
+    for where in (["--read-only", "embedded", "stop"], ["embedded", "stop", "--read-only"]):
+        out = run_cli(started.home, *where)
+        assert out.returncode == 3, out.stderr
+        assert out.stderr.count("\n") == 1 and "is read-only" in out.stderr
+        assert "other consoles of this home may be using it" in out.stderr
+    assert is_alive(current.pid) and is_alive(current.supervisor_pid)
+    assert embedded.status(started.home).running
+    assert _get(f"{current.tracking_uri}/health")[0] == 200
+    # reading stays allowed: status, and a start that finds the server running
+    assert run_cli(started.home, "--read-only", "embedded", "status").returncode == 0
+    again = run_cli(started.home, "--read-only", "embedded", "start", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["pid"] == current.pid
+
+
 def test_stop(started: Started) -> None:
     current = embedded.ensure_server(started.home)
     assert embedded.stop(started.home) is True

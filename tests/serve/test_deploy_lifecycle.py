@@ -99,6 +99,17 @@ def test_valid_requests_in_both_formats(deployed):
         ({"dataframe_records": [{"petal length": 1.0}]}, 422, ["count", "required"]),
         ({"dataframe_records": [{"petal length": 1.0, "count": 1.5}]}, 422, ["count"]),
         ({"dataframe_records": [{"petal length": 1.0, "count": True}]}, 422, ["count"]),
+        # issue 20: JSON true/false is no number, for a double column too (lax float took 1.0)
+        (
+            {"dataframe_records": [{"petal length": True, "count": 1}]},
+            422,
+            ["field 'petal length'", "must be a number, not true"],
+        ),
+        (
+            {"dataframe_split": {"columns": ["petal length", "count"], "data": [[False, 1]]}},
+            422,
+            ["field 'petal length'", "must be a number, not false"],
+        ),
         (
             {"dataframe_records": [{"petal length": 1.0, "count": 1, "colour": "red"}]},
             422,
@@ -147,6 +158,75 @@ def test_hostile_requests(deployed):
         not_json = c.post("/invocations", content=b"a,b\n1,2", headers={"content-type": "text/csv"})
         assert not_json.status_code == 415
         assert c.get("/invocations").status_code == 405
+
+
+def test_reload_needs_the_deployments_token(deployed):
+    """Issue 20: ``POST /reload`` swaps the model a service scores with; only a holder of the
+    token its supervisor wrote (0600, beside the record) may ask for it."""
+    home, info = deployed
+    token_file = home / "deployments" / "iris-live.reload-token"
+    token = token_file.read_text().strip()
+    assert len(token) >= 32 and token_file.stat().st_mode & 0o777 == 0o600
+    rec = record(home, "iris-live")
+    assert token not in json.dumps(rec)
+    for pid in (rec["supervisor_pid"], rec["pid"]):
+        assert token.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        assert token.encode() not in Path(f"/proc/{pid}/environ").read_bytes()
+    with http(info) as c:
+        served = c.get("/version").json()["version"]
+        other = "2" if served == "1" else "1"
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong-token-of-the-same-length-" + "x" * 11},
+            {"Authorization": f"Basic {token}"},
+            {"Authorization": "Bearer"},
+            {"Authorization": f"Bearer {token[:-1]}"},
+        ):
+            refused = c.post("/reload", json={"version": other}, headers=headers)
+            assert refused.status_code == 401, (headers, refused.text)
+            assert refused.json()["error_code"] == "UNAUTHENTICATED"
+            assert token not in refused.text
+        assert c.get("/version").json()["version"] == served  # nothing was reloaded
+        # the right token is accepted (the rollout tests below reload through the CLI)
+        same = c.post(
+            "/reload", json={"version": served}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert same.status_code == 200, same.text
+        assert same.json()["version"] == served
+
+
+def test_a_service_without_a_token_file_refuses_every_reload(mlflow_server, sklearn_model):
+    """A service started by hand (or from the image) without --reload-token-file: 403."""
+    import subprocess
+    import sys
+
+    from commands.serve import options
+    from console.embedded.procs import free_port
+
+    port = free_port()
+    cmd = options.command(
+        sys.executable, model=sklearn_model, version="1", alias="live", name="no-token",
+        port=port, tracking_uri=mlflow_server.url, home="",
+    )  # fmt: skip
+    proc = subprocess.Popen([*cmd, "--no-inference-log"], stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}"
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"{url}/ping", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return proc.poll() is not None
+
+        assert wait_for(up, timeout=240) and proc.poll() is None
+        for headers in ({}, {"Authorization": "Bearer anything-at-all-here"}):
+            refused = httpx.post(f"{url}/reload", json={"version": "2"}, headers=headers)
+            assert refused.status_code == 403, refused.text
+            assert "--reload-token-file" in refused.json()["message"]
+        assert httpx.get(f"{url}/version").json()["version"] == "1"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_oversized_requests_are_413(deployed):
@@ -314,6 +394,7 @@ def test_stop(deployed, mlflow_server):
     result = run_cli(home, mlflow_server.url, "deploy", "stop", "iris-live")
     assert result.returncode == 0, result.stderr
     assert not (home / "deployments" / "iris-live.json").exists()
+    assert not (home / "deployments" / "iris-live.reload-token").exists()
     assert (
         not Path(f"/proc/{rec['pid']}").exists()
         or b"commands.serve" not in Path(f"/proc/{rec['pid']}/cmdline").read_bytes()

@@ -58,3 +58,21 @@ def test_no_signature_accepts_consistent_scalar_rows_only():
     for rows in ([{"a": 1}, {"b": 1}], [{"a": [1, 2]}], [3]):
         with pytest.raises(RequestError):
             schema.validate(rows)
+
+
+def test_booleans_are_no_numbers_for_signature_and_contract_columns():
+    """Issue 20: pydantic's lax float takes true as 1.0; a numeric column refuses true/false."""
+    schema = input_schema("someone-elses", _signature())
+    for row, field, shown in (
+        ({"x y": True, "_private": 1}, "x y", "true"),
+        ({"x y": 1.0, "_private": False}, "_private", "false"),
+    ):
+        with pytest.raises(RequestError) as caught:
+            schema.validate([row])
+        assert caught.value.status == 422
+        assert f"field '{field}': must be a number, not {shown}" in caught.value.message
+    contract = input_schema("next-week-commits", None)
+    with pytest.raises(RequestError) as caught:
+        contract.validate([{c: True for c in contract.columns}])
+    assert "must be a number, not true" in caught.value.message
+    assert schema.validate([{"x y": 0, "_private": 0, "note": "true"}])[0]["note"] == "true"
