@@ -278,4 +278,26 @@ async def rollback(
             promotion=summary,
         )
         return result
-    return await rollout(ctx, name, driver, confirmed=True, action="rollback", promotion=summary)
+    from console.audit import AuditUnavailable
+
+    try:
+        return await rollout(
+            ctx, name, driver, confirmed=True, action="rollback", promotion=summary
+        )
+    except AuditUnavailable as exc:
+        # the promotion is done (and audited): say so, not "nothing was changed"
+        return RolloutResult(
+            name=name,
+            action="rollback",
+            outcome="failed",
+            message=(
+                f"rollback stopped after the promotion: {promoted.message}; {name} was not "
+                f"reloaded because its audit record cannot be written ({exc.reason})"
+            ),
+            model=record.model,
+            alias=record.alias,
+            served_before=serving,
+            served_after=serving,
+            alias_version=target,
+            promotion=summary,
+        )
