@@ -614,3 +614,73 @@ def test_forged_promotion_tags_show_as_unverified_and_are_not_undone(
     assert done.returncode == 4, (done.stdout, done.stderr)
     assert "unverified" in done.stdout
     assert seeder.aliases(name)["champion"] == "3"
+
+
+# --- the outcome record fails after the write; resolution is cheap ------------------------------
+
+
+def test_outcome_record_failing_after_the_write_says_so_and_is_resolved_later(
+    mlflow_server, seeder, tmp_path, monkeypatch
+):
+    from commands.history import resolve_pending
+    from commands.promote import promote
+    from console.audit import AuditError, AuditLog
+    from console.promotion_model import PromotionRequest
+    from tests.promote.conftest import Flow
+    from tests.promote.test_actions import Recorder
+
+    name = seeder.model([{}, {}])
+    seeder.alias(name, "late", "1")
+    flow = Flow(mlflow_server.url, tmp_path / "home")
+    real_append = AuditLog.append
+    calls: list[str] = []
+
+    def append(self, record):
+        calls.append(record.outcome)
+        if record.outcome == "succeeded" and record.action == "promote.set_alias":
+            raise AuditError("cannot write", reason="No space left on device")
+        return real_append(self, record)
+
+    async def attempt():
+        async with flow.client() as client:
+            return await promote(
+                flow.context(client),
+                PromotionRequest(model=name, version="2", alias="late"),
+                Recorder(),
+            )
+
+    monkeypatch.setattr(AuditLog, "append", append)
+    result = asyncio.run(attempt())
+    monkeypatch.setattr(AuditLog, "append", real_append)
+    assert result.outcome == "succeeded" and result.audit_id is None
+    [warning] = [w for w in result.warnings if "outcome record" in w]
+    assert "the registry write happened" in warning and "intent record" in warning
+    assert "No space left on device" in warning
+    assert seeder.aliases(name) == {"late": "2"}
+    assert mlops_tags(seeder.version(name, "2")["tags"]) == {}  # no tag names a missing record
+    [intent] = [r for r in audit_records(flow.home) if r["outcome"] == "pending"]
+
+    async def read_again():
+        async with flow.client() as client:
+            return await resolve_pending(flow.settings(), client, name)
+
+    notes = asyncio.run(read_again())
+    assert notes and "resolved" in notes[0]
+    [outcome] = [
+        r for r in audit_records(flow.home) if r["details"].get("intent_id") == intent["id"]
+    ]
+    assert seeder.version(name, "2")["tags"]["mlops.promotion_audit_id"] == outcome["id"]
+
+
+def test_resolving_with_nothing_pending_sends_no_request(tmp_path):
+    from commands.history import resolve_pending
+    from console.settings import Settings
+
+    class NoServer:
+        """Any request would fail loudly."""
+
+        def __getattr__(self, name):
+            raise AssertionError(f"{name} was used although nothing is pending")
+
+    settings = Settings(home=tmp_path / "home", tracking_uri="http://127.0.0.1:9")
+    assert asyncio.run(resolve_pending(settings, NoServer(), "m")) == []
