@@ -376,6 +376,13 @@ async def _execute(ctx, spec: StepSpec, command, record, scope, transcript) -> s
     ctx.plan = plan  # what the operator confirmed: the step acts on it, not on a new plan
     try:
         result = await command.run(ctx, args)
+    except Exception as exc:
+        # the intent gets its outcome (the step's failure is reported by the caller)
+        shown, record.summary = record.summary, ctx.masker.text(f"failed: {exc}")
+        with contextlib.suppress(ConsoleError):
+            await _audit(ctx, spec, record, "failed", intent=intent)
+        record.summary = shown
+        raise
     finally:
         ctx.plan = None
     verdict = _apply(ctx, record, spec, transcript, result)
