@@ -10,7 +10,9 @@ a link to the undone event.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from commands.driver import Driver
@@ -21,10 +23,12 @@ from commands.history_ingest import (
     ingest_audit,
     ingest_inbox,
     ingest_tags,
+    mark_unverified,
     observe,
 )
 from console.audit import AuditLog, AuditRecord, identify
-from console.errors import ConsoleError, ReadOnlyError
+from console.errors import ConsoleError, ReadOnlyError, UsageError
+from console.history import db as history_db
 from console.history.model import (
     HistoryEvent,
     RegistryState,
@@ -33,7 +37,7 @@ from console.history.model import (
     UndoResult,
 )
 from console.history.model import state_at as fold_state_at
-from console.history.store import HistoryStore
+from console.history.store import HistoryStore, HistoryUnwritable
 from console.promotion_model import PromotionRequest
 
 
@@ -64,16 +68,33 @@ def _ingest(
     now: datetime,
 ) -> tuple[list[HistoryEvent], list[str]]:
     """Merge every source into the store (one transaction); the model's events and notes."""
+    try:
+        return _merge_sources(settings, server, model, current, now)
+    except (sqlite3.Error, OSError) as exc:
+        raise HistoryUnwritable(
+            f"cannot update the registry history in {history_db.db_path(settings.home)}: {exc}",
+            hint="check that the console home is writable and has free space",
+        ) from None
+
+
+def _merge_sources(
+    settings: Any,
+    server: str,
+    model: str,
+    current: tuple[dict[str, str], list[Any]] | None,
+    now: datetime,
+) -> tuple[list[HistoryEvent], list[str]]:
     with HistoryStore(settings.home) as store:
         with store.transaction():
             merger = Merger(store, server, model)
-            ingest_audit(merger, AuditLog.for_settings(settings))
+            records = ingest_audit(merger, AuditLog.for_settings(settings))
             if server == EMBEDDED:
                 ingest_inbox(store, {model: merger}, now)
             if current is not None:
                 aliases, versions = current
                 ingest_tags(merger, versions)
                 observe(merger, aliases, versions, now)
+            mark_unverified(merger, records)
         return list(merger.events), list(store.warnings)
 
 
@@ -98,6 +119,31 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+async def resolve_pending(settings: Any, client: Any, model: str) -> list[str]:
+    """Resolve this home's unfinished promotions of ``model`` (an intent without an outcome: a
+    killed console, or a verification the server did not answer) from what the server shows now;
+    the notes to show. Cheap when nothing is pending (one read of the audit log, off the event
+    loop); never raises (the read it accompanies matters more). Every read of a model calls it:
+    ``history``, ``undo``, ``versions`` and the console's registry pane."""
+    from commands.promote import PromoteContext, resolve_interrupted
+
+    if settings.read_only:
+        return []
+    try:
+        audit = AuditLog.for_settings(settings)
+        ctx = PromoteContext(
+            client=client,
+            tracking_uri="",
+            audit=audit,
+            lock_dir=audit.directory / "locks",
+            home=Path(settings.home),
+        )
+        done = await resolve_interrupted(ctx, model=model)
+    except (ConsoleError, OSError) as exc:
+        return [f"unfinished promotions of {model} not resolved: {exc}"]
+    return [f"an unfinished promotion was resolved: {r.message}" for r in done]
+
+
 async def timeline(
     settings: Any,
     client: Any,
@@ -119,6 +165,7 @@ async def timeline(
     current = None
     unreachable = False
     if observe_now:
+        warnings += await resolve_pending(settings, client, model)
         try:
             current = await _read_model(client, model)
         except MlflowError as exc:
@@ -158,6 +205,11 @@ async def state_at(settings: Any, client: Any, model: str, at: datetime) -> Regi
 
 
 def _choose(events: list[HistoryEvent], event_id: str | None, operator: str) -> HistoryEvent:
+    if event_id is not None and not event_id.strip():
+        raise UsageError(
+            "undo: --event needs an event id (or a prefix of one)",
+            hint="`mlops-console history MODEL` lists the event ids",
+        )
     if event_id is not None:
         found = [e for e in events if e.id == event_id or e.id.startswith(event_id)]
         if len(found) != 1:
@@ -168,10 +220,15 @@ def _choose(events: list[HistoryEvent], event_id: str | None, operator: str) -> 
             )
         return found[0]
     undone = {e.undoes for e in events if e.undoes}
+    # an unverified event names an actor nobody confirmed (anyone may set the tags): never "mine"
     mine = [
         e
         for e in events
-        if e.kind != "version" and e.actor == operator and not e.undoes and e.id not in undone
+        if e.kind != "version"
+        and e.actor == operator
+        and not e.undoes
+        and e.id not in undone
+        and not e.unverified
     ]
     if not mine:
         raise ConsoleError(
@@ -254,6 +311,14 @@ async def plan_undo(
     plan = UndoPlan(event=event, restores=_restores(event))
     if event.kind == "version":
         plan.refusal = "a version creation cannot be undone (archive or delete the version instead)"
+        return plan
+    if event.unverified:
+        # its from → to, actor and time come from tags anyone may set: restoring "the state
+        # before it" could put back a state that never was
+        plan.refusal = (
+            f"event {event.id} is unverified: it comes from promotion tags that no audit record "
+            "of this home confirms; check the registry and use `mlops-console promote` instead"
+        )
         return plan
     now, holders = await _current(client, event)
     plan.current = f"{event.kind} {_target_name(event)} is {_show(event.kind, now)} now"

@@ -153,7 +153,8 @@ def _merge(into: HistoryEvent, c: HistoryEvent) -> None:
 # --- the console's audit log -------------------------------------------------------------------
 
 
-def ingest_audit(merger: Merger, audit: AuditLog) -> None:
+def ingest_audit(merger: Merger, audit: AuditLog) -> list[AuditRecord]:
+    """Merge this home's promotion records of the model; return its records of this server."""
     read = audit.read(AuditFilter(model=merger.model))
     if read.unreadable_lines:
         merger.store.warnings.append(
@@ -171,6 +172,38 @@ def ingest_audit(merger: Merger, audit: AuditLog) -> None:
         for key, candidate in _from_audit(merger, record, undone.get(record.id)):
             if not merger.store.merged(key):
                 merger.add(candidate, key)
+    return records
+
+
+def mark_unverified(merger: Merger, records: list[AuditRecord]) -> None:
+    """Flag every event known from promotion tags that no audit record of this home confirms.
+
+    The tags are plain registry tags: anyone who may tag a version can write them. An event is
+    confirmed when the console's own record merged into it, or when the tag's audit id names a
+    successful promotion record of this home for the same model, version and target (or the
+    version it archived). Checked at every read, so events stored earlier are judged too.
+    """
+    confirmed = {
+        r.id: r for r in records if r.action.startswith("promote.") and r.outcome == "succeeded"
+    }
+    for event in merger.events:
+        if "tag" not in event.sources and not event.unverified:
+            continue
+        verified = "console" in event.sources or _confirms(
+            confirmed.get(event.audit_id or ""), event
+        )
+        if event.unverified == verified:
+            event.unverified = not verified
+            merger.store.save(event)
+
+
+def _confirms(record: AuditRecord | None, event: HistoryEvent) -> bool:
+    if record is None or record.model != event.model:
+        return False
+    if record.version == event.version:
+        return record.target == f"{event.kind}:{event.name}"
+    archived = [str(v) for v in record.details.get("archived") or []]
+    return event.kind == "stage" and event.name == "Archived" and event.version in archived
 
 
 def _from_audit(

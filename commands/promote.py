@@ -28,8 +28,8 @@ from typing import Any
 from commands.driver import Driver
 from commands.gates import GatesConfig, effective_gates
 from commands.promote_gates import GateInputs, evaluate
-from commands.promote_lease import LeaseBusy, LeaseTiming, held, holder_name
-from console.audit import AuditFilter, AuditLog, AuditRecord, identify
+from commands.promote_lease import LeaseBusy, LeaseTiming, SeenLease, held, holder_name, home_id
+from console.audit import AuditFilter, AuditLog, AuditRecord, AuditUnavailable, identify
 from console.errors import ConsoleError, ReadOnlyError
 from console.model import ModelVersion
 from console.private_files import private_dir
@@ -61,6 +61,8 @@ class PromoteContext:
     lock_timeout: float = LOCK_TIMEOUT_S
     child_env: dict[str, str] = field(default_factory=dict)
     lease: LeaseTiming = field(default_factory=LeaseTiming)
+    # the console home: names this home in the lease (a dead console's lease is taken over)
+    home: Path | None = None
 
     @classmethod
     def from_settings(
@@ -79,6 +81,7 @@ class PromoteContext:
             lock_dir=audit.directory / "locks",
             child_env=credentials_env(settings),
             lease=LeaseTiming(settle=settings.promotion_settle_seconds),
+            home=Path(settings.home),
         )
 
 
@@ -347,15 +350,42 @@ async def carry_out(
             current=plan.before,
         )
     async with _model_lock(ctx, request):
+        # the intent goes first, before any registry write (the lease tag included): if it
+        # cannot be written, nothing is changed (AuditUnavailable, exit 6)
+        intent = _intent(ctx, plan)
+        sent: list[bool] = []
+
+        async def on_break(seen: SeenLease, why: str) -> None:
+            _audit_lease_break(ctx, plan, seen, why, intent)
+
         try:
-            async with held(ctx.client, request.model, holder_name(plan.actor), ctx.lease, driver):
-                return await _compare_write_verify(ctx, plan, driver)
+            async with held(
+                ctx.client,
+                request.model,
+                holder_name(plan.actor),
+                ctx.lease,
+                driver,
+                home=home_id(ctx.home),
+                break_lease=request.break_lease,
+                on_break=on_break,
+            ):
+                return await _compare_write_verify(ctx, plan, driver, intent, sent)
         except LeaseBusy as exc:
-            return await _finish(ctx, plan, "refused", f"refused: {exc}", plan.before)
+            return await _finish(
+                ctx, plan, "refused", f"refused: {exc}", plan.before, intent=intent
+            )
+        except ConsoleError as exc:
+            if sent:
+                raise  # the intent stays pending: the next read of the model resolves it
+            # nothing of the promotion was sent: close the intent saying so
+            await _finish(
+                ctx, plan, "failed", f"failed before the write: {exc}", None, intent=intent
+            )
+            raise
 
 
 async def _compare_write_verify(
-    ctx: PromoteContext, plan: PromotionPlan, driver: Driver
+    ctx: PromoteContext, plan: PromotionPlan, driver: Driver, intent: str, sent: list[bool]
 ) -> PromotionResult:
     from console.mlflow.errors import MlflowError
 
@@ -367,32 +397,42 @@ async def _compare_write_verify(
             f"refused: {request.target} changed since the plan; now "
             f"{current.describe(request)} (was {plan.before.describe(request)})"
         )
-        return await _finish(ctx, plan, "refused", message, current)
+        return await _finish(ctx, plan, "refused", message, current, intent=intent)
     driver.progress(f"writing: {plan.title}")
     archived: list[str] = []
-    intent = _intent(ctx, plan)
+    sent.append(True)
     try:
         lost = await _write(ctx, plan, current, archived, driver)
     except MlflowError as exc:
         after = await _read_quietly(client, request)
-        return await _finish(
-            ctx, plan, "failed", f"write failed: {exc}", after, archived=archived, intent=intent
-        )
-    # verify: read back what the server now holds
-    after, _ = await read_view(client, request)
-    if not lost and _reached(after, request):
-        # and again once every write sent meanwhile has landed: a later writer supersedes us
-        driver.progress("verifying again after the settle time")
-        await asyncio.sleep(ctx.lease.settle)
-        after, _ = await read_view(client, request)
+        if after is None:
+            return _unconfirmed(plan, f"the write got no clear answer ({exc.message})", intent)
         if not _reached(after, request):
-            message = (
-                f"lost a race (superseded): the write was verified, but a later write changed "
-                f"it; the registry now shows {after.describe(request)}"
-            )
             return await _finish(
-                ctx, plan, "lost_race", message, after, archived=archived, intent=intent
-            )
+                ctx, plan, "failed", f"write failed: {exc}", after, archived=archived,
+                intent=intent,
+            )  # fmt: skip
+        lost = False  # the server answered with an error, yet the write landed: verify it
+    try:
+        # verify: read back what the server now holds
+        after, _ = await read_view(client, request)
+        if not lost and _reached(after, request):
+            # and again once every write sent meanwhile has landed: a later writer supersedes us
+            driver.progress("verifying again after the settle time")
+            await asyncio.sleep(ctx.lease.settle)
+            after, _ = await read_view(client, request)
+            if not _reached(after, request):
+                message = (
+                    f"lost a race (superseded): the write was verified, but a later write "
+                    f"changed it; the registry now shows {after.describe(request)}"
+                )
+                return await _finish(
+                    ctx, plan, "lost_race", message, after, archived=archived, intent=intent
+                )
+    except MlflowError as exc:
+        return _unconfirmed(
+            plan, f"the server did not answer the verification ({exc.message})", intent
+        )
     if lost or not _reached(after, request):
         message = (
             f"lost a race: after the write the registry shows {after.describe(request)}; "
@@ -412,11 +452,27 @@ async def _compare_write_verify(
     )
 
 
-def _intent(ctx: PromoteContext, plan: PromotionPlan) -> str | None:
-    """Record what is about to be written, before writing it; its outcome follows (or is
-    resolved at the next start if this console dies in between)."""
-    from console.audit import AuditError
+def _unconfirmed(plan: PromotionPlan, why: str, intent: str) -> PromotionResult:
+    """The write was sent and nobody can say now whether it landed: no outcome record (the
+    intent stays pending, so the next read of the model resolves it), and say how to check."""
+    model = plan.request.model
+    return PromotionResult(
+        outcome="unconfirmed",
+        message=(
+            f"{why}: the {plan.request.target.replace(':', ' ')} may have moved; check with "
+            f"`mlops-console history {model}` — the next read of {model} from this home "
+            f"resolves it (intent {intent})"
+        ),
+        plan=plan,
+        current=None,
+        audit_id=intent,
+    )
 
+
+def _intent(ctx: PromoteContext, plan: PromotionPlan) -> str:
+    """Record what is about to be written, before writing anything; its outcome follows (or is
+    resolved at the next read of the model if this console dies in between). Raises
+    AuditUnavailable when it cannot be written: then nothing is written to the registry."""
     request = plan.request
     record = AuditRecord(
         action=f"promote.{request.action}",
@@ -430,32 +486,72 @@ def _intent(ctx: PromoteContext, plan: PromotionPlan) -> str | None:
         forced=plan.forced,
         reason=request.reason,
         message=f"about to write: {plan.title}",
-        details={"request": request.model_dump(mode="json"), "writes": plan.writes},
+        details={
+            "request": request.model_dump(mode="json"),
+            "writes": plan.writes,
+            "forced_gates": [g.name for g in plan.failed_gates] if plan.forced else [],
+        },
     )
-    try:
-        ctx.audit.append(record)
-    except AuditError:
-        return None  # the outcome record still follows; it will say the intent is missing
+    ctx.audit.append_or_refuse(record, plan.title)
     return record.id
 
 
-async def resolve_interrupted(ctx: PromoteContext) -> list[AuditRecord]:
-    """Close every intent of this server that has no outcome (its console was killed mid-write):
-    read what the registry holds now and record that as the outcome. Returns the new records."""
+def _audit_lease_break(
+    ctx: PromoteContext, plan: PromotionPlan, seen: SeenLease, why: str, intent: str
+) -> None:
+    """Audit overwriting a broken lease (or a dead console's), before the overwrite."""
+    request = plan.request
+    lease = seen.lease
+    if why == "broken":
+        message = f"broke the promotion lease of {request.model}: {seen.broken}"
+    else:
+        message = (
+            f"took over the promotion lease of {request.model} left by a console of this home "
+            f"that is no longer running (pid {lease.pid if lease else '?'})"
+        )
+    record = AuditRecord(
+        action="promote.break_lease" if why == "broken" else "promote.release_dead_lease",
+        outcome="succeeded",
+        actor=plan.actor,
+        server=plan.server,
+        model=request.model,
+        version=request.version,
+        target="lease",
+        reason=request.reason if why == "broken" else None,
+        message=message,
+        details={
+            "lease": (seen.raw or "")[:2000],
+            "holder": lease.holder if lease else None,
+            "promotion_intent_id": intent,
+        },
+    )
+    ctx.audit.append_or_refuse(record, "the lease break")
+
+
+async def resolve_interrupted(
+    ctx: PromoteContext, *, model: str | None = None
+) -> list[AuditRecord]:
+    """Close every intent of this server (of ``model`` if given) that has no outcome — its
+    console was killed mid-write, or the server did not answer its verification: read what the
+    registry holds now, record that as the outcome and, where the write took effect, write the
+    version's promotion tags (naming that record). Returns the new records.
+
+    Cheap when nothing is pending: one read of the audit log, no request to the server."""
     from console.audit import AuditError
 
+    if ctx.read_only:
+        return []
     try:
-        where = AuditFilter(action_prefix="promote.", include_closed_intents=True)
-        records = ctx.audit.read(where).records
+        where = AuditFilter(model=model, action_prefix="promote.", outcome="pending")
+        # intents whose outcome is recorded are left out; off the event loop (the TUI calls this)
+        records = (await asyncio.to_thread(ctx.audit.read, where)).records
     except AuditError:
         return []
-    closed = {r.details.get("intent_id") for r in records if r.outcome != "pending"}
-    server = ctx.client.server
     resolved: list[AuditRecord] = []
     for intent in records:
-        if intent.outcome != "pending" or intent.id in closed or intent.server != server:
+        if intent.server != ctx.client.server or intent.model is None:
             continue
-        if intent.model is None or _lock_busy(ctx, intent.model):
+        if _lock_busy(ctx, intent.model):
             continue  # a console of this home is promoting that model right now: not dead
         try:
             request = PromotionRequest.model_validate(intent.details.get("request") or {})
@@ -463,7 +559,7 @@ async def resolve_interrupted(ctx: PromoteContext) -> list[AuditRecord]:
             continue
         view = await _read_quietly(ctx.client, request)
         if view is None:
-            continue  # cannot tell now; the next start tries again
+            continue  # cannot tell now; the next read tries again
         reached = _reached(view, request)
         record = AuditRecord(
             action=intent.action,
@@ -478,20 +574,26 @@ async def resolve_interrupted(ctx: PromoteContext) -> list[AuditRecord]:
             forced=intent.forced,
             reason=intent.reason,
             message=(
-                f"resolved after an interrupted promotion (intent {intent.id}): the registry "
+                f"resolved after an unfinished promotion (intent {intent.id}): the registry "
                 f"shows {view.describe(request)}; "
-                + (
-                    "the write took effect (no version tags were written)"
-                    if reached
-                    else "the write did not take effect"
-                )
+                + ("the write took effect" if reached else "the write did not take effect")
             ),
             details={"intent_id": intent.id, "resolved_at_start": True},
         )
+        tags: dict[str, str] = {}
+        if reached:
+            now = record.at.astimezone(UTC).isoformat(timespec="seconds")
+            forced = [str(g) for g in intent.details.get("forced_gates") or []]
+            tags = {
+                k: ctx.audit.mask(v)
+                for k, v in _tags(request, intent.actor.name, record.id, now, forced).items()
+            }
+            record.details["tags"] = tags
         try:
             ctx.audit.append(record)
         except AuditError:
-            continue
+            continue  # nothing written: the intent stays pending
+        await _write_tags(ctx.client, request.model, [(request.version, tags)])
         resolved.append(record)
     return resolved
 
@@ -571,7 +673,10 @@ def _lock_busy(ctx: PromoteContext, model: str) -> bool:
     path = _lock_path(ctx, model)
     if path is None or not path.exists():
         return False
-    fd = os.open(path, os.O_RDWR)
+    try:
+        fd = os.open(path, os.O_RDONLY)  # flock needs no write access (a read-only home)
+    except OSError:
+        return True  # cannot tell: leave the intent for a later read
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -589,8 +694,17 @@ async def _model_lock(ctx: PromoteContext, request: PromotionRequest) -> AsyncIt
         return
     path = _lock_path(ctx, request.model)
     assert path is not None
-    private_dir(ctx.lock_dir)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        private_dir(ctx.lock_dir)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        # the lock lives beside the audit log: a home that cannot hold it cannot audit either
+        raise AuditUnavailable(
+            f"cannot write the promotion lock in {ctx.lock_dir} ({exc.strerror or exc}): "
+            "nothing was changed",
+            hint=f"check that {ctx.lock_dir.parent} is writable and has free space",
+            reason=str(exc.strerror or exc),
+        ) from None
     try:
         deadline = time.monotonic() + ctx.lock_timeout
         while True:
@@ -660,9 +774,11 @@ async def _finish(
     archived: list[str] | None = None,
     intent: str | None = None,
 ) -> PromotionResult:
-    """Tag the version(s) on success, audit the attempt, and build the result."""
+    """Audit the attempt, tag the version(s) on success, and build the result.
+
+    ``archived`` is given (possibly empty) once the registry write was sent.
+    """
     from console.audit import AuditError
-    from console.mlflow.errors import MlflowError
 
     request = plan.request
     record = AuditRecord(
@@ -691,42 +807,69 @@ async def _finish(
     result = PromotionResult(
         outcome=outcome, message=message, plan=plan, current=current, audit_id=record.id
     )
+    tagged: list[tuple[str, dict[str, str]]] = []
     if outcome == "succeeded":
         now = record.at.astimezone(UTC).isoformat(timespec="seconds")
+        forced = [g.name for g in plan.failed_gates] if plan.forced else []
         # tags are readable by everyone with access to the model: mask secrets there too
-        result.tags = {k: ctx.audit.mask(v) for k, v in _tags(plan, record.id, now).items()}
+        result.tags = {
+            k: ctx.audit.mask(v)
+            for k, v in _tags(request, plan.actor.name, record.id, now, forced).items()
+        }
         tagged = [(request.version, result.tags)]
         tagged += [(v, _archived_tags(plan, record.id, now)) for v in archived or []]
-        for version, tags in tagged:
-            for key, value in tags.items():
-                try:
-                    await ctx.client.set_model_version_tag(request.model, version, key, value)
-                except MlflowError as exc:
-                    result.warnings.append(f"tag {key} on v{version} not written: {exc.message}")
         record.details["tags"] = result.tags
+    # the outcome record goes before the tags that name it: no tag points at a missing record
     try:
         ctx.audit.append(record)
     except AuditError as exc:
-        result.warnings.append(str(exc))
         result.audit_id = None
+        result.tags = {}
+        if intent is not None and archived is not None:
+            result.warnings.append(
+                f"the registry write happened ({message}), but its outcome record could not be "
+                f"written ({exc.reason}); the intent record {intent} is on disk, no version tags "
+                f"were written, and the next read of {request.model} from this home resolves it"
+            )
+        else:
+            result.warnings.append(f"the outcome record could not be written: {exc}")
+        return result
+    result.warnings += await _write_tags(ctx.client, request.model, tagged)
     return result
 
 
-def _tags(plan: PromotionPlan, audit_id: str, now: str) -> dict[str, str]:
+async def _write_tags(
+    client: Any, model: str, tagged: list[tuple[str, dict[str, str]]]
+) -> list[str]:
+    """Write each version's tags; a tag that cannot be written is a warning, not a failure."""
+    from console.mlflow.errors import MlflowError
+
+    warnings: list[str] = []
+    for version, tags in tagged:
+        for key, value in tags.items():
+            try:
+                await client.set_model_version_tag(model, version, key, value)
+            except MlflowError as exc:
+                warnings.append(f"tag {key} on v{version} not written: {exc.message}")
+    return warnings
+
+
+def _tags(
+    request: PromotionRequest, actor: str, audit_id: str, now: str, forced: list[str]
+) -> dict[str, str]:
     """Tags on the candidate: who, when, what, why (never anything secret)."""
-    request = plan.request
     what = f"alias {request.alias}" if request.alias else f"stage {request.stage}"
     kind = "promot" if request.promoting else "demot"
     tags = {
-        f"{TAG_PREFIX}{kind}ed_by": plan.actor.name,
+        f"{TAG_PREFIX}{kind}ed_by": actor,
         f"{TAG_PREFIX}{kind}ed_at": now,
         f"{TAG_PREFIX}{kind}ion": f"{'remove ' if request.remove else ''}{what}",
         f"{TAG_PREFIX}{kind}ion_audit_id": audit_id,
     }
     if request.reason:
         tags[f"{TAG_PREFIX}{kind}ion_reason"] = request.reason
-    if plan.forced:
-        tags[f"{TAG_PREFIX}{kind}ion_forced"] = ",".join(g.name for g in plan.failed_gates)
+    if forced:
+        tags[f"{TAG_PREFIX}{kind}ion_forced"] = ",".join(forced)
     return tags
 
 

@@ -130,6 +130,21 @@ async def rollout(
     if not confirmed and not await driver.confirm(prompt):
         result.outcome, result.message = "cancelled", "cancelled: nothing was changed"
         return result
+    # the intent goes on disk before the reload: if it cannot, nothing is changed (exit 6)
+    actor = await identify(ctx.client)
+    intent = AuditRecord(
+        action=f"deploy.{action}",
+        outcome="pending",
+        actor=actor,
+        server=ctx.client.server,
+        model=record.model,
+        version=target,
+        target=f"deployment:{record.name}",
+        before={"served": before},
+        message=f"about to reload {name} on v{target} (serving v{before})",
+        details={"url": record.url, "alias": record.alias, "promotion": promotion},
+    )
+    ctx.audit.append_or_refuse(intent, f"the {action} of {name}")
     driver.progress(f"reloading {name} on v{target}…")
     # the embedded MLflow server may have come back on another port since the service started
     uri = ctx.tracking_uri if record.embedded_tracking else None
@@ -146,17 +161,24 @@ async def rollout(
             f"rollout failed: {problem or 'the reload answered but /version says v' + str(after)}"
             f"; {name} serves v{after or '?'}"
         )
-    result.audit_id = await _audit(ctx, record, result)
+    result.audit_id = _audit(ctx, record, result, actor, intent.id)
+    if result.audit_id is None:
+        result.message += (
+            f" (the reload was sent, but its outcome record could not be written: the intent "
+            f"record {intent.id} is on disk)"
+        )
     return result
 
 
-async def _audit(ctx: DeployContext, record: DeploymentRecord, result: RolloutResult) -> str | None:
+def _audit(
+    ctx: DeployContext, record: DeploymentRecord, result: RolloutResult, actor: Any, intent: str
+) -> str | None:
     from console.audit import AuditError
 
     entry = AuditRecord(
         action=f"deploy.{result.action}",
         outcome="succeeded" if result.outcome == "succeeded" else "failed",
-        actor=await identify(ctx.client),
+        actor=actor,
         server=ctx.client.server,
         model=record.model,
         version=result.served_after,
@@ -164,7 +186,12 @@ async def _audit(ctx: DeployContext, record: DeploymentRecord, result: RolloutRe
         before={"served": result.served_before},
         after={"served": result.served_after, "alias_version": result.alias_version},
         message=result.message,
-        details={"url": record.url, "alias": record.alias, "promotion": result.promotion},
+        details={
+            "url": record.url,
+            "alias": record.alias,
+            "promotion": result.promotion,
+            "intent_id": intent,
+        },
     )
     try:
         ctx.audit.append(entry)
@@ -253,4 +280,26 @@ async def rollback(
             promotion=summary,
         )
         return result
-    return await rollout(ctx, name, driver, confirmed=True, action="rollback", promotion=summary)
+    from console.audit import AuditUnavailable
+
+    try:
+        return await rollout(
+            ctx, name, driver, confirmed=True, action="rollback", promotion=summary
+        )
+    except AuditUnavailable as exc:
+        # the promotion is done (and audited): say so, not "nothing was changed"
+        return RolloutResult(
+            name=name,
+            action="rollback",
+            outcome="failed",
+            message=(
+                f"rollback stopped after the promotion: {promoted.message}; {name} was not "
+                f"reloaded because its audit record cannot be written ({exc.reason})"
+            ),
+            model=record.model,
+            alias=record.alias,
+            served_before=serving,
+            served_after=serving,
+            alias_version=target,
+            promotion=summary,
+        )

@@ -11,6 +11,7 @@ exists, else the OS user.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import getpass
 import json
@@ -31,11 +32,36 @@ MASK = "********"
 
 # "pending": an intent written right before a registry write; its outcome follows in another record
 # (``details.intent_id``), or is resolved from the server at the next start if the console died
-Outcome = Literal["succeeded", "refused", "lost_race", "failed", "cancelled", "pending"]
+# "unconfirmed": a write was sent but its verification got no answer (it may have happened)
+Outcome = Literal[
+    "succeeded", "refused", "lost_race", "failed", "cancelled", "pending", "unconfirmed"
+]
+# the exit code of a change refused because its audit record could not be written
+EXIT_AUDIT_UNAVAILABLE = 6
 
 
 class AuditError(ConsoleError):
     """The audit log could not be written or read."""
+
+    def __init__(self, message: str, *, hint: str | None = None, reason: str = "") -> None:
+        super().__init__(message, hint=hint)
+        # the operating system's words (``No space left on device``), for one-line refusals
+        self.reason = reason or message
+
+
+class AuditUnavailable(AuditError):
+    """A change refused before any write because its audit record could not be written."""
+
+    exit_code = EXIT_AUDIT_UNAVAILABLE
+
+    @classmethod
+    def before(cls, exc: AuditError, what: str = "") -> AuditUnavailable:
+        subject = f" of {what}" if what else ""
+        return cls(
+            f"cannot write the audit record{subject} ({exc.reason}): nothing was changed",
+            hint=exc.hint,
+            reason=exc.reason,
+        )
 
 
 class Actor(BaseModel):
@@ -152,16 +178,25 @@ class AuditLog:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                os.write(fd, line.encode("utf-8"))
-                os.fsync(fd)
+                _write_whole(fd, line.encode("utf-8"))
             finally:
                 os.close(fd)  # closing releases the lock
         except OSError as exc:
             raise AuditError(
                 f"cannot write the audit log {self.path}: {exc.strerror or exc}",
-                hint="check that the console home is writable",
+                hint=f"check that {self.directory} is writable and has free space",
+                reason=str(exc.strerror or exc),
             ) from None
         return record
+
+    def append_or_refuse(self, record: AuditRecord, what: str = "") -> AuditRecord:
+        """``append``, or raise AuditUnavailable (exit 6): for a record a write depends on."""
+        try:
+            return self.append(record)
+        except AuditUnavailable:
+            raise
+        except AuditError as exc:
+            raise AuditUnavailable.before(exc, what) from None
 
     def _lines(self) -> Iterator[str]:
         try:
@@ -199,6 +234,27 @@ class AuditLog:
         if where.limit is not None:
             result.records = result.records[-where.limit :]
         return result
+
+
+def _write_whole(fd: int, data: bytes) -> None:
+    """Append ``data`` and fsync it, or leave the file as it was and raise OSError.
+
+    A nearly full disk takes part of a line (a short write) and then refuses the rest: the part
+    is cut off again, so the log never holds half a record that was reported as not written.
+    """
+    start = os.fstat(fd).st_size
+    try:
+        done = 0
+        while done < len(data):
+            written = os.write(fd, data[done:])
+            if written <= 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            done += written
+        os.fsync(fd)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, start)
+        raise
 
 
 def _json_line(record: AuditRecord) -> str:

@@ -16,7 +16,9 @@ from console.model import ModelEditPermission, version_number
 
 ActionKind = Literal["set_alias", "remove_alias", "transition_stage"]
 GateStatus = Literal["passed", "failed", "skipped", "error"]
-Outcome = Literal["succeeded", "noop", "cancelled", "refused", "lost_race", "failed"]
+# "unconfirmed": the write was sent but the server did not answer its verification: the change
+# may have happened; its intent stays pending and the next read of the model resolves it
+Outcome = Literal["succeeded", "noop", "cancelled", "refused", "lost_race", "failed", "unconfirmed"]
 
 STAGES = {"none": "None", "staging": "Staging", "production": "Production", "archived": "Archived"}
 # targets whose promotion asks the operator to type the model name
@@ -60,6 +62,8 @@ class PromotionRequest(BaseModel):
     expect: str | None = None
     reason: str | None = None
     force: bool = False
+    # overwrite a broken promotion lease (one no console would write); audited with the reason
+    break_lease: bool = False
 
     @field_validator("version")
     @classmethod
@@ -105,6 +109,8 @@ class PromotionRequest(BaseModel):
             raise ValueError("archive-others applies to a stage transition")
         if self.force and not self.reason:
             raise ValueError("force needs a reason: overriding a gate is audited with it")
+        if self.break_lease and not self.reason:
+            raise ValueError("break-lease needs a reason: breaking a lease is audited with it")
         return self
 
     @property

@@ -94,6 +94,12 @@ def event_details(event: HistoryEvent) -> Text:
     else:
         when = f"at {stamp(event.time)} UTC by {event.actor or 'unknown'}"
         text.append(printable(when, limit=300) + "\n")
+    if event.unverified:
+        text.append(
+            "UNVERIFIED: from promotion tags no audit record of this home confirms (anyone may "
+            "set them); actor, time and reason are claims; undo refuses it\n",
+            style="bold red",
+        )
     extra = [f"sources {'+'.join(event.sources or [event.source])}"]
     if event.reason:
         extra.append(f"reason {event.reason}")
@@ -340,6 +346,8 @@ class HistoryScreen(Screen[None]):
             when = Text(stamp(event.time))
             # the source whose account won; the detail line lists every source that saw it
             source = Cell(event.source, limit=20)
+        if event.unverified:
+            source = Text(f"{event.source} UNVERIFIED", style="bold red")
         name = event.name if event.kind != "stage" else f"v{event.version}"
         return [
             when,

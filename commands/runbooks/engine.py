@@ -374,13 +374,31 @@ async def _execute(ctx, spec: StepSpec, command, record, scope, transcript) -> s
         transcript.status = "declined"
         await _audit(ctx, spec, record, "cancelled")
         return STOP
+    # no action without its audit record: the intent goes on disk first, or nothing is done
+    record.changes = changes
+    intent = await _audit(ctx, spec, record, "pending", refuse=True)
     ctx.plan = plan  # what the operator confirmed: the step acts on it, not on a new plan
     try:
         result = await command.run(ctx, args)
+    except Exception as exc:
+        # the intent gets its outcome (the step's failure is reported by the caller)
+        shown, record.summary = record.summary, ctx.masker.text(f"failed: {exc}")
+        with contextlib.suppress(ConsoleError):
+            await _audit(ctx, spec, record, "failed", intent=intent)
+        record.summary = shown
+        raise
     finally:
         ctx.plan = None
     verdict = _apply(ctx, record, spec, transcript, result)
-    await _audit(ctx, spec, record, "succeeded" if result.ok else "failed")
+    from console.audit import AuditError
+
+    try:
+        await _audit(ctx, spec, record, "succeeded" if result.ok else "failed", intent=intent)
+    except AuditError as exc:
+        record.findings.append(
+            f"the action ran, but its outcome record could not be written ({exc.reason}); "
+            f"the intent record {intent} is in the audit log"
+        )
     return verdict
 
 
@@ -401,8 +419,21 @@ def _apply(ctx, record: StepRecord, spec: StepSpec, transcript, result: StepResu
     return GO_ON
 
 
-async def _audit(ctx: StepContext, spec: StepSpec, record: StepRecord, outcome: str) -> None:
-    """Every action attempt goes into the console's audit trail (promotions add their own)."""
+async def _audit(
+    ctx: StepContext,
+    spec: StepSpec,
+    record: StepRecord,
+    outcome: str,
+    *,
+    intent: str | None = None,
+    refuse: bool = False,
+) -> str:
+    """Every action attempt goes into the console's audit trail (promotions add their own).
+
+    ``outcome="pending"`` is the intent written before the action (``refuse``: a record that
+    cannot be written fails the step with "nothing was changed"); the outcome record names it.
+    Returns the record's id.
+    """
     from console.audit import AuditLog, AuditRecord, identify, os_actor, secret_values
     from console.embedded.lifecycle import EmbeddedPaths
 
@@ -423,17 +454,25 @@ async def _audit(ctx: StepContext, spec: StepSpec, record: StepRecord, outcome: 
         actor=actor,
         server=server,
         reason=f"runbook {ctx.runbook}, step {spec.id}",
-        message=record.summary or None,
+        message=(f"about to: {spec.title}" if outcome == "pending" else record.summary) or None,
         details={
             "runbook": ctx.runbook,
             "run_id": ctx.run_id,
             "step": spec.id,
             "args": record.args,
             "changes": record.changes,
+            **({"intent_id": intent} if intent else {}),
         },
     )
     log = AuditLog(
         EmbeddedPaths.for_home(ctx.settings.home).audit_dir,
         secrets=[*secret_values(ctx.settings), *ctx.masker.secrets],
     )
+    if refuse:
+        try:
+            log.append_or_refuse(entry, f"step {spec.id}")
+        except ConsoleError as exc:
+            raise StepFailed(exc.message) from None
+        return entry.id
     record.audit_id = log.append(entry).id
+    return entry.id

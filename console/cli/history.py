@@ -2,7 +2,9 @@
 
 Every alias and stage change and version creation of a model, merged from the audit log, the
 embedded server's webhooks, the promotion tags and observation; or with ``--at`` the state at an
-instant. ``--json`` prints the list of events, or ``{"at","aliases","stages","observed"}``.
+instant. ``--json`` prints the list of events, or ``{"at","aliases","stages","observed"}``. An
+event known only from promotion tags no audit record of this home confirms is ``UNVERIFIED``
+(``"unverified": true`` in JSON).
 """
 
 from __future__ import annotations
@@ -78,6 +80,16 @@ def _when(event) -> str:
     return _stamp(event.time)
 
 
+def _actor(event) -> str:
+    actor = event.actor or "unknown"
+    return f"{actor}?" if event.unverified else actor
+
+
+def _source(event) -> str:
+    sources = "+".join(event.sources)
+    return f"{sources} UNVERIFIED" if event.unverified else sources
+
+
 def _change(event) -> str:
     return event.describe() + (f" (undo of {event.undoes})" if event.undoes else "")
 
@@ -123,8 +135,14 @@ def _history(args: argparse.Namespace, settings) -> int:
     if not events:
         print(printable(f"no recorded changes of {args.model}"))
         return 0
-    rows = [[_when(e), _change(e), e.actor or "unknown", "+".join(e.sources), e.id] for e in events]
+    rows = [[_when(e), _change(e), _actor(e), _source(e), e.id] for e in events]
     table(rows, ["time (UTC)", "change", "actor", "source", "id"])
+    if any(e.unverified for e in events):
+        print(
+            "UNVERIFIED changes come from promotion tags that no audit record of this home "
+            "confirms (anyone may set them): their actor, time and reason are claims; "
+            "`undo` refuses them"
+        )
     if any(e.uncertain for e in events):
         print(
             "observed changes happened inside the time window shown (actor unknown): "

@@ -2,7 +2,10 @@
 
 Shows the plan (before → after, gates, operator, writes) on stderr, asks for confirmation (the
 model name for ``champion`` and Production) unless ``--yes``, then compare-and-set, write, verify
-and audit. Exit 0 done or nothing to do, 1 cancelled or failed, 3 read-only, 4 refused, 5 lost race.
+and audit. Exit 0 done or nothing to do, 1 cancelled or failed, 3 read-only, 4 refused (a busy or
+broken lease included), 5 lost race, 6 the audit record could not be written (nothing was
+changed), 7 unconfirmed (the write was sent, its verification got no answer: it may have
+happened; the next read of the model resolves it).
 """
 
 from __future__ import annotations
@@ -14,7 +17,15 @@ from typing import Any
 from console.cli._common import print_json, run_async
 from console.safe_text import printable
 
-EXIT_CODES = {"succeeded": 0, "noop": 0, "cancelled": 1, "failed": 1, "refused": 4, "lost_race": 5}
+EXIT_CODES = {
+    "succeeded": 0,
+    "noop": 0,
+    "cancelled": 1,
+    "failed": 1,
+    "refused": 4,
+    "lost_race": 5,
+    "unconfirmed": 7,
+}
 
 
 def register(subparsers, add_globals) -> None:
@@ -49,6 +60,12 @@ def register(subparsers, add_globals) -> None:
     parser.add_argument(
         "--force", action="store_true", help="override failed gates (needs --reason; audited)"
     )
+    parser.add_argument(
+        "--break-lease",
+        action="store_true",
+        help="overwrite a broken promotion lease (one expiring further ahead than a console "
+        "writes, or unreadable); needs --reason; audited",
+    )
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
     add_globals(parser)
@@ -72,6 +89,7 @@ def _request(args: argparse.Namespace):
             expect=args.expect,
             reason=args.reason,
             force=args.force,
+            break_lease=args.break_lease,
         )
     except ValidationError as exc:
         message = str(exc.errors()[0].get("msg", "invalid arguments"))

@@ -120,7 +120,12 @@ def _observe(settings, client, model, versions) -> None:
 
 def _versions(args: argparse.Namespace, settings) -> int:
     async def work():
+        from commands.history import resolve_pending
+
         async with open_client(settings) as client:
+            # this home's unfinished promotions of the model are resolved by its next read
+            for note in await resolve_pending(settings, client, args.model):
+                print(f"warning: {printable(note)}", file=sys.stderr)
             model = await client.get_registered_model(args.model)
             iterator = client.iter_model_versions(
                 name=args.model,

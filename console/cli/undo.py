@@ -3,7 +3,8 @@
 By default the newest change made by this operator. It runs the promotion flow (plan, gates,
 typed confirmation, compare-and-set against the state the event left, verify, audit) and audits
 the undo with a link to the undone event. Exit codes as ``promote``: 0 done, 1 cancelled or
-failed, 3 read-only, 4 refused, 5 lost race.
+failed, 3 read-only, 4 refused (an unverified event included), 5 lost race, 6 the audit record
+cannot be written (nothing was changed), 7 unconfirmed; an empty ``--event`` is a usage error (2).
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ def _undo(args: argparse.Namespace, settings) -> int:
     from console.errors import ReadOnlyError
     from console.history.model import UndoPlan
 
+    if args.event is not None and not args.event.strip():
+        from console.errors import UsageError
+
+        raise UsageError(
+            "undo: --event needs an event id (or a prefix of one)",
+            hint="`mlops-console history MODEL` lists the event ids",
+        )
     if settings.read_only:
         raise ReadOnlyError(f"undo a change of {args.model}")
     driver = _driver(args)

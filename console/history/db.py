@@ -10,6 +10,7 @@ replaced by a fresh one: the audit log and the version tags refill it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
 import time
@@ -85,6 +86,13 @@ def _open(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _writable(path: Path) -> bool:
+    """Whether the database and its directory can be written (a read-only mount cannot)."""
+    if not os.access(path.parent, os.W_OK):
+        return False
+    return not path.exists() or os.access(path, os.W_OK)
+
+
 def connect(home: Path | str, notes: list[str] | None = None) -> sqlite3.Connection:
     """An open connection to the home's history database (autocommit; use ``BEGIN`` to group).
 
@@ -100,6 +108,9 @@ def connect(home: Path | str, notes: list[str] | None = None) -> sqlite3.Connect
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise
+        if not _writable(path):
+            # a read-only home is not a corrupt database: never move it aside
+            raise OSError(errno.EROFS, f"it cannot be written ({exc})", str(path)) from None
         broken = str(exc)
     except sqlite3.DatabaseError as exc:
         broken = str(exc)

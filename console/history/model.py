@@ -29,7 +29,9 @@ class HistoryEvent(BaseModel):
     - version: a version created; ``to`` and ``version`` are its number, ``name`` is null.
 
     ``observed_after`` is set for changes the console only observed: the change happened after
-    it (null: at any time before) and no later than ``time``.
+    it (null: at any time before) and no later than ``time``. ``unverified`` marks an event the
+    console knows from ``mlops.promot*``/``mlops.demot*`` tags alone, with no matching audit
+    record of this home: it is shown as such and never undone.
     """
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
@@ -51,6 +53,9 @@ class HistoryEvent(BaseModel):
     reason: str | None = None
     # set on the event an undo produced: the id of the event it undid
     undoes: str | None = None
+    # known from promotion tags (which anyone may set, e.g. with MLflow's own client) that no
+    # audit record of this home confirms: its actor, time and reason are claims, not facts
+    unverified: bool = False
 
     @property
     def uncertain(self) -> bool:
@@ -162,7 +167,9 @@ class UndoPlan(BaseModel):
 class UndoResult(BaseModel):
     """How an undo ended; ``outcome`` uses the promotion's vocabulary (and exit codes)."""
 
-    outcome: Literal["succeeded", "noop", "cancelled", "refused", "lost_race", "failed"]
+    outcome: Literal[
+        "succeeded", "noop", "cancelled", "refused", "lost_race", "failed", "unconfirmed"
+    ]
     message: str
     plan: UndoPlan
     promotion: PromotionResult | None = None

@@ -27,6 +27,13 @@ class HistoryError(ConsoleError):
     """The history database could not be read or written."""
 
 
+class HistoryUnwritable(HistoryError):
+    """The history database cannot be written (a read-only or full home): an environment error,
+    with the exit code of an audit log that cannot be written."""
+
+    exit_code = 6
+
+
 class HistoryStore:
     """The history of one console home. Use as a context manager (closes the connection)."""
 
@@ -36,7 +43,12 @@ class HistoryStore:
         self.warnings: list[str] = []
         try:
             self.conn = history_db.connect(home, self.warnings)
-        except (OSError, sqlite3.Error) as exc:
+        except OSError as exc:
+            raise HistoryUnwritable(
+                f"cannot write the registry history {self.path}: {exc.strerror or exc}",
+                hint="check that the console home is writable and has free space",
+            ) from None
+        except sqlite3.Error as exc:
             raise HistoryError(
                 f"cannot open the history database {self.path}: {exc}",
                 hint="check that the console home is writable",

@@ -282,6 +282,35 @@ class BrowseFeature:
             done()
         self.shell.app.refresh_bindings()  # promotion keys depend on a version being there
         self._record_read(page)
+        self._resolve_pending()
+
+    def _resolve_pending(self) -> None:
+        """Resolve this home's unfinished promotions of the model just read (an intent whose
+        verification got no answer, or whose console died): its audit outcome and tags."""
+        model = self.shell.main.registry_pane.model
+        if model is None:
+            return
+        settings, client, name = self.shell.settings, self.shell.client, model.name
+
+        async def resolve() -> list[str]:
+            from commands.history import resolve_pending
+
+            return await resolve_pending(settings, client, name)
+
+        def resolved(notes: list[str]) -> None:
+            for note in notes:
+                self.shell.notify(note, severity="warning")
+
+        self.shell.run(
+            Job(
+                "history-resolve",
+                f"resolving unfinished promotions of {name}",
+                resolve,
+                resolved,
+                retry=False,
+                banner=False,
+            )
+        )
 
     def _record_read(self, page) -> None:
         """Feed the registry history with what was just read (observation), off the UI thread.

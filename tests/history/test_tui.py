@@ -255,3 +255,76 @@ async def test_read_only_refuses_undo_and_says_why(flow, seeder):
         commands = [c.title for c in app.get_system_commands(screen)]
         assert not any(t.startswith("Undo") for t in commands)
     assert seeder.aliases(name) == {"canary": "2"}
+
+
+async def test_the_registry_load_resolves_an_unfinished_promotion(flow, seeder):
+    """Issue 20 finding 5: an intent left pending (a verification the server did not answer)
+    is resolved by the console's next registry load of the model: outcome record and tags."""
+    from console.audit import AuditFilter, AuditRecord, os_actor
+
+    name = seeder.model([{}, {}])
+    seeder.alias(name, "paused", "2")  # the write landed; its verification got no answer
+    request = PromotionRequest(model=name, version="2", alias="paused")
+    intent = AuditRecord(
+        action="promote.set_alias",
+        outcome="pending",
+        actor=os_actor(),
+        server=flow.url,
+        model=name,
+        version="2",
+        target=request.target,
+        details={"request": request.model_dump(mode="json")},
+    )
+    flow.audit.append(intent)
+    app = build_app(flow.settings(), build_demo=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_model(pilot, app, name)
+
+        def resolved() -> list:
+            where = AuditFilter(model=name, include_closed_intents=True)
+            return [
+                r for r in flow.audit.read(where).records if r.details.get("intent_id") == intent.id
+            ]
+
+        def tagged() -> bool:
+            return "mlops.promotion_audit_id" in seeder.version(name, "2")["tags"]
+
+        # the outcome record first, then the tags that name it
+        await wait_for(pilot, lambda: bool(resolved()) and tagged(), PATIENT)
+    [record] = resolved()
+    assert record.outcome == "succeeded" and "took effect" in (record.message or "")
+    assert seeder.version(name, "2")["tags"]["mlops.promotion_audit_id"] == record.id
+
+
+async def test_the_history_view_marks_forged_tags_unverified(flow, seeder):
+    """Issue 20 finding 9: promotion tags set with MLflow's own client show as UNVERIFIED."""
+    from datetime import UTC, datetime
+
+    from mlflow import MlflowClient
+
+    name = seeder.model([{}, {}])
+    client = MlflowClient(tracking_uri=flow.url)
+    client.set_registered_model_alias(name, "champion", "2")
+    tags = {
+        "mlops.promoted_by": "mallory",
+        "mlops.promoted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mlops.promotion": "alias champion",
+        "mlops.promotion_audit_id": "0" * 32,
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(name, "2", key, value)
+    app = build_app(flow.settings(), build_demo=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _open_model(pilot, app, name)
+        screen = await _history(pilot, app)
+        table = screen.table
+        rows = [
+            [plain(cell).strip() for cell in table.get_row_at(index)]
+            for index in range(table.row_count)
+        ]
+        [row] = [cells for cells in rows if "mallory" in cells]
+        assert "tag UNVERIFIED" in row
+        # the highlighted event's detail says what it means
+        screen.table.move_cursor(row=rows.index(row))
+        await pilot.pause()
+        assert "UNVERIFIED" in plain(screen.query_one("#history-detail", Static).render())
