@@ -24,6 +24,10 @@ _BIDI_CONTROLS = frozenset(
 # `champion\u200b` must not look like `champion`. (This costs emoji ZWJ sequences their glyph.)
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs", "Cf"})
 
+# what follows a backslash in an escape ``printable`` writes (a server's own backslash before one
+# of these is doubled); "" is the end of the text, never in the set
+_ESCAPE_LETTERS = frozenset({"x", "u", "U", "\\"})
+
 # the longest server string a TUI surface shows (a 10,000-character tag must not flood a screen)
 LABEL_LIMIT = 200
 
@@ -37,6 +41,13 @@ def _escape(ch: str) -> str:
     return f"\\U{code:08x}"  # as Python writes it
 
 
+def _hidden(ch: str, keep_newlines: bool) -> bool:
+    """``ch`` is written as an escape (tab and a kept newline are not)."""
+    if ch == "\t" or (ch == "\n" and keep_newlines):
+        return False
+    return ch in _BIDI_CONTROLS or unicodedata.category(ch) in _ESCAPED_CATEGORIES
+
+
 def printable(value: object, *, limit: int | None = None, keep_newlines: bool = False) -> str:
     """Return ``value`` as text with control and bidi characters shown as visible escapes.
 
@@ -44,15 +55,25 @@ def printable(value: object, *, limit: int | None = None, keep_newlines: bool = 
     tag cannot flood the screen; ``keep_newlines`` keeps ``\\n`` for multi-line fields. An escape
     introducer (ESC, U+009B) is never emitted raw, so no CSI or OSC sequence survives, whatever its
     terminator (BEL, ST, ESC ``\\``).
+
+    A backslash the server sent that starts what would read as an escape (before ``x``, ``u``,
+    ``U``, another backslash or a character shown as an escape) is doubled: the six characters
+    ``\\u200b`` in a name show as ``\\\\u200b``, and only a real U+200B shows as ``\\u200b``.
+    Any other backslash (``C:\\dir``) is shown as it is.
     """
     text = value if isinstance(value, str) else str(value)
     out: list[str] = []
-    for ch in text:
-        if ch == "\n" and keep_newlines:
+    last = len(text) - 1
+    for index, ch in enumerate(text):
+        if ch == "\\":
+            follows = text[index + 1] if index < last else ""
+            doubled = follows in _ESCAPE_LETTERS or (follows and _hidden(follows, keep_newlines))
+            out.append("\\\\" if doubled else ch)
+        elif ch == "\n" and keep_newlines:
             out.append(ch)
         elif ch == "\t":
             out.append("    " if keep_newlines else " ")
-        elif ch in _BIDI_CONTROLS or unicodedata.category(ch) in _ESCAPED_CATEGORIES:
+        elif _hidden(ch, keep_newlines):
             out.append(_escape(ch))
         else:
             out.append(ch)

@@ -42,3 +42,18 @@ def test_characters_that_draw_nothing_are_shown() -> None:
     assert printable("pro\u00admotion") == "pro\\xadmotion"  # a soft hyphen
     assert printable("a\u2060b\U000e0041") == "a\\u2060b\\U000e0041"  # word joiner, tag "A"
     assert printable("naïve · café → ü") == "naïve · café → ü"  # visible text stays as it is
+
+
+def test_a_typed_escape_is_not_mistaken_for_a_real_one() -> None:
+    """Issue 20: the six characters ``\\u200b`` in a name looked like a real zero-width space."""
+    assert printable("champion\u200b") == "champion\\u200b"
+    assert printable("champion\\u200b") == "champion\\\\u200b"
+    assert printable("x\\x1b]2;t") == "x\\\\x1b]2;t"
+    assert printable("\\U0001f600") == "\\\\U0001f600"
+    assert printable("a\\\\u") == "a\\\\\\\\u"  # each backslash before an escape letter
+    assert printable("a\\\x1b") == "a\\\\\\x1b"  # a backslash, then a real ESC
+    assert printable("a\\\x1b") != printable("a\\x1b")
+    # any other backslash is shown as it is
+    assert printable("C:\\dir\\file") == "C:\\dir\\file"
+    assert printable("end\\") == "end\\"
+    assert file_safe("line\\n\nnext") == "line\\n\nnext"  # \n is not an escape printable writes
