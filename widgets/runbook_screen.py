@@ -26,6 +26,7 @@ from textual.widgets import Button, DataTable, Input, Label, RichLog, Static
 from console.safe_text import printable
 from widgets.key_footer import KeyFooter
 from widgets.tables import NavTable
+from widgets.text import confirms
 
 MARKS = {
     "pending": "·",
@@ -110,7 +111,7 @@ class RunbookConfirm(ModalScreen[bool]):
         self.query_one("#rb-no", Button).focus()
 
     def _typed_ok(self) -> bool:
-        return self.typed is None or self.query_one("#rb-typed", Input).value == self.typed
+        return self.typed is None or confirms(self.query_one("#rb-typed", Input).value, self.typed)
 
     @on(Input.Changed, "#rb-typed")
     def _typing(self) -> None:

@@ -1,12 +1,16 @@
 """Literal rendering of server strings: every value becomes a ``rich.text.Text`` with markup off.
 
 Control and bidi characters are made visible by ``console.safe_text.printable`` and long values are
-cut, so nothing a server sends can style, link, retitle or flood the terminal.
+cut, so nothing a server sends can style, link, retitle or flood the terminal. Server text is never
+escaped into markup (``textual.markup.escape`` misses ``[ @click=…]``): it is appended to ``Text``
+or ``Content`` as plain segments. ``DataInput`` is the one ``Input`` server text may prefill: it
+shows the sanitized text and gives back the real value while the operator has not edited it.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.widgets import Input
 
 from console.safe_text import printable
 
@@ -19,19 +23,6 @@ def literal(value: object, *, limit: int | None = CELL_LIMIT, style: str = "") -
     if value is None:
         return Text("-", style="dim")
     return Text(printable(value, limit=limit), style=style, no_wrap=True, overflow="ellipsis")
-
-
-def markup_safe(value: object, *, limit: int | None = 200) -> str:
-    """``value`` for a surface that parses Textual markup (palette titles and help).
-
-    Control and bidi characters become visible escapes (the CLI's sanitizer) and markup is
-    escaped, so ``[@click=app.quit]`` or ``[/x]`` in a server name is shown, never acted on.
-    """
-    from textual.markup import escape
-
-    from console.safe_text import safe_label
-
-    return escape(safe_label(value, limit=limit or 10_000))
 
 
 def literal_block(value: object, *, limit: int = 5000) -> Text:
@@ -62,3 +53,41 @@ class Cell:
 
     def __repr__(self) -> str:
         return f"Cell({self.text!r})"
+
+
+def confirms(typed: str, expected: str) -> bool:
+    """A typed confirmation matches ``expected``: as it is, or as the console shows it.
+
+    A name holding a control character cannot be typed; the operator types what the screen
+    shows (``printable``), and that counts.
+    """
+    return typed == expected or typed == printable(expected)
+
+
+class DataInput(Input):
+    """An ``Input`` that server text may prefill (and suggest): shown sanitized, read back real.
+
+    The terminal draws an ``Input``'s value and suggestion as they are, so a model name holding
+    ``\\x1b]52;…`` would write the clipboard; the field shows ``printable(value)`` instead.
+    ``data_value`` is the real value while the field still shows a prefilled or suggested one
+    unedited, and what the operator typed once they edit it.
+    """
+
+    def __init__(self, value: str = "", **kwargs: object) -> None:
+        self._real: dict[str, str] = {}
+        super().__init__(value=self.shown(value) if value else "", **kwargs)  # type: ignore[arg-type]
+
+    def shown(self, real: str) -> str:
+        """What the field shows for ``real``; remembered, so ``data_value`` gives ``real`` back."""
+        shown = printable(real)
+        self._real[shown] = real
+        return shown
+
+    def prefill(self, real: str) -> None:
+        self.value = self.shown(real) if real else ""
+        self.cursor_position = len(self.value)
+
+    @property
+    def data_value(self) -> str:
+        """The real value shown (unedited), else the text typed."""
+        return self._real.get(self.value, self.value)
