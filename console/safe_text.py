@@ -24,10 +24,6 @@ _BIDI_CONTROLS = frozenset(
 # `champion\u200b` must not look like `champion`. (This costs emoji ZWJ sequences their glyph.)
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs", "Cf"})
 
-# what follows a backslash in an escape ``printable`` writes (a server's own backslash before one
-# of these is doubled); "" is the end of the text, never in the set
-_ESCAPE_LETTERS = frozenset({"x", "u", "U", "\\"})
-
 # the longest server string a TUI surface shows (a 10,000-character tag must not flood a screen)
 LABEL_LIMIT = 200
 
@@ -48,6 +44,37 @@ def _hidden(ch: str, keep_newlines: bool) -> bool:
     return ch in _BIDI_CONTROLS or unicodedata.category(ch) in _ESCAPED_CATEGORIES
 
 
+def printable_spans(
+    value: object, *, limit: int | None = None, keep_newlines: bool = False
+) -> tuple[str, list[tuple[int, int]]]:
+    """``printable(value)`` and where in it the escapes the console wrote are (start, end).
+
+    A server may send the six characters ``\\u200b`` itself; as text it looks exactly like the
+    escape of a real U+200B. A surface that can style (the TUI) draws the spans returned here
+    distinctly, so an escape the console wrote can be told from text that only looks like one.
+    """
+    text = value if isinstance(value, str) else str(value)
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for ch in text:
+        if ch == "\t":
+            piece = "    " if keep_newlines else " "
+        elif _hidden(ch, keep_newlines):
+            piece = _escape(ch)
+            spans.append((at, at + len(piece)))
+        else:
+            piece = ch
+        out.append(piece)
+        at += len(piece)
+    result = "".join(out)
+    if limit is not None and len(result) > limit:
+        cut = len(result) - limit
+        result = f"{result[:limit]}… (+{cut} chars)"
+        spans = [(start, min(end, limit)) for start, end in spans if start < limit]
+    return result, spans
+
+
 def printable(value: object, *, limit: int | None = None, keep_newlines: bool = False) -> str:
     """Return ``value`` as text with control and bidi characters shown as visible escapes.
 
@@ -56,32 +83,12 @@ def printable(value: object, *, limit: int | None = None, keep_newlines: bool = 
     introducer (ESC, U+009B) is never emitted raw, so no CSI or OSC sequence survives, whatever its
     terminator (BEL, ST, ESC ``\\``).
 
-    A backslash the server sent that starts what would read as an escape (before ``x``, ``u``,
-    ``U``, another backslash or a character shown as an escape) is doubled: the six characters
-    ``\\u200b`` in a name show as ``\\\\u200b``, and only a real U+200B shows as ``\\u200b``.
-    Any other backslash (``C:\\dir``) is shown as it is.
+    The result is printable again unchanged (messages are built from sanitized parts and
+    sanitized once more where they are printed), so a server's own backslash is left as it is:
+    the TUI tells the console's escapes apart by style (``printable_spans``); ``--json`` output
+    holds the exact value.
     """
-    text = value if isinstance(value, str) else str(value)
-    out: list[str] = []
-    last = len(text) - 1
-    for index, ch in enumerate(text):
-        if ch == "\\":
-            follows = text[index + 1] if index < last else ""
-            doubled = follows in _ESCAPE_LETTERS or (follows and _hidden(follows, keep_newlines))
-            out.append("\\\\" if doubled else ch)
-        elif ch == "\n" and keep_newlines:
-            out.append(ch)
-        elif ch == "\t":
-            out.append("    " if keep_newlines else " ")
-        elif _hidden(ch, keep_newlines):
-            out.append(_escape(ch))
-        else:
-            out.append(ch)
-    result = "".join(out)
-    if limit is not None and len(result) > limit:
-        cut = len(result) - limit
-        result = f"{result[:limit]}… (+{cut} chars)"
-    return result
+    return printable_spans(value, limit=limit, keep_newlines=keep_newlines)[0]
 
 
 def safe_label(value: object, *, limit: int = LABEL_LIMIT) -> str:

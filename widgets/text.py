@@ -1,7 +1,9 @@
 """Literal rendering of server strings: every value becomes a ``rich.text.Text`` with markup off.
 
 Control and bidi characters are made visible by ``console.safe_text.printable`` and long values are
-cut, so nothing a server sends can style, link, retitle or flood the terminal. Server text is never
+cut, so nothing a server sends can style, link, retitle or flood the terminal; the escapes the
+console wrote are drawn in ``ESCAPE_STYLE``, so text that only looks like one (a typed
+``\\u200b``) is told apart. Server text is never
 escaped into markup (``textual.markup.escape`` misses ``[ @click=…]``): it is appended to ``Text``
 or ``Content`` as plain segments. ``DataInput`` is the one ``Input`` server text may prefill: it
 shows the sanitized text and gives back the real value while the operator has not edited it.
@@ -12,22 +14,39 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Input
 
-from console.safe_text import printable
+from console.safe_text import printable, printable_spans
 
 # a table cell never shows more than this many characters of one value
 CELL_LIMIT = 80
+# how an escape the console wrote is drawn (reverse video: visible with NO_COLOR and 16 colours)
+ESCAPE_STYLE = "reverse"
+
+
+def styled(
+    value: object, *, limit: int | None = None, keep_newlines: bool = False, style: str = ""
+) -> Text:
+    """``value`` as plain ``Text``: escapes the console wrote (``\\x1b``, ``\\u200b``) drawn in
+    ``ESCAPE_STYLE``, so a name holding the six characters ``\\u200b`` looks different from one
+    holding a real U+200B."""
+    shown, spans = printable_spans(value, limit=limit, keep_newlines=keep_newlines)
+    text = Text(shown, style=style)
+    for start, end in spans:
+        text.stylize(ESCAPE_STYLE, start, end)
+    return text
 
 
 def literal(value: object, *, limit: int | None = CELL_LIMIT, style: str = "") -> Text:
     """``value`` as plain text (no markup, no control characters), cut at ``limit``."""
     if value is None:
         return Text("-", style="dim")
-    return Text(printable(value, limit=limit), style=style, no_wrap=True, overflow="ellipsis")
+    text = styled(value, limit=limit, style=style)
+    text.no_wrap, text.overflow = True, "ellipsis"
+    return text
 
 
 def literal_block(value: object, *, limit: int = 5000) -> Text:
     """Multi-line server text (descriptions): newlines kept, everything else literal."""
-    return Text(printable(value, limit=limit, keep_newlines=True))
+    return styled(value, limit=limit, keep_newlines=True)
 
 
 class Cell:
@@ -38,15 +57,22 @@ class Cell:
     of paged rows cheap.
     """
 
-    __slots__ = ("text",)
+    __slots__ = ("spans", "text")
 
     def __init__(self, value: object, limit: int = CELL_LIMIT) -> None:
-        text = "-" if value is None else printable(value)
+        text, spans = ("-", []) if value is None else printable_spans(value)
         # a cell is cut short with a plain ellipsis; the detail views show the whole value
-        self.text = text if len(text) <= limit else text[: limit - 1] + "…"
+        if len(text) > limit:
+            text = text[: limit - 1] + "…"
+            spans = [(start, min(end, limit - 1)) for start, end in spans if start < limit - 1]
+        self.text = text
+        self.spans = spans or None  # most cells hold no escape: no list kept
 
     def __rich__(self) -> Text:
-        return Text(self.text, no_wrap=True, overflow="ellipsis")
+        text = Text(self.text, no_wrap=True, overflow="ellipsis")
+        for start, end in self.spans or ():
+            text.stylize(ESCAPE_STYLE, start, end)
+        return text
 
     def __str__(self) -> str:
         return self.text

@@ -25,7 +25,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
 
-from console.safe_text import printable, safe_label
+from console.safe_text import printable
 from console.tui.browse import BrowseFeature
 from console.tui.commands import Command, CommandError, parse_command
 from console.tui.connect import ConnectFeature
@@ -601,13 +601,13 @@ class ConsoleApp(CrashGuardedApp):
         )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The palette: every entry's title and help sanitized (``safe_label``), shown by
-        ``ConsoleCommands`` as plain ``Content``, never markup (a title is also what selecting
-        it puts into the palette's input)."""
-        for command in self._palette_entries(screen):
-            yield command._replace(
-                title=safe_label(command.title), help=safe_label(command.help, limit=300)
-            )
+        """The palette's entries; titles and help may hold server text as it is.
+
+        Only ``widgets.palette.ConsoleCommands`` (``COMMANDS``) reads them: it sanitizes each
+        and shows it as plain ``Content``, never markup (Textual's own provider parses titles
+        as markup, so it is not used).
+        """
+        yield from self._palette_entries(screen)
 
     # --- command palette ------------------------------------------------------------------
 

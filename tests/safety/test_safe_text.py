@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.safe_text import LABEL_LIMIT, file_safe, printable, safe_label
+from console.safe_text import LABEL_LIMIT, file_safe, printable, printable_spans, safe_label
 from tests.support.hostile import PAYLOADS, terminal_control
 
 
@@ -44,16 +44,26 @@ def test_characters_that_draw_nothing_are_shown() -> None:
     assert printable("naïve · café → ü") == "naïve · café → ü"  # visible text stays as it is
 
 
-def test_a_typed_escape_is_not_mistaken_for_a_real_one() -> None:
-    """Issue 20: the six characters ``\\u200b`` in a name looked like a real zero-width space."""
-    assert printable("champion\u200b") == "champion\\u200b"
-    assert printable("champion\\u200b") == "champion\\\\u200b"
-    assert printable("x\\x1b]2;t") == "x\\\\x1b]2;t"
-    assert printable("\\U0001f600") == "\\\\U0001f600"
-    assert printable("a\\\\u") == "a\\\\\\\\u"  # each backslash before an escape letter
-    assert printable("a\\\x1b") == "a\\\\\\x1b"  # a backslash, then a real ESC
-    assert printable("a\\\x1b") != printable("a\\x1b")
-    # any other backslash is shown as it is
-    assert printable("C:\\dir\\file") == "C:\\dir\\file"
-    assert printable("end\\") == "end\\"
-    assert file_safe("line\\n\nnext") == "line\\n\nnext"  # \n is not an escape printable writes
+def test_a_typed_escape_is_told_apart_from_a_real_one() -> None:
+    """Issue 20: the six characters ``\\u200b`` in a name looked like a real zero-width space.
+
+    The text is the same (``printable`` stays idempotent: messages are sanitized where built and
+    again where printed); the spans say which escapes the console wrote, and the TUI draws them
+    in reverse video."""
+    from widgets.text import ESCAPE_STYLE, Cell, literal, literal_block
+
+    assert printable_spans("champion\u200b") == ("champion\\u200b", [(8, 14)])
+    assert printable_spans("champion\\u200b") == ("champion\\u200b", [])
+    assert printable_spans("a\x1bb\u202e", limit=4)[1] == [(1, 4)]  # cut with the text
+    for name in sorted(PAYLOADS):
+        once = printable(PAYLOADS[name])
+        assert printable(once) == once  # a second pass changes nothing
+
+    def reversed_parts(text) -> list[str]:
+        return [text.plain[s.start : s.end] for s in text.spans if s.style == ESCAPE_STYLE]
+
+    assert reversed_parts(literal("champion\u200b")) == ["\\u200b"]
+    assert reversed_parts(literal("champion\\u200b")) == []
+    assert reversed_parts(Cell("x\x1by").__rich__()) == ["\\x1b"]
+    assert reversed_parts(Cell("x" * 100 + "\x1b").__rich__()) == []  # cut off
+    assert reversed_parts(literal_block("a\nb\u200e")) == ["\\u200e"]

@@ -28,7 +28,7 @@ from console.model import Experiment, ModelVersion, Page, RegisteredModel
 from console.safe_text import printable, safe_label
 from console.settings import Settings
 from console.tui.app import build_app
-from tests.support.hostile import PAYLOADS
+from tests.support.hostile import PAYLOADS, terminal_control
 from tests.tui import fake_client
 from tests.tui.fake_client import NOW, T0, FakeClient
 from tests.tui.support import settle
@@ -205,10 +205,11 @@ async def test_no_server_name_reaches_a_markup_parser(tmp_path, parsed) -> None:
 
 @pytest.mark.parametrize("name", sorted(PAYLOADS))
 def test_palette_hits_are_plain_text(name: str) -> None:
-    title = safe_label(f"Model: {PAYLOADS[name]}")
+    title = f"Model: {PAYLOADS[name]}"  # as the app yields it: the provider sanitizes
     shown = highlighted(Matcher("m"), title)
     assert isinstance(shown, Content)
-    assert shown.plain == title  # every character shown, none taken as markup
+    assert shown.plain == safe_label(title)  # every character shown, none taken as markup
+    assert terminal_control(shown.plain, allow_newlines=False) == []
     for span in shown.spans:
         style = span.style
         assert not getattr(style, "link", None) and not getattr(style, "meta", None), span
