@@ -224,8 +224,13 @@ class RunbookScreen(Screen[None]):
         table.add_column("kind", key="kind", width=6)
         table.add_column("step", key="title")
         for number, step in enumerate(self.steps, 1):
+            # the marks and numbers are ours; a runbook file's text is never a markup cell
             table.add_row(
-                MARKS["pending"], str(number), step.kind, Text(printable(step.title)), key=step.id
+                MARKS["pending"],
+                str(number),
+                Text(printable(step.kind)),
+                Text(printable(step.title)),
+                key=step.id,
             )
         if self.steps:
             self._explain(self.steps[0])
