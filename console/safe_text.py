@@ -37,6 +37,44 @@ def _escape(ch: str) -> str:
     return f"\\U{code:08x}"  # as Python writes it
 
 
+def _hidden(ch: str, keep_newlines: bool) -> bool:
+    """``ch`` is written as an escape (tab and a kept newline are not)."""
+    if ch == "\t" or (ch == "\n" and keep_newlines):
+        return False
+    return ch in _BIDI_CONTROLS or unicodedata.category(ch) in _ESCAPED_CATEGORIES
+
+
+def printable_spans(
+    value: object, *, limit: int | None = None, keep_newlines: bool = False
+) -> tuple[str, list[tuple[int, int]]]:
+    """``printable(value)`` and where in it the escapes the console wrote are (start, end).
+
+    A server may send the six characters ``\\u200b`` itself; as text it looks exactly like the
+    escape of a real U+200B. A surface that can style (the TUI) draws the spans returned here
+    distinctly, so an escape the console wrote can be told from text that only looks like one.
+    """
+    text = value if isinstance(value, str) else str(value)
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for ch in text:
+        if ch == "\t":
+            piece = "    " if keep_newlines else " "
+        elif _hidden(ch, keep_newlines):
+            piece = _escape(ch)
+            spans.append((at, at + len(piece)))
+        else:
+            piece = ch
+        out.append(piece)
+        at += len(piece)
+    result = "".join(out)
+    if limit is not None and len(result) > limit:
+        cut = len(result) - limit
+        result = f"{result[:limit]}… (+{cut} chars)"
+        spans = [(start, min(end, limit)) for start, end in spans if start < limit]
+    return result, spans
+
+
 def printable(value: object, *, limit: int | None = None, keep_newlines: bool = False) -> str:
     """Return ``value`` as text with control and bidi characters shown as visible escapes.
 
@@ -44,23 +82,13 @@ def printable(value: object, *, limit: int | None = None, keep_newlines: bool = 
     tag cannot flood the screen; ``keep_newlines`` keeps ``\\n`` for multi-line fields. An escape
     introducer (ESC, U+009B) is never emitted raw, so no CSI or OSC sequence survives, whatever its
     terminator (BEL, ST, ESC ``\\``).
+
+    The result is printable again unchanged (messages are built from sanitized parts and
+    sanitized once more where they are printed), so a server's own backslash is left as it is:
+    the TUI tells the console's escapes apart by style (``printable_spans``); ``--json`` output
+    holds the exact value.
     """
-    text = value if isinstance(value, str) else str(value)
-    out: list[str] = []
-    for ch in text:
-        if ch == "\n" and keep_newlines:
-            out.append(ch)
-        elif ch == "\t":
-            out.append("    " if keep_newlines else " ")
-        elif ch in _BIDI_CONTROLS or unicodedata.category(ch) in _ESCAPED_CATEGORIES:
-            out.append(_escape(ch))
-        else:
-            out.append(ch)
-    result = "".join(out)
-    if limit is not None and len(result) > limit:
-        cut = len(result) - limit
-        result = f"{result[:limit]}… (+{cut} chars)"
-    return result
+    return printable_spans(value, limit=limit, keep_newlines=keep_newlines)[0]
 
 
 def safe_label(value: object, *, limit: int = LABEL_LIMIT) -> str:

@@ -22,7 +22,7 @@ from console.audit import AuditFilter, AuditRecord
 from console.safe_text import printable
 from widgets.key_footer import KeyFooter
 from widgets.tables import NavTable
-from widgets.text import Cell
+from widgets.text import Cell, DataInput
 from widgets.text_viewer import TextViewer
 
 # outcome and reason first: they are what an operator reads at 80 columns
@@ -149,7 +149,7 @@ class AuditScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="audit-title")
-        yield Input(placeholder=FILTER_HINT, id="audit-filter")
+        yield DataInput(placeholder=FILTER_HINT, id="audit-filter")
         table = NavTable(id="audit-table")  # j/k/g/G like every other list
         table.zebra_stripes = True
         yield table
@@ -218,15 +218,15 @@ class AuditScreen(Screen[None]):
     # --- filter -----------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        box = self.query_one("#audit-filter", Input)
-        box.value = describe_filter(self.where)
+        box = self.query_one("#audit-filter", DataInput)
+        box.prefill(describe_filter(self.where))
         self.add_class("-filtering")
         box.focus()
 
     @on(Input.Submitted, "#audit-filter")
     def _filter_entered(self, event: Input.Submitted) -> None:
         try:
-            self.where = parse_filter(event.value)
+            self.where = parse_filter(self.query_one("#audit-filter", DataInput).data_value)
         except ValueError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return

@@ -27,7 +27,7 @@ from console.safe_text import printable
 from widgets.help_screen import HelpScreen
 from widgets.key_footer import KeyFooter
 from widgets.tables import NavTable, event_key
-from widgets.text import Cell, literal
+from widgets.text import Cell, DataInput, literal
 
 COLUMNS = ("time (UTC)", "kind", "name", "from → to", "actor", "source")
 PROMPTS = {"alias": "alias:", "at": "at:"}
@@ -246,7 +246,7 @@ class HistoryScreen(Screen[None]):
         yield Static(id="history-state")
         with HistoryPrompt(id="history-prompt"):
             yield Label("alias:", id="history-prompt-label")
-            yield Input(id="history-prompt-input", select_on_focus=False)
+            yield DataInput(id="history-prompt-input", select_on_focus=False)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -409,10 +409,9 @@ class HistoryScreen(Screen[None]):
     def action_prompt(self, kind: str) -> None:
         self._prompt_kind = kind
         self.query_one("#history-prompt-label", Label).update(Text(PROMPTS[kind]))
-        field = self.query_one("#history-prompt-input", Input)
+        field = self.query_one("#history-prompt-input", DataInput)
         field.placeholder = PLACEHOLDERS[kind]
-        field.value = (self.alias_filter or "") if kind == "alias" else ""
-        field.cursor_position = len(field.value)
+        field.prefill((self.alias_filter or "") if kind == "alias" else "")
         self.query_one("#history-prompt").add_class("-open")
         field.focus()
 
@@ -424,7 +423,8 @@ class HistoryScreen(Screen[None]):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.close_prompt()
-        text = event.value.strip()
+        real = self.query_one("#history-prompt-input", DataInput).data_value
+        text = real if real != event.value else real.strip()
         if self._prompt_kind == "alias":
             self.alias_filter = text or None
             self.query_one("#history-title", Static).update(self._title())

@@ -34,6 +34,7 @@ from console.promotion_model import (
     plan_lines,
 )
 from console.safe_text import printable
+from widgets.text import confirms
 from widgets.text_viewer import TextViewer
 
 SUGGESTED_ALIASES = ("champion", "challenger")
@@ -247,7 +248,7 @@ class PlanModal(ModalScreen[bool]):
     def _typed_ok(self) -> bool:
         if self.typed is None:
             return True
-        return self.query_one("#plan-typed", Input).value == self.typed
+        return confirms(self.query_one("#plan-typed", Input).value, self.typed)
 
     @on(Input.Changed, "#plan-typed")
     def _typing(self) -> None:
@@ -337,7 +338,7 @@ class PlanOverrideModal(ModalScreen[str | None]):
 
     def _ready(self) -> bool:
         typed = self.query_one("#override-typed", Input).value
-        return bool(self._reason()) and typed == self.model_name
+        return bool(self._reason()) and confirms(typed, self.model_name)
 
     @on(Input.Changed)
     def _typing(self) -> None:

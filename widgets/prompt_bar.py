@@ -12,6 +12,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
 from widgets.messages import PromptSubmitted
+from widgets.text import DataInput
 
 PROMPTS = {
     "command": ":",
@@ -49,18 +50,20 @@ class PromptBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(":"), id="prompt-label")
-        yield Input(id="prompt-input", select_on_focus=False)
+        yield DataInput(id="prompt-input", select_on_focus=False)
 
     def open(self, kind: str, value: str = "", suggestions: Sequence[str] = ()) -> None:
         self.kind = kind
         self.query_one("#prompt-label", Static).update(Text(PROMPTS.get(kind, ":")))
-        field = self.query_one(Input)
+        field = self.query_one(DataInput)
         field.placeholder = PLACEHOLDERS.get(kind, "")
+        # suggestions (sort keys) and the value may come from the server: shown sanitized
         field.suggester = (
-            SuggestFromList(suggestions, case_sensitive=False) if suggestions else None
+            SuggestFromList([field.shown(s) for s in suggestions], case_sensitive=False)
+            if suggestions
+            else None
         )
-        field.value = value
-        field.cursor_position = len(value)
+        field.prefill(value)
         self.add_class("-open")
         field.focus()
 
@@ -74,7 +77,7 @@ class PromptBar(Horizontal):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.close()
-        self.post_message(PromptSubmitted(self.kind, event.value))
+        self.post_message(PromptSubmitted(self.kind, self.query_one(DataInput).data_value))
 
     def action_cancel(self) -> None:
         self.close()

@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.safe_text import printable
+from widgets.text import DataInput
 
 SECRET_TYPES = frozenset({"secret", "dsn"})
 
@@ -164,7 +165,8 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
                         yield Label(_param_label(param))
                         if param.note:
                             yield Label(Text(printable(param.note, limit=300)), classes="note")
-                        yield Input(
+                        # the default may be a server's model name: shown sanitized, sent real
+                        yield DataInput(
                             value="" if param.env else param.default,
                             placeholder=_placeholder(param),
                             password=param.secret,
@@ -210,11 +212,17 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
         frame.scroll_to_widget(target, animate=False, immediate=True)
 
     def values(self) -> dict[str, str]:
-        """The typed values; empty ones are left to the runbook (environment, then default)."""
+        """The typed values; empty ones are left to the runbook (environment, then default).
+
+        A field still showing its prefilled value gives the real value (a model name holding
+        control characters is shown escaped but passed on as it is); an edited one what was typed.
+        """
         out = {}
         for param in self.fields:
-            value = self.query_one(f"#param-{param.name}", Input).value.strip()
-            if value:
+            box = self.query_one(f"#param-{param.name}", DataInput)
+            real = box.data_value
+            value = real if real != box.value else box.value.strip()
+            if value.strip():
                 out[param.name] = value
         return out
 

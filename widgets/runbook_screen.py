@@ -26,6 +26,7 @@ from textual.widgets import Button, DataTable, Input, Label, RichLog, Static
 from console.safe_text import printable
 from widgets.key_footer import KeyFooter
 from widgets.tables import NavTable
+from widgets.text import confirms
 
 MARKS = {
     "pending": "·",
@@ -110,7 +111,7 @@ class RunbookConfirm(ModalScreen[bool]):
         self.query_one("#rb-no", Button).focus()
 
     def _typed_ok(self) -> bool:
-        return self.typed is None or self.query_one("#rb-typed", Input).value == self.typed
+        return self.typed is None or confirms(self.query_one("#rb-typed", Input).value, self.typed)
 
     @on(Input.Changed, "#rb-typed")
     def _typing(self) -> None:
@@ -223,8 +224,13 @@ class RunbookScreen(Screen[None]):
         table.add_column("kind", key="kind", width=6)
         table.add_column("step", key="title")
         for number, step in enumerate(self.steps, 1):
+            # the marks and numbers are ours; a runbook file's text is never a markup cell
             table.add_row(
-                MARKS["pending"], str(number), step.kind, Text(printable(step.title)), key=step.id
+                MARKS["pending"],
+                str(number),
+                Text(printable(step.kind)),
+                Text(printable(step.title)),
+                key=step.id,
             )
         if self.steps:
             self._explain(self.steps[0])

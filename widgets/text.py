@@ -1,42 +1,52 @@
 """Literal rendering of server strings: every value becomes a ``rich.text.Text`` with markup off.
 
 Control and bidi characters are made visible by ``console.safe_text.printable`` and long values are
-cut, so nothing a server sends can style, link, retitle or flood the terminal.
+cut, so nothing a server sends can style, link, retitle or flood the terminal; the escapes the
+console wrote are drawn in ``ESCAPE_STYLE``, so text that only looks like one (a typed
+``\\u200b``) is told apart. Server text is never
+escaped into markup (``textual.markup.escape`` misses ``[ @click=…]``): it is appended to ``Text``
+or ``Content`` as plain segments. ``DataInput`` is the one ``Input`` server text may prefill: it
+shows the sanitized text and gives back the real value while the operator has not edited it.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.widgets import Input
 
-from console.safe_text import printable
+from console.safe_text import printable, printable_spans
 
 # a table cell never shows more than this many characters of one value
 CELL_LIMIT = 80
+# how an escape the console wrote is drawn (reverse video: visible with NO_COLOR and 16 colours)
+ESCAPE_STYLE = "reverse"
+
+
+def styled(
+    value: object, *, limit: int | None = None, keep_newlines: bool = False, style: str = ""
+) -> Text:
+    """``value`` as plain ``Text``: escapes the console wrote (``\\x1b``, ``\\u200b``) drawn in
+    ``ESCAPE_STYLE``, so a name holding the six characters ``\\u200b`` looks different from one
+    holding a real U+200B."""
+    shown, spans = printable_spans(value, limit=limit, keep_newlines=keep_newlines)
+    text = Text(shown, style=style)
+    for start, end in spans:
+        text.stylize(ESCAPE_STYLE, start, end)
+    return text
 
 
 def literal(value: object, *, limit: int | None = CELL_LIMIT, style: str = "") -> Text:
     """``value`` as plain text (no markup, no control characters), cut at ``limit``."""
     if value is None:
         return Text("-", style="dim")
-    return Text(printable(value, limit=limit), style=style, no_wrap=True, overflow="ellipsis")
-
-
-def markup_safe(value: object, *, limit: int | None = 200) -> str:
-    """``value`` for a surface that parses Textual markup (palette titles and help).
-
-    Control and bidi characters become visible escapes (the CLI's sanitizer) and markup is
-    escaped, so ``[@click=app.quit]`` or ``[/x]`` in a server name is shown, never acted on.
-    """
-    from textual.markup import escape
-
-    from console.safe_text import safe_label
-
-    return escape(safe_label(value, limit=limit or 10_000))
+    text = styled(value, limit=limit, style=style)
+    text.no_wrap, text.overflow = True, "ellipsis"
+    return text
 
 
 def literal_block(value: object, *, limit: int = 5000) -> Text:
     """Multi-line server text (descriptions): newlines kept, everything else literal."""
-    return Text(printable(value, limit=limit, keep_newlines=True))
+    return styled(value, limit=limit, keep_newlines=True)
 
 
 class Cell:
@@ -47,18 +57,63 @@ class Cell:
     of paged rows cheap.
     """
 
-    __slots__ = ("text",)
+    __slots__ = ("spans", "text")
 
     def __init__(self, value: object, limit: int = CELL_LIMIT) -> None:
-        text = "-" if value is None else printable(value)
+        text, spans = ("-", []) if value is None else printable_spans(value)
         # a cell is cut short with a plain ellipsis; the detail views show the whole value
-        self.text = text if len(text) <= limit else text[: limit - 1] + "…"
+        if len(text) > limit:
+            text = text[: limit - 1] + "…"
+            spans = [(start, min(end, limit - 1)) for start, end in spans if start < limit - 1]
+        self.text = text
+        self.spans = spans or None  # most cells hold no escape: no list kept
 
     def __rich__(self) -> Text:
-        return Text(self.text, no_wrap=True, overflow="ellipsis")
+        text = Text(self.text, no_wrap=True, overflow="ellipsis")
+        for start, end in self.spans or ():
+            text.stylize(ESCAPE_STYLE, start, end)
+        return text
 
     def __str__(self) -> str:
         return self.text
 
     def __repr__(self) -> str:
         return f"Cell({self.text!r})"
+
+
+def confirms(typed: str, expected: str) -> bool:
+    """A typed confirmation matches ``expected``: as it is, or as the console shows it.
+
+    A name holding a control character cannot be typed; the operator types what the screen
+    shows (``printable``), and that counts.
+    """
+    return typed == expected or typed == printable(expected)
+
+
+class DataInput(Input):
+    """An ``Input`` that server text may prefill (and suggest): shown sanitized, read back real.
+
+    The terminal draws an ``Input``'s value and suggestion as they are, so a model name holding
+    ``\\x1b]52;…`` would write the clipboard; the field shows ``printable(value)`` instead.
+    ``data_value`` is the real value while the field still shows a prefilled or suggested one
+    unedited, and what the operator typed once they edit it.
+    """
+
+    def __init__(self, value: str = "", **kwargs: object) -> None:
+        self._real: dict[str, str] = {}
+        super().__init__(value=self.shown(value) if value else "", **kwargs)  # type: ignore[arg-type]
+
+    def shown(self, real: str) -> str:
+        """What the field shows for ``real``; remembered, so ``data_value`` gives ``real`` back."""
+        shown = printable(real)
+        self._real[shown] = real
+        return shown
+
+    def prefill(self, real: str) -> None:
+        self.value = self.shown(real) if real else ""
+        self.cursor_position = len(self.value)
+
+    @property
+    def data_value(self) -> str:
+        """The real value shown (unedited), else the text typed."""
+        return self._real.get(self.value, self.value)

@@ -42,9 +42,10 @@ from console.tui.shell import Connection, Shell, ShellHooks
 from widgets import messages as msg
 from widgets.main_screen import MainScreen
 from widgets.run_columns import parse_filter, parse_order
-from widgets.text import markup_safe
 
 if TYPE_CHECKING:  # pydantic is imported after the first frame (see ``_settings_loaded``)
+    from textual.command import Provider
+
     from console.prefetch import FirstPage
     from console.settings import Settings
 
@@ -99,6 +100,13 @@ def _tolerate_teardown(handler: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def _palette_provider() -> type[Provider]:
+    """The palette's provider, imported when the palette first opens (as Textual's own is)."""
+    from widgets.palette import ConsoleCommands
+
+    return ConsoleCommands
+
+
 def _default_client_factory(settings: Settings) -> ClientFactory:
     def make(uri: str) -> Any:
         from console.mlflow.client import MlflowRestClient, RetryPolicy
@@ -115,6 +123,8 @@ class ConsoleApp(CrashGuardedApp):
     """The operations console: experiments and runs, registry, lineage; keyboard first."""
 
     TITLE = "mlops-console"
+    # the palette's only provider: titles and help as plain Content (Textual's own parses markup)
+    COMMANDS = {_palette_provider}
     # every modal's frame scrolls when it does not fit (80×24): tab then brings the focused
     # field or button into view instead of onto a line below the screen
     CSS = """
@@ -591,11 +601,13 @@ class ConsoleApp(CrashGuardedApp):
         )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The palette: every entry's title and help pass ``markup_safe`` (they are markup)."""
-        for command in self._palette_entries(screen):
-            yield command._replace(
-                title=markup_safe(command.title), help=markup_safe(command.help, limit=300)
-            )
+        """The palette's entries; titles and help may hold server text as it is.
+
+        Only ``widgets.palette.ConsoleCommands`` (``COMMANDS``) reads them: it sanitizes each
+        and shows it as plain ``Content``, never markup (Textual's own provider parses titles
+        as markup, so it is not used).
+        """
+        yield from self._palette_entries(screen)
 
     # --- command palette ------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.safe_text import LABEL_LIMIT, file_safe, printable, safe_label
+from console.safe_text import LABEL_LIMIT, file_safe, printable, printable_spans, safe_label
 from tests.support.hostile import PAYLOADS, terminal_control
 
 
@@ -42,3 +42,28 @@ def test_characters_that_draw_nothing_are_shown() -> None:
     assert printable("pro\u00admotion") == "pro\\xadmotion"  # a soft hyphen
     assert printable("a\u2060b\U000e0041") == "a\\u2060b\\U000e0041"  # word joiner, tag "A"
     assert printable("naïve · café → ü") == "naïve · café → ü"  # visible text stays as it is
+
+
+def test_a_typed_escape_is_told_apart_from_a_real_one() -> None:
+    """Issue 20: the six characters ``\\u200b`` in a name looked like a real zero-width space.
+
+    The text is the same (``printable`` stays idempotent: messages are sanitized where built and
+    again where printed); the spans say which escapes the console wrote, and the TUI draws them
+    in reverse video."""
+    from widgets.text import ESCAPE_STYLE, Cell, literal, literal_block
+
+    assert printable_spans("champion\u200b") == ("champion\\u200b", [(8, 14)])
+    assert printable_spans("champion\\u200b") == ("champion\\u200b", [])
+    assert printable_spans("a\x1bb\u202e", limit=4)[1] == [(1, 4)]  # cut with the text
+    for name in sorted(PAYLOADS):
+        once = printable(PAYLOADS[name])
+        assert printable(once) == once  # a second pass changes nothing
+
+    def reversed_parts(text) -> list[str]:
+        return [text.plain[s.start : s.end] for s in text.spans if s.style == ESCAPE_STYLE]
+
+    assert reversed_parts(literal("champion\u200b")) == ["\\u200b"]
+    assert reversed_parts(literal("champion\\u200b")) == []
+    assert reversed_parts(Cell("x\x1by").__rich__()) == ["\\x1b"]
+    assert reversed_parts(Cell("x" * 100 + "\x1b").__rich__()) == []  # cut off
+    assert reversed_parts(literal_block("a\nb\u200e")) == ["\\u200e"]
