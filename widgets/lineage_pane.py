@@ -109,6 +109,14 @@ class LineagePane(Vertical):
                 body.append_text(_wrapped(first.hint, 200))
         else:
             body.append("\nno problems found", style="dim")
+        skipped = getattr(graph, "not_checked", None)
+        if skipped:  # evidence not traversed: said, never a problem
+            kinds = {item.kind for item in skipped}
+            body.append(f"\nnot checked ({len(kinds)}): ", style="dim")
+            body.append_text(_wrapped(skipped[0].message, 200))
+            if skipped[0].hint:
+                body.append(" — ", style="dim")
+                body.append_text(_wrapped(skipped[0].hint, 120))
         self._body(body)
         self.tree.show_graph(graph)
 

@@ -1,7 +1,8 @@
 """``mlops-console lineage``: the lineage of a model version (or run, or dataset), and ``sync``.
 
 ``lineage MODEL VERSION [--depth N] [--direction up|down|both] [--json]`` prints an indented tree
-or the graph with its problems as JSON; ``lineage sync [--json]`` brings the embedded DataHub Lite
+or the graph with its problems (and the checks not made on this view) as JSON, exit 1 only on
+an error found on what was traversed; ``lineage sync [--json]`` brings the embedded DataHub Lite
 store (or the configured DataHub GMS) up to date from the OpenLineage log and MLflow (it writes,
 so ``--read-only`` refuses it); ``lineage check [MODEL [VERSION...]]`` reports on a configured GMS.
 """
@@ -39,7 +40,10 @@ def register(subparsers, add_globals) -> None:
     parser.add_argument("--dataset", metavar="NAME", help="start from a dataset (URN or table)")
     parser.add_argument("--depth", type=int, default=3, metavar="N", help="hops (default 3)")
     parser.add_argument(
-        "--direction", choices=sorted(DIRECTIONS), default="both", help="default both"
+        "--direction",
+        choices=sorted(DIRECTIONS),
+        default="both",
+        help="default both; a check whose evidence is on a side not traversed is 'not checked'",
     )
     parser.add_argument(
         "--no-mlflow", action="store_true", help="do not cross-check with the MLflow server"

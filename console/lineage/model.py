@@ -2,6 +2,10 @@
 
 Pydantic only. Both backends (DataHub Lite, GMS) produce this one shape; the CLI prints it as JSON
 and the lineage tree widget renders it. Snapshot ids stay strings (signed 64-bit in Iceberg).
+
+Each check reads evidence from one side of the root (``checks.EVIDENCE``); a check whose evidence
+was not traversed (the other direction, beyond the depth, MLflow not consulted) is listed in
+``not_checked`` with the reason, never reported as a problem. ``checked`` names the kinds judged.
 """
 
 from __future__ import annotations
@@ -30,6 +34,16 @@ PROBLEM_KINDS = {
     "partial_result": "the backend answered only in part",
     "not_found": "the starting entity is not in DataHub",
     "soft_deleted": "an entity is soft-deleted in DataHub GMS and is left out of the graph",
+}
+
+
+# why a check was not made (``NotChecked.reason``)
+NOT_CHECKED_REASONS = {
+    "direction": "its evidence is on a side of the root that was not traversed",
+    "depth": "its evidence lies beyond the requested depth",
+    "mlflow": "MLflow's side was not read (--no-mlflow, unreachable, or it names no run)",
+    "no_params": "the run has no data.iceberg.table / data.iceberg.snapshot_id params",
+    "no_subject": "there is nothing for it to judge (the entity it reads is not in DataHub)",
 }
 
 
@@ -75,6 +89,19 @@ class LineageProblem(BaseModel):
     hint: str | None = None
 
 
+class NotChecked(BaseModel):
+    """A check that was not made: ``kind`` is the problem it would report, ``reason`` a key of
+    ``NOT_CHECKED_REASONS``, ``hint`` how to have it made (``--direction up``, ``--depth 2``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    reason: str
+    message: str
+    node: str | None = None
+    hint: str | None = None
+
+
 class LineageGraph(BaseModel):
     root: str
     backend: Literal["lite", "gms"]
@@ -84,6 +111,9 @@ class LineageGraph(BaseModel):
     nodes: list[LineageNode] = Field(default_factory=list)
     edges: list[LineageEdge] = Field(default_factory=list)
     problems: list[LineageProblem] = Field(default_factory=list)
+    # problem kinds judged on what was traversed, and the checks that were not made (and why)
+    checked: list[str] = Field(default_factory=list)
+    not_checked: list[NotChecked] = Field(default_factory=list)
 
     def node(self, node_id: str) -> LineageNode | None:
         for item in self.nodes:

@@ -72,17 +72,24 @@ class LineageReader:
     ) -> LineageGraph:
         """Group → version → training runs → input datasets (snapshot on the edge) → upstream;
         downstream: runs that consumed the version. ``mlflow_run`` (a ``console.model.Run``)
-        or ``mlflow`` (a client) add the MLflow cross-checks."""
-        _, graph = await walk(
+        or ``mlflow`` (a client) add the MLflow cross-checks. Checks judge only what was
+        traversed (``checks``); the rest are listed in ``graph.not_checked``."""
+        trav, graph = await walk(
             self.source,
             [urns.model_version_urn(model, version)],
             depth=_check_depth(depth),
             direction=direction,
         )
-        run_id, params, problems = await _mlflow_side(model, str(version), mlflow, mlflow_run)
-        graph.problems += self.source.take_problems() + problems
-        graph.problems += checks.check_version(graph, mlflow_run_id=run_id, mlflow_params=params)
-        return graph
+        graph.problems += self.source.take_problems()
+        run_id, params = None, None
+        if trav.was_expanded(graph.root, "upstream"):
+            # only the upstream checks use MLflow's word: a downstream view does not ask it
+            run_id, params, problems = await _mlflow_side(model, str(version), mlflow, mlflow_run)
+            graph.problems += problems
+        findings = checks.check_version(
+            graph, mlflow_run_id=run_id, mlflow_params=params, expanded=trav.was_expanded
+        )
+        return findings.apply(graph)
 
     async def lineage_for_run(
         self,
@@ -92,16 +99,13 @@ class LineageReader:
         direction: Direction = "both",
         mlflow_run: Any = None,
     ) -> LineageGraph:
-        _, graph = await walk(
+        trav, graph = await walk(
             self.source, urns.run_urns(run_id), depth=_check_depth(depth), direction=direction
         )
         graph.problems += self.source.take_problems()
         _not_found(graph, f"run {run_id}")
-        root = graph.node(graph.root)
-        if root is not None and root.exists:
-            params = dict(getattr(mlflow_run, "params", None) or {}) or None
-            graph.problems += checks.check_run(graph, root, params)
-        return graph
+        params = dict(getattr(mlflow_run, "params", None) or {}) or None
+        return checks.check_run_root(graph, params, expanded=trav.was_expanded).apply(graph)
 
     async def lineage_for_dataset(
         self, dataset: str, *, depth: int = DEFAULT_DEPTH, direction: Direction = "both"
@@ -111,6 +115,7 @@ class LineageReader:
         _, graph = await walk(self.source, [urn], depth=_check_depth(depth), direction=direction)
         graph.problems += self.source.take_problems()
         _not_found(graph, f"dataset {dataset}")
+        graph.checked.append("not_found")  # a dataset root has no other check
         return graph
 
 

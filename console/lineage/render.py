@@ -1,10 +1,13 @@
 """The lineage graph as indented text lines, for the CLI (the TUI has its own tree widget).
 
 Node types are tagged at the start of each line; the snapshot sits on the data edge. Every server
-string goes through ``printable`` so nothing a store holds can act on the terminal.
+string goes through ``printable`` so nothing a store holds can act on the terminal. After the
+problems come the checks not made (their evidence was not traversed), never counted as problems.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 from console.lineage.model import LineageGraph, LineageNode
 from console.safe_text import printable
@@ -61,6 +64,28 @@ def tree_lines(graph: LineageGraph) -> list[str]:
             )
     else:
         lines.append("problems: none")
+    lines += not_checked_lines(graph)
+    return lines
+
+
+def not_checked_lines(graph: LineageGraph, width: int = 100) -> list[str]:
+    """The checks not made, grouped by why: the reason, the kinds, how to have them made."""
+    if not graph.not_checked:
+        return []
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    for item in graph.not_checked:
+        kinds = groups.setdefault((item.message, item.hint), [])
+        if item.kind not in kinds:
+            kinds.append(item.kind)
+    count = sum(len(k) for k in groups.values())
+    lines = [f"not checked ({count}; not problems):"]
+    for (message, hint), kinds in groups.items():
+        lines.append(f"  {printable(message)}")
+        lines += textwrap.wrap(
+            ", ".join(kinds), width, initial_indent="    ", subsequent_indent="    "
+        )
+        if hint:
+            lines.append(f"    to check: {printable(hint)}")
     return lines
 
 

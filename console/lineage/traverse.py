@@ -106,6 +106,11 @@ class Traversal:
         self.entities: dict[str, Entity] = {}
         self.urn_to_key: dict[str, str] = {}
         self._refs: dict[str, list[str]] = {}
+        # (node key, side) whose hops on that side were read: the evidence the checks may judge
+        self.expanded: set[tuple[str, Side]] = set()
+
+    def was_expanded(self, key: str, side: str) -> bool:
+        return (key, side) in self.expanded  # type: ignore[comparison-overlap]
 
     async def resolve(self, wanted: Sequence[str]) -> list[str]:
         """The node keys for URNs, fetching and stitching what is new."""
@@ -172,6 +177,7 @@ class Traversal:
         return out
 
     async def hops(self, key: str, side: Side) -> list[_Hop]:
+        self.expanded.add((key, side))
         entity = self.entities[key]
         rules = RULES.get((entity.type, side), ())
         out_families = {fam for way, fam in rules if way == "out"}

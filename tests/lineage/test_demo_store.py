@@ -59,3 +59,20 @@ async def test_demo_store_is_read_whole(tmp_path: Path, mlflow_server) -> None:
                 assert run is not None and run.properties["seen_by"] == "mlflow+openlineage"
                 pins = [e.snapshot_id for e in graph.edges if e.source == run.id and e.snapshot_id]
                 assert pins == [run.properties["param.data.iceberg.snapshot_id"]]
+                # issue 21, 6: downstream judges only what it traversed (no false problems)
+                for direction in ("downstream", "upstream"):
+                    seen = await reader.lineage_for_version(
+                        "next-week-commits", version.version, mlflow=mlflow, direction=direction
+                    )
+                    assert seen.problems == [], (version.version, direction, seen.problems)
+                    mlflow_run = await mlflow.get_run(version.run_id)
+                    from_run = await reader.lineage_for_run(
+                        version.run_id, direction=direction, mlflow_run=mlflow_run
+                    )
+                    assert from_run.problems == [], (version.version, direction, from_run.problems)
+                assert seen.not_checked == [] and from_run.not_checked == []
+                down = await reader.lineage_for_version(
+                    "next-week-commits", version.version, mlflow=mlflow, direction="downstream"
+                )
+                assert down.checked == ["version_not_in_datahub"]
+                assert {i.reason for i in down.not_checked} == {"direction"}
