@@ -27,8 +27,9 @@ PROTECTED_STAGES = frozenset({"Production"})
 # stages that move a version towards serving; the others are demotions and are not gated
 PROMOTING_STAGES = frozenset({"Staging", "Production"})
 
-_ALIAS = re.compile(r"^[\w\-]+$")
-_RESERVED_ALIAS = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
+_ALIAS = re.compile(r"[\w\-]+")
+_RESERVED_ALIAS = re.compile(r"latest|v\d+", re.IGNORECASE)
+ALIAS_MAX = 255  # MLflow's limit on an alias name
 
 
 def canonical_stage(stage: str) -> str:
@@ -40,10 +41,13 @@ def canonical_stage(stage: str) -> str:
 
 
 def check_alias(alias: str) -> str:
-    """An alias MLflow accepts: letters, digits, ``_``, ``-``; not ``latest`` or ``v<digits>``."""
-    if not _ALIAS.match(alias):
+    """An alias MLflow accepts: letters, digits, ``_``, ``-``, at most 255 of them; not
+    ``latest`` or ``v<digits>``. (``fullmatch``: ``$`` would let a trailing newline through.)"""
+    if len(alias) > ALIAS_MAX:
+        raise ValueError(f"an alias has at most {ALIAS_MAX} characters (this one {len(alias):,})")
+    if not _ALIAS.fullmatch(alias):
         raise ValueError(f"alias {alias!r} may hold only letters, digits, '_' and '-'")
-    if _RESERVED_ALIAS.match(alias):
+    if _RESERVED_ALIAS.fullmatch(alias):
         raise ValueError(f"alias {alias!r} is reserved by MLflow")
     return alias
 

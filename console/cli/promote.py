@@ -75,7 +75,7 @@ def register(subparsers, add_globals) -> None:
 def _request(args: argparse.Namespace):
     from pydantic import ValidationError
 
-    from console.errors import ConsoleError
+    from console.errors import UsageError
     from console.promotion_model import PromotionRequest
 
     try:
@@ -94,9 +94,8 @@ def _request(args: argparse.Namespace):
     except ValidationError as exc:
         message = str(exc.errors()[0].get("msg", "invalid arguments"))
         message = message.removeprefix("Value error, ")
-        raise ConsoleError(
-            f"promote: {message}", hint="see `mlops-console promote --help`"
-        ) from None
+        # the arguments are wrong: a usage error (exit 2), before anything is read or written
+        raise UsageError(f"promote: {message}", hint="see `mlops-console promote --help`") from None
 
 
 def _driver(args: argparse.Namespace):

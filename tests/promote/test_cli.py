@@ -76,15 +76,16 @@ def test_no_terminal_and_no_yes_refuses_to_confirm(cli, seeder, capsys, monkeypa
 
 
 def test_argument_errors_are_one_line(cli, capsys):
-    assert cli("promote", "m", "1", "--alias", "champion", "--force", "--yes") == 1
+    # usage errors (exit 2): nothing is read or written
+    assert cli("promote", "m", "1", "--alias", "champion", "--force", "--yes") == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("mlops-console: error: promote: force needs a reason")
     assert "\n" not in err
-    assert cli("promote", "m", "1", "--stage", "prod", "--yes") == 1
+    assert cli("promote", "m", "1", "--stage", "prod", "--yes") == 2
     assert "unknown stage 'prod'" in capsys.readouterr().err
-    assert cli("promote", "m", "1", "--alias", "latest", "--yes") == 1
+    assert cli("promote", "m", "1", "--alias", "latest", "--yes") == 2
     assert "reserved" in capsys.readouterr().err
-    assert cli("promote", "m", "1", "--alias", "a", "--expect", "two", "--yes") == 1
+    assert cli("promote", "m", "1", "--alias", "a", "--expect", "two", "--yes") == 2
     assert "must be a version number or 'none'" in capsys.readouterr().err
 
 

@@ -148,6 +148,13 @@ HOSTILE = [
         "must be true or false",
     ),
     (["runbook", "run", "model-retrain", "--set", f"max_disagreement={LONG}"], "must be a number"),
+    # aliases MLflow would refuse: checked before anything is read or written
+    (["promote", "m", "1", "--alias", LONG, "--yes"], "at most 255 characters"),
+    (["promote", "m", "1", "--alias", "ok\n", "--yes"], "may hold only letters"),
+    (["promote", "m", "1", "--alias", "bad alias", "--yes"], "may hold only letters"),
+    (["promote", "m", "1", "--alias", ESC, "--yes"], "may hold only letters"),
+    (["promote", "m", "1", "--alias", "latest", "--yes"], "reserved by MLflow"),
+    (["promote", "m", "1", "--alias", "V12", "--yes"], "reserved by MLflow"),
     # counts
     (["models", "--max", "0"], "must be at least 1"),
     (["models", "--max", "9" * 5000], "is not a whole number"),
