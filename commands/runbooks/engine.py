@@ -321,6 +321,13 @@ async def _run_step(
     except StepFailed as exc:
         advice = ctx.masker.text(exc.hint) if exc.hint else None
         verdict = _fail(record, spec, transcript, ctx.masker.text(exc.message), advice)
+    except template.TemplateError as exc:
+        # the step never ran: its on_failure advice is about what the step does, not this
+        advice = (
+            "the step did not run: its arguments name a value that no earlier step produced"
+            f" — check the step's templates in {transcript.file}"
+        )
+        verdict = _fail(record, spec, transcript, ctx.masker.text(str(exc)), advice)
     except NotFound as exc:
         # a model, version or alias that is not there: its own hint, not the step's guess
         advice = ctx.masker.text(exc.hint) if exc.hint else None

@@ -264,3 +264,24 @@ def test_arguments_naming_a_skipped_step_say_so() -> None:
     assert isinstance(template.evaluate_or_unknown("not steps.train.ok", scope), template.Unknown)
     with pytest.raises(TypeError, match="not known yet"):
         template.evaluate("steps.train.ok", scope)
+
+
+def test_a_template_without_a_value_gets_advice_about_the_template(tmp_path, monkeypatch) -> None:
+    """Not the step's own on_failure advice: the step never ran."""
+    from commands.runbooks.format import parse_runbook
+
+    loaded = dict(registry.commands())
+    loaded.update({c.name: c for c in COMMANDS})
+    monkeypatch.setattr(registry, "_loaded", loaded)
+    text = (
+        textwrap.dedent(RUNBOOK)
+        .replace('version: "{{ steps.make.version }}"', 'version: "{{ steps.make.nothing }}"')
+        .replace("on_failure: none", "on_failure: the alias could not be set")
+    )
+    path = tmp_path / "unknowns.md"
+    path.write_text(text)
+    transcript, _driver, _ = _run(parse_runbook(path), tmp_path / "home", dry_run=False)
+    use = transcript.step("use")
+    assert transcript.status == "failed" and use.state == "failed"
+    assert use.error == "{{ steps.make.nothing }} has no value (steps.make.nothing is missing)"
+    assert use.advice.startswith("the step did not run: its arguments name a value")
