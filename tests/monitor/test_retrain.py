@@ -160,6 +160,7 @@ def test_real_run_ends_in_a_decision_on_the_same_rows(stand_in, advanced) -> Non
     ours = run.data.metrics["holdout_f1_macro"]
     theirs = run.data.metrics[f"holdout_f1_macro.v{champion}"]
     compare = steps["compare"]
+    print(f"decision: {compare.summary}")  # shown with -rP: which way the demo data went
     assert compare.state == "ok"
     assert compare.data["challenger_score"] == ours and compare.data["champion_score"] == theirs
     assert compare.data["window"] == window and window in compare.summary
