@@ -7,6 +7,11 @@ interrupted — Ctrl-C, a declined prompt, a failure, a killed process — can b
 steps already done kept. Step updates go to ``driver.output`` as plain dicts (``event: step``).
 A failed step's advice is the failure's own when it knows the cause (a ``StepFailed`` hint, a
 model or alias that is not found), else the runbook's ``on_failure`` advice.
+
+In a dry run an action is only planned, so what it would produce (the version a training
+registers) is not known: a later step naming such a value, in its arguments or its ``when``, is
+not run and not failed but described — state ``planned``, with what it would do in terms of the
+values it is waiting for ("would alias the version the train step registers as challenger").
 """
 
 from __future__ import annotations
@@ -240,7 +245,7 @@ async def run_runbook(
             record = transcript.steps[index]
             if record.state in DONE_STATES:
                 # done before the interruption: its output still feeds later templates
-                scope["steps"][spec.id] = record.data
+                scope["steps"][spec.id] = _outputs(spec, record)
                 _emit(recorder, index, record)
                 continue
             current = record
@@ -316,6 +321,13 @@ async def _run_step(
     except StepFailed as exc:
         advice = ctx.masker.text(exc.hint) if exc.hint else None
         verdict = _fail(record, spec, transcript, ctx.masker.text(exc.message), advice)
+    except template.TemplateError as exc:
+        # the step never ran: its on_failure advice is about what the step does, not this
+        advice = (
+            "the step did not run: its arguments name a value that no earlier step produced"
+            f" — check the step's templates in {transcript.file}"
+        )
+        verdict = _fail(record, spec, transcript, ctx.masker.text(str(exc)), advice)
     except NotFound as exc:
         # a model, version or alias that is not there: its own hint, not the step's guess
         advice = ctx.masker.text(exc.hint) if exc.hint else None
@@ -325,17 +337,74 @@ async def _run_step(
     except Exception as exc:  # noqa: BLE001 - one step's bug must not lose the transcript
         verdict = _fail(record, spec, transcript, ctx.masker.text(f"{type(exc).__name__}: {exc}"))
     record.finished_at = now()
-    scope["steps"][spec.id] = record.data
+    scope["steps"][spec.id] = _outputs(spec, record)
     _emit(ctx.driver, index, record)
     return verdict
 
 
+def _outputs(spec: StepSpec, record: StepRecord) -> template.StepOutputs:
+    """The step's data as later templates see it: with its state and what its outputs mean."""
+    command = lookup(spec.command)
+    return template.StepOutputs(
+        record.data,
+        step=spec.id,
+        state=record.state,
+        descriptions=command.outputs if command is not None else None,
+        why=record.summary if record.state == "skipped" else "",
+    )
+
+
+def _shown(value: Any) -> Any:
+    """Rendered arguments for the transcript: an ``Unknown`` as the text of what it will be."""
+    if isinstance(value, template.Unknown):
+        return f"<{value.description}>"
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return value
+
+
+async def _describe(ctx, spec: StepSpec, command, record, raw: Any, condition: Any) -> str:
+    """A dry run's account of a step waiting for values an earlier planned step would produce."""
+    if not ctx.dry_run:
+        names = ", ".join(u.path for u in template.unknowns(raw)) or str(condition)
+        raise StepFailed(f"{names}: not known (an earlier step was only planned)")
+    record.args = ctx.masker.data(_shown(raw))
+    described: StepResult | None = None
+    if command.describe is not None and isinstance(raw, dict):
+        described = await command.describe(ctx, raw)
+    if described is None:
+        waiting = "; ".join(
+            f"{key} = {value.description}"
+            for key, value in (raw.items() if isinstance(raw, dict) else [])
+            if isinstance(value, template.Unknown)
+        )
+        described = StepResult(
+            summary=f"would {command.summary}" + (f" ({waiting})" if waiting else "")
+        )
+    summary = described.summary
+    if isinstance(condition, template.Unknown):
+        summary += f", {condition.description}"
+    record.state = "planned"
+    record.summary = ctx.masker.text(summary)
+    record.changes = [ctx.masker.text(c) for c in described.changes]
+    record.findings = [ctx.masker.text(f) for f in described.findings]
+    record.data = {}  # nothing is known of what it would produce: later steps see ``Unknown``
+    return GO_ON
+
+
 async def _execute(ctx, spec: StepSpec, command, record, scope, transcript) -> str:
-    if spec.when and not template.evaluate(spec.when, scope):
-        record.state = "skipped"
-        record.summary = f"skipped: `{spec.when}` is false"
-        return GO_ON
+    condition: Any = True
+    if spec.when:
+        condition = template.evaluate_or_unknown(spec.when, scope)
+        if condition is False:
+            record.state = "skipped"
+            record.summary = f"skipped: `{spec.when}` is false"
+            return GO_ON
     raw = template.render(spec.args, scope)
+    if isinstance(condition, template.Unknown) or template.unknowns(raw):
+        return await _describe(ctx, spec, command, record, raw, condition)
     try:
         args = command.args_model.model_validate(raw)
     except ValidationError as exc:
@@ -351,7 +420,7 @@ async def _execute(ctx, spec: StepSpec, command, record, scope, transcript) -> s
     record.data = ctx.masker.data(plan.data)
     if not plan.changes:
         record.state = "skipped"
-        record.summary = "nothing to change"
+        record.summary = ctx.masker.text(plan.summary) if plan.summary else "nothing to change"
         return GO_ON
     changes = [ctx.masker.text(c) for c in plan.changes]
     if ctx.dry_run:

@@ -8,7 +8,7 @@ pydantic model of its arguments. Commands live in the ``steps_*`` modules, loade
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -38,6 +38,8 @@ class Plan(BaseModel):
     """What an action would change; empty ``changes`` means there is nothing to do."""
 
     changes: list[str] = Field(default_factory=list)
+    # with no changes: why there is nothing to do (default "nothing to change")
+    summary: str = ""
     # text the operator must type to confirm (for the irreversible or disruptive ones)
     typed_confirmation: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
@@ -55,6 +57,14 @@ class StepCommand:
     run: Callable[[StepContext, Any], Awaitable[StepResult]]
     # actions only: what would change, computed with reads alone
     plan: Callable[[StepContext, Any], Awaitable[Plan]] | None = None
+    # what the outputs in ``StepResult.data`` are, for a dry run that cannot know them yet:
+    # key → a phrase ("the version the {step} step registers"; a flag as a condition: "the
+    # {step} step chooses to promote"); ``{step}`` is the step's id in the runbook
+    outputs: dict[str, str] = field(default_factory=dict)
+    # a dry run of a step whose arguments name values not known yet (``template.Unknown``, whose
+    # text says what they will be): what the step would do, from the raw arguments, with reads
+    # alone; without it the engine describes the step from its summary
+    describe: Callable[[StepContext, dict[str, Any]], Awaitable[StepResult]] | None = None
 
 
 _loaded: dict[str, StepCommand] | None = None
