@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -277,7 +278,10 @@ def test_a_model_that_is_not_the_demos_is_refused_in_one_line(advanced, capsys) 
     client = MlflowClient(world.server.url)
     x = np.arange(40, dtype=float).reshape(20, 2)
     y = (x[:, 0] > 20).astype(int)
-    with mlflow.start_run():
+    # an experiment of its own on this server: mlflow's fluent state may still name another
+    # server's experiment set by an earlier test in this process
+    experiment = client.create_experiment(f"churn-foreign-{uuid.uuid4().hex[:6]}")
+    with mlflow.start_run(experiment_id=experiment):
         mlflow.log_params(
             {"data.iceberg.table": "lake.git.commits", "data.iceberg.snapshot_id": "1"}
         )
