@@ -15,10 +15,12 @@ every file under the home is free of raw controls.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,17 +79,25 @@ def _armed_repo(root: Path, canary: Path) -> tuple[Path, str, str]:
     return repo, first, second
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("sweep")
+@contextlib.contextmanager
+def hostile_registry(root: Path) -> Iterator[tuple[MlflowServer, dict, Path]]:
+    """A server of its own seeded with the hostile registry; the canary folder the payloads aim
+    at. (Also the terminal-safety walk of every screen.)"""
     canary = root / "canary"
     canary.mkdir()
     repo, first, second = _armed_repo(root, canary)
     server = start_mlflow_server(root / "server", timeout=240)
     try:
-        yield server, _seed(server, repo, first, second, canary), canary, root
+        yield server, _seed(server, repo, first, second, canary), canary
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("sweep")
+    with hostile_registry(root) as (server, seeded, canary):
+        yield server, seeded, canary, root
 
 
 def _seed(server: MlflowServer, repo: Path, first: str, second: str, canary: Path) -> dict:

@@ -18,22 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.safety.test_cli_hostile_sweep import FORBIDDEN, _armed_repo, _seed
-from tests.support.servers import start_mlflow_server
+from tests.safety.test_cli_hostile_sweep import FORBIDDEN, hostile_registry
 from tests.support.terminal import ANSI, Terminal
 
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("screens")
-    canary = root / "canary"
-    canary.mkdir()
-    repo, first, second = _armed_repo(root, canary)
-    server = start_mlflow_server(root / "server", timeout=240)
-    try:
-        yield server, _seed(server, repo, first, second, canary), canary
-    finally:
-        server.stop()
+    with hostile_registry(tmp_path_factory.mktemp("screens")) as registry:
+        yield registry
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
