@@ -38,14 +38,27 @@ def flat(screen: str) -> str:
     return " ".join(screen.split())
 
 
+def toasts(screen: str) -> str:
+    """The text of the toasts (Textual draws each with a ``▌`` left edge, over the panes): the
+    part of each line right of that edge, joined — a toast wrapped over lines reads whole."""
+    parts = [line.split("▌", 1)[1] for line in screen.split("\n") if "▌" in line]
+    text = _FRAME.sub(" ", " ".join(parts))  # the panes' borders right of a toast
+    return " ".join(text.split())
+
+
+def readable(screen: str) -> str:
+    """What an operator reads: the screen as words, then the toasts as words."""
+    return f"{flat(screen)} ▌ {toasts(screen)}"
+
+
 def header(screen: str) -> str:
     return screen.split("\n", 1)[0]
 
 
 def _found(pattern: Pattern, text: str) -> bool:
     if isinstance(pattern, re.Pattern):
-        return pattern.search(text) is not None or pattern.search(flat(text)) is not None
-    return pattern in text or pattern in flat(text)
+        return pattern.search(text) is not None or pattern.search(readable(text)) is not None
+    return pattern in text or pattern in readable(text)
 
 
 class Journey:
@@ -187,6 +200,7 @@ def journey_env(base: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+_FRAME = re.compile(r"[\u2500-\u259f]+")
 _SGR = re.compile(r"\x1b\[([0-9;]*)m")
 
 
