@@ -162,7 +162,16 @@ class Journey:
         return json.loads(self.cli(*args).stdout)
 
     def audit(self) -> Any:
+        """``audit --json``: the audit record of the home."""
         return self.cli_json("audit", "--json")
+
+    def history(self, model: str, *args: str) -> Any:
+        """``history MODEL --json``: the registry history of a model, as the CLI reads it."""
+        return self.cli_json("history", model, *args, "--json")
+
+    def registry(self, model: str) -> Any:
+        """``versions MODEL --json``: the model's aliases and versions."""
+        return self.cli_json("versions", model, "--json")
 
 
 def run_cli(

@@ -19,11 +19,15 @@ REFUSED = re.compile(r"read-only mode: \w[\w ,]* (?:is|are) disabled")
 
 
 def _registry(op: Journey) -> dict:
-    listed = op.cli_json("versions", MODEL, "--json")
+    listed = op.registry(MODEL)
     return {
         "aliases": listed["aliases"],
         "stages": {v["version"]: v["current_stage"] for v in listed["versions"]},
     }
+
+
+def _events(op: Journey) -> list[tuple]:
+    return [(e["kind"], e["name"], e["from"], e["to"]) for e in op.history(MODEL)]
 
 
 def _on_the_versions(op: Journey) -> None:
@@ -58,6 +62,7 @@ def test_read_only(journey, copy_demo_home: Path, size: tuple[int, int]) -> None
     op = journey(copy_demo_home, *size)
     before = _registry(op)
     audit_before = op.audit()["records"]
+    history_before = _events(op)
     _on_the_versions(op)
     for key in ("a", "s"):
         _until_no_refusal(op)  # the previous key's refusal has gone
@@ -75,6 +80,7 @@ def test_read_only(journey, copy_demo_home: Path, size: tuple[int, int]) -> None
     op.wait_for("CONSOLE-EXITED", 60)
     assert _registry(op) == before
     assert op.audit()["records"] == audit_before
+    assert _events(op) == history_before  # no alias or stage event was added
 
 
 @pytest.mark.xfail(
