@@ -36,6 +36,11 @@ class BrowseFeature:
         self._runs_token: str | None = None
         self._pending_run: str | None = None
         self._experiments_seen = False
+        # the experiment the console landed on while no experiment held a run (an empty
+        # server, or the first start before the demo is built): the first list that holds runs
+        # lands again, on the experiment with the most recent run, unless the operator has
+        # moved off it meanwhile
+        self._landed_empty: str | None = None
         # the filter and sort of the runs on screen (a refused filter goes back to these)
         self._shown_query: tuple[str | None, str | None] = (None, None)
         self._history_note_shown = False
@@ -84,16 +89,39 @@ class BrowseFeature:
 
     def _show_experiments(self, found: data.ExperimentList) -> None:
         page = found.page
+        pane = self.shell.main.runs_pane
         first = not self._experiments_seen
         self._experiments_seen = True
-        # the first time, land on the experiment with the most recent run (not an empty Default)
-        self.shell.main.runs_pane.show_experiments(
-            page.items, more=page.has_more, select=found.latest if first else None
-        )
+        # the first time, land on the experiment with the most recent run (not an empty Default);
+        # and again when the first runs appear (the demo built on the first start), unless the
+        # operator moved off where the console landed
+        select = found.latest if first else self._land_again(found)
+        pane.show_experiments(page.items, more=page.has_more, select=select)
+        if found.latest is None:
+            current = pane.experiment_table.current_key
+            self._landed_empty = current if first else self._landed_empty
+        elif select is not None:
+            self._landed_empty = None
+            if pane.experiment is None or pane.experiment.experiment_id != select:
+                # the cursor row may not announce a move onto a rebuilt table: load its runs
+                experiment = pane.experiments.get(select)
+                if experiment is not None:
+                    self.load_runs(experiment, reset=True)
         if first and not page.items:
             self.shell.main.detail.show_message("no experiments on this server yet")
         if first and self.on_experiments is not None:
             self.on_experiments(page.items)
+
+    def _land_again(self, found: data.ExperimentList) -> str | None:
+        """Where a later list lands: the experiment with the most recent run, when the console
+        landed while there were no runs and the cursor is still where it landed."""
+        if self._landed_empty is None or found.latest is None:
+            return None
+        current = self.shell.main.runs_pane.experiment_table.current_key
+        if current is not None and current != self._landed_empty:
+            self._landed_empty = None  # the operator moved: their choice stays
+            return None
+        return found.latest
 
     def show_first_page(self, answers: FirstAnswers) -> None:
         """Draw what the prefetch helper found (``console.prefetch``) until the client's own

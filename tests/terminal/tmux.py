@@ -21,6 +21,13 @@ import pytest
 CONSOLE = str(Path(sys.executable).with_name("mlops-console"))
 
 
+# keys sent by their tmux names (anything else is sent as literal text)
+KEY_NAMES = frozenset(
+    {"Enter", "Escape", "Tab", "BTab", "Up", "Down", "Left", "Right", "Home", "End", "NPage",
+     "PPage", "BSpace", "DC", "Space"}
+)  # fmt: skip
+
+
 def need_tmux() -> None:
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
@@ -55,7 +62,7 @@ class Terminal:
     def send(self, *keys: str) -> None:
         """Keys as tmux names them (``Enter``, ``Escape``) or literal text (``-l``)."""
         for key in keys:
-            if key in {"Enter", "Escape", "Tab", "BTab", "Up", "Down"}:
+            if key in KEY_NAMES or (key.startswith(("C-", "M-")) and len(key) > 2):
                 self._tmux("send-keys", "-t", self.session, key)
             else:
                 self._tmux("send-keys", "-t", self.session, "-l", key)
