@@ -142,7 +142,16 @@ async def test_rollout_and_rollback_from_the_tui(deployment, mlflow_server, skle
         assert served(info) == "1"
     audit = [json.loads(line) for line in (home / "audit" / "audit.jsonl").read_text().splitlines()]
     actions = [(a["action"], a["outcome"]) for a in audit if a["target"] == f"deployment:{NAME}"]
-    assert actions[-2:] == [("deploy.rollout", "succeeded"), ("deploy.rollback", "succeeded")]
+    # each reload is preceded by its intent on disk (no registry or service change unaudited)
+    assert actions[-4:] == [
+        ("deploy.rollout", "pending"),
+        ("deploy.rollout", "succeeded"),
+        ("deploy.rollback", "pending"),
+        ("deploy.rollback", "succeeded"),
+    ]
+    ours = [a for a in audit if a["target"] == f"deployment:{NAME}"][-4:]
+    assert ours[1]["details"]["intent_id"] == ours[0]["id"]
+    assert ours[3]["details"]["intent_id"] == ours[2]["id"]
 
 
 async def test_read_only_refuses_rollout_rollback_and_retrain(
