@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, Static
 from console.audit import AuditFilter, AuditRecord
 from console.safe_text import printable
 from widgets.key_footer import KeyFooter
+from widgets.prompt_bar import PromptInput
 from widgets.tables import NavTable
 from widgets.text import Cell, DataInput
 from widgets.text_viewer import TextViewer
@@ -149,7 +150,10 @@ class AuditScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="audit-title")
-        yield DataInput(placeholder=FILTER_HINT, id="audit-filter")
+        # tab stays in the field: letters typed after it must not run as keys of the list
+        box = PromptInput(placeholder=FILTER_HINT, id="audit-filter")
+        box.enter_verb = "Filter"
+        yield box
         table = NavTable(id="audit-table")  # j/k/g/G like every other list
         table.zebra_stripes = True
         yield table

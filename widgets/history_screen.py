@@ -26,6 +26,7 @@ from console.promotion_model import promotion_blocked
 from console.safe_text import printable
 from widgets.help_screen import HelpScreen
 from widgets.key_footer import KeyFooter
+from widgets.prompt_bar import PromptInput
 from widgets.tables import NavTable, event_key
 from widgets.text import Cell, DataInput, literal
 
@@ -246,7 +247,7 @@ class HistoryScreen(Screen[None]):
         yield Static(id="history-state")
         with HistoryPrompt(id="history-prompt"):
             yield Label("alias:", id="history-prompt-label")
-            yield DataInput(id="history-prompt-input", select_on_focus=False)
+            yield PromptInput(id="history-prompt-input", select_on_focus=False)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -388,13 +389,21 @@ class HistoryScreen(Screen[None]):
             return None if self.read_only else True  # greyed in read-only mode
         return True
 
-    def key_u(self) -> None:
-        """Reached only when ``u`` is disabled (read-only): say why."""
+    def key_u(self) -> bool:
+        """Says why ``u`` is disabled in read-only mode.
+
+        Textual calls a screen's ``key_u`` before it looks up the bindings, whether or not
+        ``undo`` is enabled: out of read-only mode it must stay quiet (it once put a false
+        "read-only mode" toast beside a working undo plan).
+        """
+        if not self.read_only:
+            return False
         self.app.notify(
             promotion_blocked(True, None) or "read-only mode: undo is disabled",
             severity="warning",
             markup=False,
         )
+        return True
 
     def action_undo(self) -> None:
         if self.read_only:
@@ -411,6 +420,8 @@ class HistoryScreen(Screen[None]):
         self.query_one("#history-prompt-label", Label).update(Text(PROMPTS[kind]))
         field = self.query_one("#history-prompt-input", DataInput)
         field.placeholder = PLACEHOLDERS[kind]
+        if isinstance(field, PromptInput):
+            field.enter_verb = "Filter" if kind == "alias" else "Show state"
         field.prefill((self.alias_filter or "") if kind == "alias" else "")
         self.query_one("#history-prompt").add_class("-open")
         field.focus()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,6 +11,7 @@ from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
+from console.tui.commands import complete_command, matching_commands
 from widgets.messages import PromptSubmitted
 from widgets.text import DataInput
 
@@ -26,6 +27,44 @@ PLACEHOLDERS = {
     "model-filter": "part of a model name, or MLflow filter syntax (name LIKE 'fraud%')",
     "order": "a column (rmse, params.seed, start_time) then ASC or DESC",
 }
+# what enter does, for the footer while the prompt has the focus
+ENTER = {"command": "Run", "filter": "Filter", "model-filter": "Filter", "order": "Sort"}
+
+
+class PromptInput(DataInput):
+    """A one-line prompt's field: tab and shift+tab never take the focus out of it.
+
+    Out of the field, the letters typed next would run as single-key commands. Tab takes the
+    suggestion shown (a sort key), else asks ``completer`` (the ``:`` command names); shift+tab
+    does nothing. The typed text stays either way.
+    """
+
+    BINDINGS = [
+        Binding("tab", "complete", "Complete", show=False),
+        Binding("shift+tab", "stay", "Stay", show=False),
+    ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # text → completed text (or None when nothing completes)
+        self.completer: Callable[[str], str | None] | None = None
+        # what enter does here (the footer names it while the field has the focus)
+        self.enter_verb = "Enter"
+
+    def action_complete(self) -> None:
+        if self._suggestion and len(self._suggestion) > len(self.value) and self.cursor_at_end:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+            return
+        completed = self.completer(self.value) if self.completer is not None else None
+        if completed is not None and completed != self.value:
+            self.value = completed
+            self.cursor_position = len(self.value)
+        else:
+            self.app.bell()
+
+    def action_stay(self) -> None:
+        """shift+tab: the focus stays in the field."""
 
 
 class PromptBar(Horizontal):
@@ -50,12 +89,14 @@ class PromptBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(":"), id="prompt-label")
-        yield DataInput(id="prompt-input", select_on_focus=False)
+        yield PromptInput(id="prompt-input", select_on_focus=False)
 
     def open(self, kind: str, value: str = "", suggestions: Sequence[str] = ()) -> None:
         self.kind = kind
         self.query_one("#prompt-label", Static).update(Text(PROMPTS.get(kind, ":")))
-        field = self.query_one(DataInput)
+        field = self.query_one(PromptInput)
+        field.completer = self._complete_command if kind == "command" else None
+        field.enter_verb = ENTER.get(kind, "Enter")
         field.placeholder = PLACEHOLDERS.get(kind, "")
         # suggestions (sort keys) and the value may come from the server: shown sanitized
         field.suggester = (
@@ -66,6 +107,14 @@ class PromptBar(Horizontal):
         field.prefill(value)
         self.add_class("-open")
         field.focus()
+
+    def _complete_command(self, text: str) -> str | None:
+        completed = complete_command(text)
+        if completed is None:
+            matches = matching_commands(text)
+            if len(matches) > 1:
+                self.app.notify("  ".join(f":{m}" for m in matches), title="commands")
+        return completed
 
     def close(self) -> None:
         self.remove_class("-open")
