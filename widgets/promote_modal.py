@@ -123,16 +123,33 @@ class StageChooser(ModalScreen[TargetChoice | None]):
     DEFAULT_CSS = _MODAL_CSS.format(name="StageChooser")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, model: str, version: str, current_stage: str | None) -> None:
+    def __init__(
+        self,
+        model: str,
+        version: str,
+        current_stage: str | None,
+        in_stage: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__()
         self.model_name, self.version = model, version
         self.current = current_stage or "None"
+        # stage → the versions in it, as the registry pane shows them (None: not known)
+        self.in_stage = in_stage
+
+    def _option(self, stage: str) -> str:
+        label = f"{stage}{'  (current)' if stage == self.current else ''}"
+        if self.in_stage is None:
+            return label
+        versions = sorted(self.in_stage.get(stage, []), key=int)
+        if stage == "None":
+            # no stage: any number of versions are in it, none "holds" it
+            count = len(versions)
+            return f"{label}  · no stage; {count} version{'' if count == 1 else 's'} in it"
+        shown = ", ".join(f"v{v}" for v in versions[:4]) + (" …" if len(versions) > 4 else "")
+        return f"{label}  · {shown or 'no version'}"
 
     def compose(self) -> ComposeResult:
-        options = [
-            Option(f"{stage}{'  (current)' if stage == self.current else ''}", id=stage)
-            for stage in STAGES.values()
-        ]
+        options = [Option(self._option(stage), id=stage) for stage in STAGES.values()]
         with Vertical():
             yield Label(
                 Text(printable(f"Stage for {self.model_name} v{self.version}")), classes="title"
