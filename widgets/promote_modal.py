@@ -47,6 +47,7 @@ _MODAL_CSS = """
 {name} .error {{ color: $error; }}
 {name} Horizontal {{ height: auto; }}
 {name} Button {{ margin: 0 1 0 0; }}
+{name} Input > .input--placeholder {{ text-style: dim italic; }}
 """
 
 
@@ -89,8 +90,16 @@ class AliasChooser(ModalScreen[TargetChoice | None]):
                 Text(printable(f"Alias for {self.model_name} v{self.version}")), classes="title"
             )
             yield OptionList(*options, id="alias-options")
-            yield Input(placeholder="or type an alias and press enter", id="alias-typed")
-            yield Input(placeholder="reason (optional; recorded in the audit)", id="alias-reason")
+            yield Input(
+                placeholder="or type an alias and press enter",
+                id="alias-typed",
+                select_on_focus=False,
+            )
+            yield Input(
+                placeholder="reason (optional; recorded in the audit)",
+                id="alias-reason",
+                select_on_focus=False,
+            )
             yield Label("", id="alias-error", classes="error")
 
     def _reason(self) -> str | None:
@@ -156,7 +165,11 @@ class StageChooser(ModalScreen[TargetChoice | None]):
             )
             yield OptionList(*options, id="stage-options")
             yield Checkbox("archive the other versions in that stage", id="stage-archive")
-            yield Input(placeholder="reason (optional; recorded in the audit)", id="stage-reason")
+            yield Input(
+                placeholder="reason (optional; recorded in the audit)",
+                id="stage-reason",
+                select_on_focus=False,
+            )
 
     @on(OptionList.OptionSelected, "#stage-options")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -253,7 +266,12 @@ class PlanModal(ModalScreen[bool]):
                 return
             if self.typed is not None:
                 yield Label(Text(printable(f"type {self.typed} to confirm")), id="plan-typed-hint")
-                yield Input(placeholder=printable(self.typed), id="plan-typed")
+                # the placeholder must not pass for typed text: it says what to type, in italics
+                yield Input(
+                    placeholder=printable(f"type {self.typed} to confirm"),
+                    id="plan-typed",
+                    select_on_focus=False,
+                )
             with Horizontal():
                 yield Button("No", id="plan-no", variant="primary")
                 yield Button("Yes", id="plan-yes", variant="error", disabled=self.typed is not None)
@@ -337,10 +355,14 @@ class PlanOverrideModal(ModalScreen[str | None]):
                 id="override-title",
             )
             yield Input(
-                placeholder="reason (required; in the audit and the tags)", id="override-reason"
+                placeholder="reason (required; in the audit and the tags)",
+                id="override-reason",
+                select_on_focus=False,
             )
             yield Input(
-                placeholder=printable(f"type {self.model_name} to confirm"), id="override-typed"
+                placeholder=printable(f"type {self.model_name} to confirm"),
+                id="override-typed",
+                select_on_focus=False,
             )
             yield Label("", id="override-problem")
             with Horizontal():

@@ -101,6 +101,8 @@ class DataInput(Input):
 
     def __init__(self, value: str = "", **kwargs: object) -> None:
         self._real: dict[str, str] = {}
+        # focusing a field puts the cursor where it was: typing never replaces a whole value
+        kwargs.setdefault("select_on_focus", False)
         super().__init__(value=self.shown(value) if value else "", **kwargs)  # type: ignore[arg-type]
 
     def shown(self, real: str) -> str:

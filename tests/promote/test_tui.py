@@ -55,8 +55,18 @@ async def test_champion_needs_the_typed_model_name(flow, seeder):
             assert yes.disabled
             await pilot.press("y")  # `y` does not confirm a typed promotion
             assert isinstance(app.screen, PlanModal)
-            modal.query_one("#plan-typed", Input).focus()
-            await pilot.press(*name[:-1])
+            field = modal.query_one("#plan-typed", Input)
+            # the placeholder says what to type and does not look typed (dim, italic)
+            assert field.placeholder == f"type {name} to confirm"
+            look = field.get_component_rich_style("input--placeholder")
+            assert look.italic and look.dim
+            field.focus()
+            await pilot.press(*name[:-2])
+            # tab away and back: the cursor is at the end, nothing selected; typing appends
+            await pilot.press("tab", "shift+tab")
+            assert app.focused is field and field.selection.is_empty
+            await pilot.press(name[-2])
+            assert field.value == name[:-1]
             assert yes.disabled
             await pilot.press("enter")  # a wrong name is said, not silently ignored
             await pilot.pause()
