@@ -203,7 +203,7 @@ class ConnectFeature:
         self.down_since = None
         self.embedded_down = False
         self.shell.main.status.set_connection("connected")
-        if not self.loaded and was_down:
+        if not self.loaded and was_down and self.shell.main.body_ready:
             self.shell.main.detail.show_message("connected; loading…")
         if not self.loaded:
             self.loaded = True
@@ -224,7 +224,7 @@ class ConnectFeature:
             self.down_since = self.clock()
         since = time.strftime("%H:%M:%S", time.localtime(self.down_since))
         self.shell.main.status.set_connection(f"unreachable since {since} ({why_not(error)})")
-        if not self.loaded:
+        if not self.loaded and self.shell.main.body_ready:
             # nothing loaded yet: the detail strip said `connecting…`; say what the header says
             self.shell.main.detail.show_message(
                 f"unreachable since {since} ({why_not(error)}); r retries"
