@@ -136,7 +136,8 @@ class AuditScreen(Screen[None]):
         Binding("escape", "close", "Back"),
         Binding("q", "close", "Back", show=False),
         Binding("enter", "show_record", "Whole record", id="audit.record"),
-        Binding("slash", "filter", "Filter", key_display="/", id="audit.filter"),
+        # priority: the keys typed right after `/` reach the field, not the table
+        Binding("slash", "filter", "Filter", key_display="/", id="audit.filter", priority=True),
     ]
 
     def __init__(
@@ -221,11 +222,15 @@ class AuditScreen(Screen[None]):
 
     # --- filter -----------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a field with the focus takes the key as text (the binding has priority)
+        return not (action == "filter" and isinstance(self.focused, Input))
+
     def action_filter(self) -> None:
-        box = self.query_one("#audit-filter", DataInput)
+        box = self.query_one("#audit-filter", PromptInput)
         box.prefill(describe_filter(self.where))
         self.add_class("-filtering")
-        box.focus()
+        box.take_focus()  # now: letters typed right after `/` go into the field
 
     @on(Input.Submitted, "#audit-filter")
     def _filter_entered(self, event: Input.Submitted) -> None:

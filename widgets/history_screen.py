@@ -204,8 +204,11 @@ class HistoryScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("u", "undo", "Undo", id="history.undo", tooltip="undo the highlighted change"),
-        Binding("slash", "prompt('alias')", "Alias", key_display="/", id="history.alias"),
-        Binding("at,t", "prompt('at')", "At time", key_display="@", id="history.at"),
+        # priority: the keys typed right after them reach the prompt, not the table
+        Binding(
+            "slash", "prompt('alias')", "Alias", key_display="/", id="history.alias", priority=True
+        ),
+        Binding("at,t", "prompt('at')", "At time", key_display="@", id="history.at", priority=True),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("f1", "help", "Help", show=False),
     ]
@@ -387,7 +390,8 @@ class HistoryScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "undo":
             return None if self.read_only else True  # greyed in read-only mode
-        return True
+        # a field with the focus takes the key as text (the binding has priority)
+        return not (action == "prompt" and isinstance(self.focused, Input))
 
     def key_u(self) -> bool:
         """Says why ``u`` is disabled in read-only mode.
@@ -424,7 +428,10 @@ class HistoryScreen(Screen[None]):
             field.enter_verb = "Filter" if kind == "alias" else "Show state"
         field.prefill((self.alias_filter or "") if kind == "alias" else "")
         self.query_one("#history-prompt").add_class("-open")
-        field.focus()
+        if isinstance(field, PromptInput):
+            field.take_focus()  # now: letters typed right after the key go into the field
+        else:
+            field.focus()
 
     def close_prompt(self) -> None:
         self.query_one("#history-prompt").remove_class("-open")

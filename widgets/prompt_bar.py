@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from console.tui.commands import complete_command, matching_commands
@@ -39,9 +40,12 @@ class PromptInput(DataInput):
     does nothing. The typed text stays either way.
     """
 
+    # priority: each runs as its key arrives, before the keys typed after it are handed to the
+    # field; else `:runs` enter `jj` typed in one burst submitted `runsjj`
     BINDINGS = [
-        Binding("tab", "complete", "Complete", show=False),
-        Binding("shift+tab", "stay", "Stay", show=False),
+        Binding("enter", "submit", "Submit", show=False, priority=True),
+        Binding("tab", "complete", "Complete", show=False, priority=True),
+        Binding("shift+tab", "stay", "Stay", show=False, priority=True),
     ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -50,6 +54,8 @@ class PromptInput(DataInput):
         self.completer: Callable[[str], str | None] | None = None
         # what enter does here (the footer names it while the field has the focus)
         self.enter_verb = "Enter"
+        # where the focus goes on enter (the prompt bar: where it was before the prompt opened)
+        self.return_to: Widget | None = None
 
     def action_complete(self) -> None:
         if self._suggestion and len(self._suggestion) > len(self.value) and self.cursor_at_end:
@@ -65,6 +71,22 @@ class PromptInput(DataInput):
 
     def action_stay(self) -> None:
         """shift+tab: the focus stays in the field."""
+
+    async def action_submit(self) -> None:
+        await super().action_submit()
+        # give the focus back now, so the keys typed after enter reach the screen (when the
+        # prompt closed on the next turn, they landed in the hidden field)
+        back, self.return_to = self.return_to, None
+        if back is not None and back.is_attached and back is not self:
+            self.screen.set_focus(back)
+
+    def take_focus(self) -> None:
+        """Focus the field now, not on the next turn of the event loop (``focus()``).
+
+        ``focus()`` is deferred behind the keys already queued: ``:runs`` typed in one burst
+        opened the prompt, but ``r`` ``u`` ``n`` ``s`` still reached the panes as commands.
+        """
+        self.screen.set_focus(self)
 
 
 class PromptBar(Horizontal):
@@ -106,7 +128,9 @@ class PromptBar(Horizontal):
         )
         field.prefill(value)
         self.add_class("-open")
-        field.focus()
+        focused = self.screen.focused
+        field.return_to = focused if focused is not None and focused is not field else None
+        field.take_focus()
 
     def _complete_command(self, text: str) -> str | None:
         completed = complete_command(text)
@@ -126,7 +150,9 @@ class PromptBar(Horizontal):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.close()
-        self.post_message(PromptSubmitted(self.kind, self.query_one(DataInput).data_value))
+        # the value as submitted (keys typed after enter may already be on their way here)
+        field = self.query_one(PromptInput)
+        self.post_message(PromptSubmitted(self.kind, field.real_value(event.value)))
 
     def action_cancel(self) -> None:
         self.close()

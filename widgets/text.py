@@ -118,4 +118,8 @@ class DataInput(Input):
     @property
     def data_value(self) -> str:
         """The real value shown (unedited), else the text typed."""
-        return self._real.get(self.value, self.value)
+        return self.real_value(self.value)
+
+    def real_value(self, shown: str) -> str:
+        """The real value behind ``shown`` (a value this field showed), else ``shown``."""
+        return self._real.get(shown, shown)

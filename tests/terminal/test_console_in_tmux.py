@@ -83,6 +83,14 @@ def test_tab_in_a_prompt_keeps_the_prompt_and_its_text(
     term.send("Escape")
     term.wait_for(lambda s: not prompt_line(s, ": "), 20, "the prompt closed")
 
+    # typed in one burst, as a fast typist does: the letters after `:` reach the prompt (they
+    # once ran as commands: `s` said "move to a version…"), and the keys after enter the panes
+    term._tmux("send-keys", "-t", term.session, "-l", ":bogus")
+    screen = term.wait_for(lambda s: prompt_line(s, ": bogus"), 20, "the burst in the prompt")
+    assert "move to a version" not in _flat(screen)
+    term._tmux("send-keys", "-t", term.session, "Enter")
+    term.wait_for(lambda s: "unknown command :bogus" in _flat(s), 20, "the whole word submitted")
+
     # the filter and the sort prompt keep their text through tab too
     for key, label in (("/", "/"), ("o", "sort by:")):
         term.send(key, "xy")
