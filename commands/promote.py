@@ -123,16 +123,19 @@ async def read_view(client: Any, request: PromotionRequest) -> tuple[RegistryVie
         )
         return view, candidate
     candidate = await client.get_model_version(request.model, request.version)
-    holders = [
+    in_stage = [
         v.version
         async for v in client.iter_model_versions(
             name=request.model, page_size=1000, with_aliases=False
         )
-        if (v.current_stage or "None") == request.stage and request.stage != "None"
+        if (v.current_stage or "None") == request.stage
     ]
+    none = request.stage == "None"
     view = RegistryView(
         version_stage=candidate.current_stage or "None",
-        stage_holders=sorted(holders, key=int),
+        # stage None has no holders (any number of versions are in it): counted, not compared
+        stage_holders=[] if none else sorted(in_stage, key=int),
+        stage_count=len(in_stage) if none else None,
     )
     return view, candidate
 
@@ -153,8 +156,11 @@ def _predicted(view: RegistryView, request: PromotionRequest) -> RegistryView:
     if request.action == "remove_alias":
         return view.model_copy(update={"alias_holder": None})
     if request.stage == "None":
-        holders: list[str] = []
-    elif request.archive_others:
+        count = view.stage_count
+        if count is not None and view.version_stage != "None":
+            count += 1  # the version joins the others in None
+        return RegistryView(version_stage="None", stage_count=count)
+    if request.archive_others:
         holders = [request.version]
     else:
         holders = sorted({*view.stage_holders, request.version}, key=int)

@@ -147,6 +147,8 @@ class RegistryView(BaseModel):
     # stage targets: the candidate's own stage and every version in the target stage
     version_stage: str | None = None
     stage_holders: list[str] = Field(default_factory=list)
+    # stage None: any number of versions are in it (not holders, not compared): how many are
+    stage_count: int | None = None
 
     @property
     def stage_holder(self) -> str | None:
@@ -159,11 +161,18 @@ class RegistryView(BaseModel):
         if request.alias is not None:
             where = f"v{self.alias_holder}" if self.alias_holder else "nothing (alias absent)"
             return f"alias {request.alias} → {where}"
+        where = f"v{request.version} in stage {self.version_stage or 'None'}"
+        if request.stage == "None":
+            # None is no stage: many versions are in it, and none of them "holds" it
+            if self.stage_count is None:
+                return f"{where}; the versions in None were not counted"
+            return f"{where}; {_versions(self.stage_count)} in None"
         holders = ", ".join(f"v{v}" for v in self.stage_holders) or "no version"
-        return (
-            f"v{request.version} in stage {self.version_stage or 'None'}; "
-            f"{request.stage}: {holders}"
-        )
+        return f"{where}; {request.stage}: {holders}"
+
+
+def _versions(count: int) -> str:
+    return "1 version is" if count == 1 else f"{count} versions are"
 
 
 class GateResult(BaseModel):
@@ -227,6 +236,8 @@ class PromotionPlan(BaseModel):
             return f"set alias {r.alias} of {r.model} to v{r.version}"
         if r.action == "remove_alias":
             return f"remove alias {r.alias} (v{r.version}) of {r.model}"
+        if r.stage == "None":
+            return f"move v{r.version} of {r.model} to stage None (out of its stage)"
         extra = ", archiving the others" if r.archive_others else ""
         return f"move v{r.version} of {r.model} to stage {r.stage}{extra}"
 
@@ -259,6 +270,19 @@ def promotion_blocked(read_only: bool, permission: ModelEditPermission | None) -
 _MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERR "}
 
 
+def _expects_line(plan: PromotionPlan) -> str:
+    """What the write is conditioned on (compare-and-set), truthfully for stage None."""
+    r = plan.request
+    if r.alias is None and r.stage == "None":
+        return (
+            f"  expects:  v{r.version} still in stage {plan.before.version_stage or 'None'}"
+            " (stage None has no holder to compare)"
+        )
+    holder = "no version" if plan.expected == "none" else "v" + plan.expected
+    verb = "holds" if r.alias is None else "behind"
+    return f"  expects:  {holder} {verb} {r.target.split(':', 1)[1]} right now"
+
+
 def plan_lines(plan: PromotionPlan, *, full: bool = False) -> list[str]:
     """The plan as plain lines, for a terminal or a modal; ``full`` lists every problem of every
     gate under its line (the one-line detail names only the first)."""
@@ -270,8 +294,7 @@ def plan_lines(plan: PromotionPlan, *, full: bool = False) -> list[str]:
         f"  access:   {plan.permission}",
         f"  before:   {plan.before.describe(r)}",
         f"  after:    {plan.after.describe(r)}",
-        f"  expects:  {'no version' if plan.expected == 'none' else 'v' + plan.expected}"
-        f" {'holds' if r.alias is None else 'behind'} {r.target.split(':', 1)[1]} right now",
+        _expects_line(plan),
     ]
     if plan.gates:
         lines.append("  gates:")

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, Static
 from console.audit import AuditFilter, AuditRecord
 from console.safe_text import printable
 from widgets.key_footer import KeyFooter
+from widgets.prompt_bar import PromptInput
 from widgets.tables import NavTable
 from widgets.text import Cell, DataInput
 from widgets.text_viewer import TextViewer
@@ -135,7 +136,8 @@ class AuditScreen(Screen[None]):
         Binding("escape", "close", "Back"),
         Binding("q", "close", "Back", show=False),
         Binding("enter", "show_record", "Whole record", id="audit.record"),
-        Binding("slash", "filter", "Filter", key_display="/", id="audit.filter"),
+        # priority: the keys typed right after `/` reach the field, not the table
+        Binding("slash", "filter", "Filter", key_display="/", id="audit.filter", priority=True),
     ]
 
     def __init__(
@@ -149,7 +151,10 @@ class AuditScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="audit-title")
-        yield DataInput(placeholder=FILTER_HINT, id="audit-filter")
+        # tab stays in the field: letters typed after it must not run as keys of the list
+        box = PromptInput(placeholder=FILTER_HINT, id="audit-filter")
+        box.enter_verb = "Filter"
+        yield box
         table = NavTable(id="audit-table")  # j/k/g/G like every other list
         table.zebra_stripes = True
         yield table
@@ -217,11 +222,15 @@ class AuditScreen(Screen[None]):
 
     # --- filter -----------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a field with the focus takes the key as text (the binding has priority)
+        return not (action == "filter" and isinstance(self.focused, Input))
+
     def action_filter(self) -> None:
-        box = self.query_one("#audit-filter", DataInput)
+        box = self.query_one("#audit-filter", PromptInput)
         box.prefill(describe_filter(self.where))
         self.add_class("-filtering")
-        box.focus()
+        box.take_focus()  # now: letters typed right after `/` go into the field
 
     @on(Input.Submitted, "#audit-filter")
     def _filter_entered(self, event: Input.Submitted) -> None:

@@ -109,6 +109,7 @@ class CompareScreen(DetailScreen):
         yield Input(
             placeholder="rows file to probe (CSV, Parquet, JSON lines); escape closes",
             id="rows-path",
+            select_on_focus=False,
         )
 
     # --- what the shell calls (loading and failed come from DetailScreen) -------------------

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from widgets.help_screen import HelpScreen
 from widgets.key_footer import KeyFooter
@@ -53,7 +53,14 @@ class DetailScreen(Screen):
     HELP: ClassVar[str] = ""
     HELP_TITLE: ClassVar[str] = "Help"
 
-    BINDINGS = [Binding("colon", "command_line", "Command", key_display=":", show=False)]
+    # priority: the keys typed right after `:` reach the prompt (see MainScreen)
+    BINDINGS = [
+        Binding("colon", "command_line", "Command", key_display=":", show=False, priority=True)
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a field with the focus takes the key as text (the binding has priority)
+        return not (action == "command_line" and isinstance(self.focused, Input))
 
     def __init__(self, title: str, title_limit: int = 150) -> None:
         super().__init__()
@@ -105,7 +112,7 @@ class DetailScreen(Screen):
         self.dismiss()
 
     def action_command_line(self) -> None:
-        self.query_one(PromptBar).open("command")
+        self.query_one(PromptBar).open("command")  # focuses its field at once
 
     def on_prompt_submitted(self, message: PromptSubmitted) -> None:
         # focus back on the body, then the message bubbles on to the shell, which acts on it

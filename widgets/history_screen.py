@@ -26,6 +26,7 @@ from console.promotion_model import promotion_blocked
 from console.safe_text import printable
 from widgets.help_screen import HelpScreen
 from widgets.key_footer import KeyFooter
+from widgets.prompt_bar import PromptInput
 from widgets.tables import NavTable, event_key
 from widgets.text import Cell, DataInput, literal
 
@@ -203,8 +204,11 @@ class HistoryScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("u", "undo", "Undo", id="history.undo", tooltip="undo the highlighted change"),
-        Binding("slash", "prompt('alias')", "Alias", key_display="/", id="history.alias"),
-        Binding("at,t", "prompt('at')", "At time", key_display="@", id="history.at"),
+        # priority: the keys typed right after them reach the prompt, not the table
+        Binding(
+            "slash", "prompt('alias')", "Alias", key_display="/", id="history.alias", priority=True
+        ),
+        Binding("at,t", "prompt('at')", "At time", key_display="@", id="history.at", priority=True),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("f1", "help", "Help", show=False),
     ]
@@ -246,7 +250,7 @@ class HistoryScreen(Screen[None]):
         yield Static(id="history-state")
         with HistoryPrompt(id="history-prompt"):
             yield Label("alias:", id="history-prompt-label")
-            yield DataInput(id="history-prompt-input", select_on_focus=False)
+            yield PromptInput(id="history-prompt-input", select_on_focus=False)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -386,15 +390,24 @@ class HistoryScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "undo":
             return None if self.read_only else True  # greyed in read-only mode
-        return True
+        # a field with the focus takes the key as text (the binding has priority)
+        return not (action == "prompt" and isinstance(self.focused, Input))
 
-    def key_u(self) -> None:
-        """Reached only when ``u`` is disabled (read-only): say why."""
+    def key_u(self) -> bool:
+        """Says why ``u`` is disabled in read-only mode.
+
+        Textual calls a screen's ``key_u`` before it looks up the bindings, whether or not
+        ``undo`` is enabled: out of read-only mode it must stay quiet (it once put a false
+        "read-only mode" toast beside a working undo plan).
+        """
+        if not self.read_only:
+            return False
         self.app.notify(
             promotion_blocked(True, None) or "read-only mode: undo is disabled",
             severity="warning",
             markup=False,
         )
+        return True
 
     def action_undo(self) -> None:
         if self.read_only:
@@ -411,9 +424,14 @@ class HistoryScreen(Screen[None]):
         self.query_one("#history-prompt-label", Label).update(Text(PROMPTS[kind]))
         field = self.query_one("#history-prompt-input", DataInput)
         field.placeholder = PLACEHOLDERS[kind]
+        if isinstance(field, PromptInput):
+            field.enter_verb = "Filter" if kind == "alias" else "Show state"
         field.prefill((self.alias_filter or "") if kind == "alias" else "")
         self.query_one("#history-prompt").add_class("-open")
-        field.focus()
+        if isinstance(field, PromptInput):
+            field.take_focus()  # now: letters typed right after the key go into the field
+        else:
+            field.focus()
 
     def close_prompt(self) -> None:
         self.query_one("#history-prompt").remove_class("-open")

@@ -34,6 +34,17 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return  # as Footer: the screen's bindings are not settled before the first refresh
+        from widgets.prompt_bar import PromptInput
+
+        prompt = self.screen.focused
+        if isinstance(prompt, PromptInput):
+            # typed letters go to the field, not to the screen's keys: the prompt's keys only
+            keys = [("enter", "enter", prompt.enter_verb), ("escape", "esc", "Cancel")]
+            if prompt.completer is not None or prompt.suggester is not None:
+                keys.append(("tab", "tab", "Complete"))
+            for key, shown_key, description in keys:
+                yield FooterKey(key, shown_key, description, key).data_bind(compact=Footer.compact)
+            return
         shown = [b for (_, b, _, _) in self.screen.active_bindings.values() if b.show]
         if any(b.group is not None for b in shown):
             # grouped keys are composed inside `with KeyGroup()`: reordering would split them

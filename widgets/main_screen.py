@@ -20,7 +20,7 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from widgets.status_bar import StatusBar
 
@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # imported when the panes are mounted, after the first frame
     from widgets.runs_pane import RunsPane
 
 NARROW_WIDTH = 120
+# the keys that open a prompt: bound with priority, declined while a field has the focus
+PROMPT_ACTIONS = ("filter", "command_line", "order")
 PANE_IDS = ("runs-pane", "registry-pane", "lineage-pane")
 PANE_NAMES = ("Experiments & runs", "Registry", "Lineage")
 
@@ -95,8 +97,10 @@ class MainScreen(Screen):
         Binding("1", "pane(0)", "Runs pane", show=False),
         Binding("2", "pane(1)", "Registry pane", show=False),
         Binding("3", "pane(2)", "Lineage pane", show=False),
-        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
-        Binding("colon", "command_line", "Command", key_display=":", id="command"),
+        # priority: run as the key arrives, so the keys typed right after it (`:runs` in one
+        # burst) reach the prompt, not the panes; not while a field has the focus (check_action)
+        Binding("slash", "filter", "Filter", key_display="/", id="filter", priority=True),
+        Binding("colon", "command_line", "Command", key_display=":", id="command", priority=True),
         Binding("escape", "back", "Back", show=False),
         Binding("z", "zoom", "Zoom", id="zoom", tooltip="the focused pane full screen, and back"),
         Binding("Z", "zoom_detail", "Zoom detail", show=False, id="zoom.detail"),
@@ -291,6 +295,8 @@ class MainScreen(Screen):
         self.prompt.open(kind, value, suggestions)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in PROMPT_ACTIONS and isinstance(self.focused, Input):
+            return False  # typed into the field (these bindings have priority)
         if action in ("dismiss_banner", "banner_text"):
             try:
                 return self.banner.shown

@@ -47,6 +47,7 @@ _MODAL_CSS = """
 {name} .error {{ color: $error; }}
 {name} Horizontal {{ height: auto; }}
 {name} Button {{ margin: 0 1 0 0; }}
+{name} Input > .input--placeholder {{ text-style: dim italic; }}
 """
 
 
@@ -89,8 +90,16 @@ class AliasChooser(ModalScreen[TargetChoice | None]):
                 Text(printable(f"Alias for {self.model_name} v{self.version}")), classes="title"
             )
             yield OptionList(*options, id="alias-options")
-            yield Input(placeholder="or type an alias and press enter", id="alias-typed")
-            yield Input(placeholder="reason (optional; recorded in the audit)", id="alias-reason")
+            yield Input(
+                placeholder="or type an alias and press enter",
+                id="alias-typed",
+                select_on_focus=False,
+            )
+            yield Input(
+                placeholder="reason (optional; recorded in the audit)",
+                id="alias-reason",
+                select_on_focus=False,
+            )
             yield Label("", id="alias-error", classes="error")
 
     def _reason(self) -> str | None:
@@ -123,23 +132,44 @@ class StageChooser(ModalScreen[TargetChoice | None]):
     DEFAULT_CSS = _MODAL_CSS.format(name="StageChooser")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, model: str, version: str, current_stage: str | None) -> None:
+    def __init__(
+        self,
+        model: str,
+        version: str,
+        current_stage: str | None,
+        in_stage: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__()
         self.model_name, self.version = model, version
         self.current = current_stage or "None"
+        # stage → the versions in it, as the registry pane shows them (None: not known)
+        self.in_stage = in_stage
+
+    def _option(self, stage: str) -> str:
+        label = f"{stage}{'  (current)' if stage == self.current else ''}"
+        if self.in_stage is None:
+            return label
+        versions = sorted(self.in_stage.get(stage, []), key=int)
+        if stage == "None":
+            # no stage: any number of versions are in it, none "holds" it
+            count = len(versions)
+            return f"{label}  · no stage; {count} version{'' if count == 1 else 's'} in it"
+        shown = ", ".join(f"v{v}" for v in versions[:4]) + (" …" if len(versions) > 4 else "")
+        return f"{label}  · {shown or 'no version'}"
 
     def compose(self) -> ComposeResult:
-        options = [
-            Option(f"{stage}{'  (current)' if stage == self.current else ''}", id=stage)
-            for stage in STAGES.values()
-        ]
+        options = [Option(self._option(stage), id=stage) for stage in STAGES.values()]
         with Vertical():
             yield Label(
                 Text(printable(f"Stage for {self.model_name} v{self.version}")), classes="title"
             )
             yield OptionList(*options, id="stage-options")
             yield Checkbox("archive the other versions in that stage", id="stage-archive")
-            yield Input(placeholder="reason (optional; recorded in the audit)", id="stage-reason")
+            yield Input(
+                placeholder="reason (optional; recorded in the audit)",
+                id="stage-reason",
+                select_on_focus=False,
+            )
 
     @on(OptionList.OptionSelected, "#stage-options")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -236,7 +266,12 @@ class PlanModal(ModalScreen[bool]):
                 return
             if self.typed is not None:
                 yield Label(Text(printable(f"type {self.typed} to confirm")), id="plan-typed-hint")
-                yield Input(placeholder=printable(self.typed), id="plan-typed")
+                # the placeholder must not pass for typed text: it says what to type, in italics
+                yield Input(
+                    placeholder=printable(f"type {self.typed} to confirm"),
+                    id="plan-typed",
+                    select_on_focus=False,
+                )
             with Horizontal():
                 yield Button("No", id="plan-no", variant="primary")
                 yield Button("Yes", id="plan-yes", variant="error", disabled=self.typed is not None)
@@ -320,10 +355,14 @@ class PlanOverrideModal(ModalScreen[str | None]):
                 id="override-title",
             )
             yield Input(
-                placeholder="reason (required; in the audit and the tags)", id="override-reason"
+                placeholder="reason (required; in the audit and the tags)",
+                id="override-reason",
+                select_on_focus=False,
             )
             yield Input(
-                placeholder=printable(f"type {self.model_name} to confirm"), id="override-typed"
+                placeholder=printable(f"type {self.model_name} to confirm"),
+                id="override-typed",
+                select_on_focus=False,
             )
             yield Label("", id="override-problem")
             with Horizontal():

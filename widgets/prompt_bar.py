@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.suggester import SuggestFromList
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from console.tui.commands import complete_command, matching_commands
 from widgets.messages import PromptSubmitted
 from widgets.text import DataInput
 
@@ -26,6 +28,65 @@ PLACEHOLDERS = {
     "model-filter": "part of a model name, or MLflow filter syntax (name LIKE 'fraud%')",
     "order": "a column (rmse, params.seed, start_time) then ASC or DESC",
 }
+# what enter does, for the footer while the prompt has the focus
+ENTER = {"command": "Run", "filter": "Filter", "model-filter": "Filter", "order": "Sort"}
+
+
+class PromptInput(DataInput):
+    """A one-line prompt's field: tab and shift+tab never take the focus out of it.
+
+    Out of the field, the letters typed next would run as single-key commands. Tab takes the
+    suggestion shown (a sort key), else asks ``completer`` (the ``:`` command names); shift+tab
+    does nothing. The typed text stays either way.
+    """
+
+    # priority: each runs as its key arrives, before the keys typed after it are handed to the
+    # field; else `:runs` enter `jj` typed in one burst submitted `runsjj`
+    BINDINGS = [
+        Binding("enter", "submit", "Submit", show=False, priority=True),
+        Binding("tab", "complete", "Complete", show=False, priority=True),
+        Binding("shift+tab", "stay", "Stay", show=False, priority=True),
+    ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # text → completed text (or None when nothing completes)
+        self.completer: Callable[[str], str | None] | None = None
+        # what enter does here (the footer names it while the field has the focus)
+        self.enter_verb = "Enter"
+        # where the focus goes on enter (the prompt bar: where it was before the prompt opened)
+        self.return_to: Widget | None = None
+
+    def action_complete(self) -> None:
+        if self._suggestion and len(self._suggestion) > len(self.value) and self.cursor_at_end:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+            return
+        completed = self.completer(self.value) if self.completer is not None else None
+        if completed is not None and completed != self.value:
+            self.value = completed
+            self.cursor_position = len(self.value)
+        else:
+            self.app.bell()
+
+    def action_stay(self) -> None:
+        """shift+tab: the focus stays in the field."""
+
+    async def action_submit(self) -> None:
+        await super().action_submit()
+        # give the focus back now, so the keys typed after enter reach the screen (when the
+        # prompt closed on the next turn, they landed in the hidden field)
+        back, self.return_to = self.return_to, None
+        if back is not None and back.is_attached and back is not self:
+            self.screen.set_focus(back)
+
+    def take_focus(self) -> None:
+        """Focus the field now, not on the next turn of the event loop (``focus()``).
+
+        ``focus()`` is deferred behind the keys already queued: ``:runs`` typed in one burst
+        opened the prompt, but ``r`` ``u`` ``n`` ``s`` still reached the panes as commands.
+        """
+        self.screen.set_focus(self)
 
 
 class PromptBar(Horizontal):
@@ -50,12 +111,14 @@ class PromptBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(":"), id="prompt-label")
-        yield DataInput(id="prompt-input", select_on_focus=False)
+        yield PromptInput(id="prompt-input", select_on_focus=False)
 
     def open(self, kind: str, value: str = "", suggestions: Sequence[str] = ()) -> None:
         self.kind = kind
         self.query_one("#prompt-label", Static).update(Text(PROMPTS.get(kind, ":")))
-        field = self.query_one(DataInput)
+        field = self.query_one(PromptInput)
+        field.completer = self._complete_command if kind == "command" else None
+        field.enter_verb = ENTER.get(kind, "Enter")
         field.placeholder = PLACEHOLDERS.get(kind, "")
         # suggestions (sort keys) and the value may come from the server: shown sanitized
         field.suggester = (
@@ -65,7 +128,17 @@ class PromptBar(Horizontal):
         )
         field.prefill(value)
         self.add_class("-open")
-        field.focus()
+        focused = self.screen.focused
+        field.return_to = focused if focused is not None and focused is not field else None
+        field.take_focus()
+
+    def _complete_command(self, text: str) -> str | None:
+        completed = complete_command(text)
+        if completed is None:
+            matches = matching_commands(text)
+            if len(matches) > 1:
+                self.app.notify("  ".join(f":{m}" for m in matches), title="commands")
+        return completed
 
     def close(self) -> None:
         self.remove_class("-open")
@@ -77,7 +150,9 @@ class PromptBar(Horizontal):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.close()
-        self.post_message(PromptSubmitted(self.kind, self.query_one(DataInput).data_value))
+        # the value as submitted (keys typed after enter may already be on their way here)
+        field = self.query_one(PromptInput)
+        self.post_message(PromptSubmitted(self.kind, field.real_value(event.value)))
 
     def action_cancel(self) -> None:
         self.close()

@@ -65,6 +65,7 @@ class RegistryPane(Vertical):
         super().__init__(id=id, classes="pane")
         self.models: dict[str, RegisteredModel] = {}
         self.versions: dict[str, ModelVersion] = {}
+        self.versions_complete = False
         self.model: RegisteredModel | None = None
         self.filter: str | None = None
         # versions marked for compare, as (model, version): shown in the versions table
@@ -135,6 +136,7 @@ class RegistryPane(Vertical):
         keep = table.current_key
         now = _clock_ms(self)
         self.versions = {v.version: v for v in versions}
+        self.versions_complete = not more  # every version of the model, not the newest page
         with self.app.batch_update():
             table.clear(columns=True)
             table.add_column(Text("m"), key="mark", width=1)

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Static
 
-from widgets.detail_base import DetailScreen
+from widgets.detail_base import DetailBody, DetailScreen
 from widgets.format import duration, format_ms, number, sparkline
 from widgets.sections import columns, heading, key_values, stack
 from widgets.text import literal
@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the model module costs import time before the first frame
 HELP = (
     "Run detail\n"
     "  j/k, arrows, pgup/pgdn   scroll\n"
+    "  g/G, home/end            top / bottom\n"
     "  r                        reload this run\n"
     "  escape                   back to the main screen"
 )
@@ -33,10 +34,19 @@ class RunScreen(DetailScreen):
         Binding("escape", "back", "Back", id="back"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("f1", "help", "Help", show=False),
+        # top and bottom, as in every list (the version screen keeps g for "go to run")
+        Binding("g", "top", "Top", show=False),
+        Binding("G", "bottom", "Bottom", show=False),
     ]
     FAILED = "Could not load this run: "
     HELP = HELP
     HELP_TITLE = "Help · Run"
+
+    def action_top(self) -> None:
+        self.query_one(DetailBody).scroll_home(animate=False)
+
+    def action_bottom(self) -> None:
+        self.query_one(DetailBody).scroll_end(animate=False)
 
     def __init__(self, run_id: str) -> None:
         super().__init__(f"Run {run_id}", title_limit=100)

@@ -136,11 +136,15 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
         fields: list[ParamField],
         *,
         read_only: bool = False,
+        actions: int = 0,
     ) -> None:
         super().__init__()
         self.title_text, self.summary = title, summary
         self.fields = list(fields)
         self.read_only = read_only
+        # steps that change something: in read-only mode Run is refused at once, not after
+        # the checks and gates ran up to the first of them
+        self.actions = actions
 
     def compose(self) -> ComposeResult:
         # one scrolling frame: at 80×24 the reason field and the buttons are below the fold,
@@ -148,14 +152,10 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
         with VerticalScroll(id="form-frame", can_focus=False):
             yield Label(Text(printable(f"Runbook: {self.title_text}")), classes="title")
             yield Static(Text(printable(self.summary, limit=600)))
-            if self.read_only:
-                yield Static(
-                    Text(
-                        "read-only mode: checks run, actions are refused (a dry run shows "
-                        "what they would change)",
-                        style="bold",
-                    )
-                )
+            if self.refuses_run:
+                yield Static(Text(self.read_only_reason, style="bold"))
+            elif self.read_only:
+                yield Static(Text("read-only mode: this runbook only checks", style="bold"))
             with Vertical(id="form-params"):
                 if not self.fields:
                     yield Static(Text("no parameters", style="dim"))
@@ -233,7 +233,23 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
             if p.required and p.name not in values and not p.env_set and not p.default
         ]
 
+    @property
+    def refuses_run(self) -> bool:
+        """Read-only mode and a runbook with actions: Run is refused before anything runs."""
+        return self.read_only and self.actions > 0
+
+    @property
+    def read_only_reason(self) -> str:
+        return (
+            f"read-only mode: Run is refused ({self.actions} step(s) would change things); "
+            "Dry run shows what they would change"
+        )
+
     def _launch(self, dry_run: bool) -> None:
+        if not dry_run and self.refuses_run:
+            self.query_one("#form-error", Label).update(Text(self.read_only_reason))
+            self.notify(self.read_only_reason, severity="warning", markup=False)
+            return
         values = self.values()
         missing = self._missing(values)
         if missing:

@@ -85,6 +85,7 @@ class RunbookConfirm(ModalScreen[bool]):
     RunbookConfirm VerticalScroll { height: auto; max-height: 16; }
     RunbookConfirm Horizontal { height: auto; }
     RunbookConfirm Button { margin: 0 1 0 0; }
+    RunbookConfirm Input > .input--placeholder { text-style: dim italic; }
     """
     BINDINGS = [
         Binding("escape", "answer(False)", "No"),
@@ -102,7 +103,11 @@ class RunbookConfirm(ModalScreen[bool]):
                 yield Static(Text(printable(self.prompt, keep_newlines=True)), id="rb-prompt")
             if self.typed is not None:
                 yield Label(Text(printable(f"type {self.typed} to confirm")))
-                yield Input(placeholder=printable(self.typed), id="rb-typed")
+                yield Input(
+                    placeholder=printable(f"type {self.typed} to confirm"),
+                    id="rb-typed",
+                    select_on_focus=False,
+                )
             with Horizontal():
                 yield Button("No", id="rb-no", variant="primary")
                 yield Button("Yes", id="rb-yes", variant="error", disabled=self.typed is not None)

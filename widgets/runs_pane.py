@@ -66,7 +66,14 @@ class RunsTable(NavTable):
     """Runs of one experiment, paged from the server as the operator scrolls."""
 
     BINDINGS = [
-        Binding("o", "order", "Sort", tooltip="sort the runs by a column (done by the server)"),
+        # priority: the prompt opens as the key arrives, so the keys typed after it go into it
+        Binding(
+            "o",
+            "order",
+            "Sort",
+            tooltip="sort the runs by a column (done by the server)",
+            priority=True,
+        ),
         Binding("enter", "select_cursor", "Open run", show=True),
     ]
 

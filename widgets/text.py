@@ -101,6 +101,8 @@ class DataInput(Input):
 
     def __init__(self, value: str = "", **kwargs: object) -> None:
         self._real: dict[str, str] = {}
+        # focusing a field puts the cursor where it was: typing never replaces a whole value
+        kwargs.setdefault("select_on_focus", False)
         super().__init__(value=self.shown(value) if value else "", **kwargs)  # type: ignore[arg-type]
 
     def shown(self, real: str) -> str:
@@ -116,4 +118,8 @@ class DataInput(Input):
     @property
     def data_value(self) -> str:
         """The real value shown (unedited), else the text typed."""
-        return self._real.get(self.value, self.value)
+        return self.real_value(self.value)
+
+    def real_value(self, shown: str) -> str:
+        """The real value behind ``shown`` (a value this field showed), else ``shown``."""
+        return self._real.get(shown, shown)

@@ -129,6 +129,9 @@ class ConsoleApp(CrashGuardedApp):
     # field or button into view instead of onto a line below the screen
     CSS = """
     ModalScreen > Vertical { overflow-y: auto; }
+    /* a placeholder never passes for typed text (a typed confirmation showed the model name
+       as if typed): dim and italic, in colour and without it */
+    Input > .input--placeholder { text-style: dim italic; }
     """
     BINDINGS = [
         # promotions: in the footer only on a version, greyed out in read-only mode; first, so

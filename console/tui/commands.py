@@ -85,3 +85,40 @@ def parse_command(text: str) -> Command | None:
             raise CommandError(f":{word} needs an argument", hint=COMMAND_HELP)
         return Command(_ARGUMENT[word], rest)
     raise CommandError(f"unknown command :{word}", hint=COMMAND_HELP)
+
+
+def command_names() -> list[str]:
+    """Every word the command line knows, sorted."""
+    return sorted({*_FOCUS, *_ARGUMENT, *_PLAIN})
+
+
+def matching_commands(text: str) -> list[str]:
+    """The known command words starting with ``text`` (a first word still being typed)."""
+    word = text.lstrip().removeprefix(":").lower()
+    if not word or " " in word:
+        return []
+    return [name for name in command_names() if name.startswith(word)]
+
+
+def complete_command(text: str) -> str | None:
+    """``text`` with its command word completed as far as the known words agree, or ``None``.
+
+    ``"mod"`` → ``"model"`` (``model`` and ``models`` share it); ``"aud"`` → ``"audit"``; a word
+    that takes an argument and is the only match gets a space after it. Only the first word is
+    completed; text after it is kept as typed.
+    """
+    stripped = text.lstrip()
+    colon = ":" if stripped.startswith(":") else ""
+    word = stripped.removeprefix(":").lower()
+    matches = matching_commands(text)
+    if not matches:
+        return None
+    prefix = matches[0]
+    for name in matches[1:]:
+        while not name.startswith(prefix):
+            prefix = prefix[:-1]
+    if len(matches) == 1 and prefix in _ARGUMENT:
+        prefix += " "
+    if prefix == word:
+        return None
+    return colon + prefix

@@ -203,6 +203,8 @@ class ConnectFeature:
         self.down_since = None
         self.embedded_down = False
         self.shell.main.status.set_connection("connected")
+        if not self.loaded and was_down and self.shell.main.body_ready:
+            self.shell.main.detail.show_message("connected; loading…")
         if not self.loaded:
             self.loaded = True
             self.on_connected()
@@ -222,6 +224,11 @@ class ConnectFeature:
             self.down_since = self.clock()
         since = time.strftime("%H:%M:%S", time.localtime(self.down_since))
         self.shell.main.status.set_connection(f"unreachable since {since} ({why_not(error)})")
+        if not self.loaded and self.shell.main.body_ready:
+            # nothing loaded yet: the detail strip said `connecting…`; say what the header says
+            self.shell.main.detail.show_message(
+                f"unreachable since {since} ({why_not(error)}); r retries"
+            )
         # the whole story (and what to do) in the banner, until the server answers
         if self.embedded_down:
             message = f"{error}; {EMBEDDED_START_HINT}"

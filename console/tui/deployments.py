@@ -242,9 +242,20 @@ class DeploymentsFeature:
         if pending:
             row = self.rows.get(pending)
             if row is None:
-                self.shell.notify(f"no deployment named {pending}", severity="warning")
+                self.shell.notify(self._no_such_deployment(pending), severity="warning")
             else:
                 self.open_monitor(row)
+
+    def _no_such_deployment(self, name: str) -> str:
+        """``:monitor NAME`` for a name no deployment has: say so, and name those that exist."""
+        names = sorted(self.rows)
+        if not names:
+            return (
+                f"no deployment named {name}: there are no deployments "
+                "(start one with `mlops-console deploy MODEL --alias A`)"
+            )
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        return f"no deployment named {name}; the deployments are: {shown}"
 
     def _poll_failed(self, screen: Any, message: str) -> None:
         screen.set_status(f"refresh failed: {message}")

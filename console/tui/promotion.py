@@ -164,6 +164,18 @@ class PromotionFeature:
         holders = [v.version for v in registry.versions.values() if v.current_stage == stage]
         return max(holders, key=int) if holders else "none"
 
+    def _stages_shown(self, model: str) -> dict[str, list[str]] | None:
+        """Stage → the versions in it, as the registry pane shows them (None: not on screen)."""
+        registry = self.shell.main.registry_pane
+        if registry.model is None or registry.model.name != model:
+            return None
+        if not registry.versions_complete:
+            return None  # the newest page only: counts would be wrong
+        stages: dict[str, list[str]] = {}
+        for v in registry.versions.values():
+            stages.setdefault(v.current_stage or "None", []).append(v.version)
+        return stages
+
     def _choose_target(self, kind: str, version: Any, inputs: PromotionInputs) -> None:
         from functools import partial
 
@@ -183,7 +195,12 @@ class PromotionFeature:
         if kind == "alias":
             chooser = AliasChooser(version.name, version.version, inputs.aliases)
         else:
-            chooser = StageChooser(version.name, version.version, version.current_stage)
+            chooser = StageChooser(
+                version.name,
+                version.version,
+                version.current_stage,
+                self._stages_shown(version.name),
+            )
         self.shell.app.push_screen(chooser, partial(self._target_chosen, version, inputs.aliases))
 
     def _target_chosen(self, version: Any, aliases: dict[str, str], choice: Any) -> None:

@@ -233,6 +233,7 @@ class RunbookFeature:
             runbook.header.summary,
             fields,
             read_only=self.shell.settings.read_only,
+            actions=sum(1 for s in runbook.steps if s.kind == "action"),
         )
         self.shell.app.push_screen(form, partial(self._launch_runbook, runbook))
 
@@ -243,6 +244,14 @@ class RunbookFeature:
         if launch is None:
             return
         settings = self.shell.settings
+        if (
+            settings.read_only
+            and not launch.dry_run
+            and any(s.kind == "action" for s in runbook.steps)
+        ):
+            # the form refuses this already; never start checks and gates only to refuse later
+            self.shell.notify("read-only mode: only a dry run of this runbook", severity="warning")
+            return
         steps = [StepView(s.id, s.title, s.kind, s.command, s.explanation) for s in runbook.steps]
 
         def runner(driver: Any) -> Any:

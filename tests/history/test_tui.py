@@ -199,6 +199,9 @@ async def test_undo_from_the_tui_restores_the_previous_holder(flow, seeder):
         await wait_for(pilot, lambda: getattr(app.focused, "id", None) == "plan-no")
         body = plain(app.screen.query_one("#plan-body", Static).content, width=300)
         assert "canary" in body and "v1" in body
+        # not read-only: no toast may say it is (one did, beside this working plan)
+        toasts = [str(n.message) for n in app._notifications]
+        assert not any("read-only" in t for t in toasts), toasts
         await pilot.press("y")
         await wait_for(pilot, lambda: seeder.aliases(name) == {"canary": "1"}, PATIENT)
         # the screen reads the history again: the undo is the newest event, linked to the undone

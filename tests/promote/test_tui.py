@@ -55,8 +55,18 @@ async def test_champion_needs_the_typed_model_name(flow, seeder):
             assert yes.disabled
             await pilot.press("y")  # `y` does not confirm a typed promotion
             assert isinstance(app.screen, PlanModal)
-            modal.query_one("#plan-typed", Input).focus()
-            await pilot.press(*name[:-1])
+            field = modal.query_one("#plan-typed", Input)
+            # the placeholder says what to type and does not look typed (dim, italic)
+            assert field.placeholder == f"type {name} to confirm"
+            look = field.get_component_rich_style("input--placeholder")
+            assert look.italic and look.dim
+            field.focus()
+            await pilot.press(*name[:-2])
+            # tab away and back: the cursor is at the end, nothing selected; typing appends
+            await pilot.press("tab", "shift+tab")
+            assert app.focused is field and field.selection.is_empty
+            await pilot.press(name[-2])
+            assert field.value == name[:-1]
             assert yes.disabled
             await pilot.press("enter")  # a wrong name is said, not silently ignored
             await pilot.pause()
@@ -95,6 +105,42 @@ async def test_y_confirms_a_plain_promotion(flow, seeder):
             await pilot.press("y")
             await wait_for(pilot, lambda: app.result is not None)
     assert app.result.outcome == "succeeded"
+
+
+async def test_stage_none_plan_says_how_many_versions_are_in_none(flow, seeder):
+    """Stage None is no stage: many versions are in it. The plan once said `None: no version`
+    and `expects: no version holds None right now` while two versions were in None."""
+    name = seeder.model([{}, {}, {}])  # three versions, all in None
+    seeder.stage(name, "3", "Staging")
+    async with flow.client() as client:
+        app = Host(flow.context(client), PromotionRequest(model=name, version="3", stage="None"))
+        async with app.run_test(size=(100, 34)) as pilot:
+            app.start_promotion()
+            await wait_for(pilot, lambda: isinstance(app.screen, PlanModal))
+            body = " ".join(
+                app.screen.query_one("#plan-body", Static).render().plain.split()  # type: ignore[union-attr]
+            )
+            assert "before: v3 in stage Staging; 2 versions are in None" in body, body
+            assert "after: v3 in stage None; 3 versions are in None" in body, body
+            assert "expects: v3 still in stage Staging" in body, body
+            assert "no version" not in body and "holds None" not in body, body
+            await pilot.press("y")
+            await wait_for(pilot, lambda: app.result is not None)
+    assert app.result.outcome == "succeeded"
+    assert seeder.version(name, "3")["current_stage"] == "None"
+
+
+async def test_stage_chooser_names_the_versions_in_each_stage():
+    app = App()
+    async with app.run_test(size=(100, 34)) as pilot:
+        in_stage = {"None": ["1", "2", "4"], "Staging": ["3"]}
+        app.push_screen(StageChooser("m", "3", "Staging", in_stage))
+        await pilot.pause()
+        options = app.screen.query_one("#stage-options")
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(4)]
+    assert labels[0] == "None  · no stage; 3 versions in it"
+    assert labels[1] == "Staging  (current)  · v3"
+    assert labels[2] == "Production  · no version"
 
 
 async def test_a_refused_plan_can_only_be_closed(flow, seeder):

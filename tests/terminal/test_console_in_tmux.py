@@ -57,6 +57,55 @@ def test_prompt_line_is_visible_and_stays_a_command(
     assert "Runbooks" not in screen
 
 
+def test_tab_in_a_prompt_keeps_the_prompt_and_its_text(
+    terminal, terminal_world, tmp_path: Path
+) -> None:
+    """Tab and shift+tab in the `:`, `/` and sort prompts: the prompt stays open with its text
+    (tab completes a `:` command word), and the letters typed next go into it, never to the
+    panes (once, `:mod` tab `run …` opened the Compare screen)."""
+    world = terminal_world
+    term = terminal(80, 24)
+    env = console_env(tmp_path, MLFLOW_TRACKING_URI=world.url)
+    term.start([CONSOLE, "--home", str(tmp_path / "home")], env)
+    term.wait_for(lambda s: "· connected" in _header(s), START_S, "the connected header")
+
+    def prompt_line(screen: str, start: str) -> bool:
+        return any(line.startswith(start) for line in screen.split("\n"))
+
+    term.send(":", "mod")
+    term.wait_for(lambda s: prompt_line(s, ": mod"), 20, "the prompt")
+    term.send("Tab")
+    term.wait_for(lambda s: prompt_line(s, ": model"), 20, "the completed command word")
+    term.send("Tab", "BTab", "zc")
+    screen = term.wait_for(lambda s: prompt_line(s, ": modelzc"), 20, "the typed text kept")
+    assert "zoomed" not in screen and "Compare" not in _header(screen)
+    assert "enter Run" in screen.rstrip("\n").split("\n")[-1]  # the footer names the prompt's keys
+    term.send("Escape")
+    term.wait_for(lambda s: not prompt_line(s, ": "), 20, "the prompt closed")
+
+    # typed in one burst, as a fast typist does: the letters after `:` reach the prompt (they
+    # once ran as commands: `s` said "move to a version…"), and the keys after enter the panes
+    term._tmux("send-keys", "-t", term.session, "-l", ":bogus")
+    screen = term.wait_for(lambda s: prompt_line(s, ": bogus"), 20, "the burst in the prompt")
+    assert "move to a version" not in _flat(screen)
+    term._tmux("send-keys", "-t", term.session, "Enter")
+    term.wait_for(lambda s: "unknown command :bogus" in _flat(s), 20, "the whole word submitted")
+
+    # the filter and the sort prompt keep their text through tab too
+    for key, label in (("/", "/"), ("o", "sort by:")):
+        term.send(key, "xy")
+        term.wait_for(lambda s, label=label: prompt_line(s, f"{label} xy"), 20, "the prompt")
+        term.send("Tab", "BTab", "zq")
+        screen = term.wait_for(
+            lambda s, label=label: prompt_line(s, f"{label} xyzq"), 20, "the text kept"
+        )
+        assert "zoomed" not in screen
+        footer = screen.rstrip("\n").split("\n")[-1]
+        assert "Filter" not in footer or label == "/", footer
+        term.send("Escape")
+        term.wait_for(lambda s, label=label: not prompt_line(s, label), 20, "the prompt closed")
+
+
 @pytest.mark.parametrize("kind", ["closed-port", "html"])
 def test_header_says_unreachable(terminal, tmp_path: Path, kind: str) -> None:
     with html_server() as html_url:

@@ -32,6 +32,21 @@ def _app(settings, world: World, **kwargs):
     return build_app(settings(world.url), **kwargs)
 
 
+async def _g_and_G_scroll(pilot, app) -> None:
+    """On the run detail screen ``G`` scrolls to the bottom and ``g`` back to the top."""
+    from widgets.detail_base import DetailBody
+
+    body = app.screen.query_one(DetailBody)
+    await pilot.resize_terminal(80, 24)  # at 80×24 the run does not fit
+    await wait_for(pilot, lambda: body.max_scroll_y > 0)
+    await pilot.press("G")
+    await wait_for(pilot, lambda: body.scroll_y == body.max_scroll_y)
+    await pilot.press("g")
+    await wait_for(pilot, lambda: body.scroll_y == 0)
+    await pilot.resize_terminal(*WIDE)
+    await pilot.pause()
+
+
 async def _loaded(pilot, app, world: World) -> None:
     pane = app.main.runs_pane
     await wait_for(pilot, lambda: world.main_experiment_id in pane.experiments)
@@ -74,6 +89,7 @@ async def test_navigation_linking_and_drilldown(tui_world: World, settings_for) 
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.run)
         text = _screen_text(app.screen)
         assert "rmse" in text and "loss" in text and "seed" in text
+        await _g_and_G_scroll(pilot, app)
         await pilot.press("escape")
         assert app.screen is app.main
 

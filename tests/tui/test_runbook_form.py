@@ -209,3 +209,30 @@ async def test_labels_wrap_and_each_focused_field_shows_its_label(
             assert _shown(app, form.query_one(".title"))
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is app.main)
+
+
+async def test_read_only_refuses_run_at_once_on_the_form(tui_world: World, settings_for) -> None:
+    """Read-only: Run of a runbook with actions is refused on the form, before any check or gate
+    runs (it once ran the checks and about 15 s of gates, then refused); a dry run is offered."""
+    import time
+
+    from textual.widgets import Button, Static
+
+    app = build_app(settings_for(tui_world.url, read_only=True), page_size=5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app, tui_world)
+        await on_version(pilot, app, tui_world, "3")
+        form = await _open_form(pilot, app, RETRAIN)
+        note = " ".join(str(s.render()) for s in form.query(Static))
+        assert "read-only mode: Run is refused" in note
+        started = time.monotonic()
+        form.query_one("#form-run", Button).press()
+        await pilot.pause(0.2)
+        assert time.monotonic() - started < 2
+        assert app.screen is form  # not the runner: nothing ran
+        assert "Run is refused" in str(form.query_one("#form-error", Label).render())
+        toasts = [str(n.message) for n in app._notifications]
+        assert any("read-only mode: Run is refused" in t for t in toasts), toasts
+        # the dry run still goes
+        form.query_one("#form-dry", Button).press()
+        await wait_for(pilot, lambda: isinstance(app.screen, RunbookScreen), 30)

@@ -383,6 +383,9 @@ async def test_header_says_unreachable_for_a_closed_port(settings_for, size) -> 
         assert "connected" not in status.connection
         assert "nothing answers" in status.connection
         assert "MLflow does not answer" in app.main.banner.message
+        # the detail strip agrees with the header (it said `connecting…` forever)
+        await wait_for(pilot, lambda: "unreachable since" in str(app.main.detail.render()), 10)
+        assert "connecting" not in str(app.main.detail.render())
         # still so after a few polls, and r does not pile up banners
         await pilot.press("r")
         await pilot.pause(0.5)

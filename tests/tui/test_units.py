@@ -118,3 +118,16 @@ async def test_palette_offers_what_fits_the_screen(tmp_path) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is app.main
+
+
+def test_tab_completes_a_command_word_as_far_as_the_known_words_agree() -> None:
+    from console.tui.commands import complete_command, matching_commands
+
+    assert complete_command("mod") == "model"  # model and models
+    assert matching_commands("mod") == ["model", "models"]
+    assert complete_command("model") is None  # nothing more to add: the prompt shows the matches
+    assert complete_command(":aud") == ":audit"
+    assert complete_command("experim") == "experiment"  # experiment, experiments
+    assert complete_command("monit") == "monitor "  # one match, it takes an argument
+    assert complete_command("run 10d5") is None  # only the first word is completed
+    assert complete_command("zzz") is None

@@ -110,5 +110,9 @@ async def test_monitor_command_line_opens_one_deployment(tmp_path) -> None:
         await pilot.press("escape")
         await pilot.press("escape")
         app.execute(parse_command(":monitor nope"))
-        await wait_for(pilot, lambda: "no deployment named nope" in notes, within=60)
+        await wait_for(
+            pilot, lambda: any("no deployment named nope" in n for n in notes), within=60
+        )
+        # and names the deployments that exist
+        assert "no deployment named nope; the deployments are: d" in notes, notes
         assert isinstance(app.screen, DeploymentsScreen)
