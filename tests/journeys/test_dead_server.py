@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from tests.journeys.conftest import SIZES
 from tests.journeys.harness import START_S, header
 from tests.support.servers import start_mlflow_server
@@ -71,10 +69,6 @@ def test_dead_server_comes_back(journey, copy_demo_home: Path, tmp_path: Path) -
         server.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21 (smaller, TUI): with a dead server the detail strip says `connecting…`",
-)
 def test_dead_server_detail_strip(journey, tmp_path: Path) -> None:
     op = journey(tmp_path / "home", 80, 24, MLFLOW_TRACKING_URI="http://127.0.0.1:1")
     op.start()

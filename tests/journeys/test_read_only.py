@@ -8,8 +8,6 @@ import re
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.journeys.conftest import SIZES
 from tests.journeys.harness import START_S, Journey, readable
 
@@ -83,11 +81,6 @@ def test_read_only(journey, copy_demo_home: Path, size: tuple[int, int]) -> None
     assert _events(op) == history_before  # no alias or stage event was added
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21 finding 13 (TUI): read-only mode offers Run on a runbook with actions "
-    "and runs its checks instead of refusing at once",
-)
 def test_read_only_runbook_run(journey, copy_demo_home: Path) -> None:
     op = journey(copy_demo_home, 80, 24)
     audit_before = op.audit()["records"]
