@@ -84,8 +84,9 @@ class Progress(Message):
 def _tolerate_teardown(handler: Callable[..., Any]) -> Callable[..., Any]:
     """Drop a message that arrives while the main screen is being torn down (on quit).
 
-    Workers and widgets may still post during shutdown; with the panes gone, ``query_one``
-    raises ``NoMatches``, which must not end the console with a traceback.
+    Workers and widgets may still post during shutdown; with the panes (or some of their
+    children) gone, ``query_one`` raises ``NoMatches``, which must not end the console with a
+    traceback. A ``NoMatches`` while the app runs with its panes is a bug, and is raised.
     """
 
     @functools.wraps(handler)
@@ -93,7 +94,9 @@ def _tolerate_teardown(handler: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return handler(self, *args)
         except NoMatches:
-            if self.main.children:
+            # shutting down (the app stopped running: its screens are being closed, a pane's
+            # children may already be gone while the pane is not), or the panes are gone
+            if self.is_running and self.main.children:
                 raise
             return None
 
