@@ -15,10 +15,9 @@ def test_bad_version_refused_locally(cli, tmp_path, version):
     code, _, err = cli(
         "--home", str(tmp_path), "--tracking-uri", REFUSED, "provenance", "m", version
     )
-    # not a version number: a usage error from the parser (issue 16 item 10), exit 2; a number
-    # too large for the server: refused by the local check before any request, exit 1
-    too_large = version == "99999999999999999999999"
-    assert code == (1 if too_large else 2) and err.count("\n") == 1
+    # not a version number, or one too large for the server: a usage error before any request
+    # (issue 16 item 10, issue 20 finding 8), exit 2
+    assert code == 2 and err.count("\n") == 1
     assert "cannot reach" not in err and "version" in err
 
 
@@ -28,7 +27,8 @@ def test_promote_refuses_bad_version(cli, tmp_path, version):
         "--home", str(tmp_path), "--tracking-uri", REFUSED,
         "promote", "m", version, "--alias", "a", "--yes",
     )  # fmt: skip
-    assert code == 1 and err.count("\n") == 1 and "promote:" in err
+    # a usage error (exit 2): nothing is read or written
+    assert code == 2 and err.count("\n") == 1 and "promote:" in err
     assert "internal error" not in err and "cannot reach" not in err
 
 
