@@ -230,6 +230,7 @@ class AuditScreen(Screen[None]):
         box = self.query_one("#audit-filter", PromptInput)
         box.prefill(describe_filter(self.where))
         self.add_class("-filtering")
+        box.return_to = self.query_one(DataTable)  # on enter, at once (keys typed after it)
         box.take_focus()  # now: letters typed right after `/` go into the field
 
     @on(Input.Submitted, "#audit-filter")

@@ -429,6 +429,7 @@ class HistoryScreen(Screen[None]):
         field.prefill((self.alias_filter or "") if kind == "alias" else "")
         self.query_one("#history-prompt").add_class("-open")
         if isinstance(field, PromptInput):
+            field.return_to = self.table  # on enter, at once: keys typed after it reach the table
             field.take_focus()  # now: letters typed right after the key go into the field
         else:
             field.focus()

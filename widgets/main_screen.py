@@ -329,6 +329,11 @@ class MainScreen(Screen):
         # restore focus, then let the message bubble on to the shell, which acts on it
         previous = self._focus_before_prompt
         self._focus_before_prompt = None
+        if self.prompt.is_open:
+            return  # keys typed after enter opened a prompt again: it keeps the focus
+        focused = self.focused
+        if focused is not None and focused.is_on_screen and focused.parent is not self.prompt:
+            return  # the field handed the focus back already (on enter, at once)
         if previous is not None and previous.is_attached:
             previous.focus()
         else:

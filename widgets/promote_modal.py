@@ -277,8 +277,9 @@ class PlanModal(ModalScreen[bool]):
                 yield Button("Yes", id="plan-yes", variant="error", disabled=self.typed is not None)
 
     def on_mount(self) -> None:
-        # the safe choice has the focus
-        self.query_one("#plan-no", Button).focus()
+        # the safe choice has the focus (a query, not query_one: the app may be closing under it)
+        for button in self.query("#plan-no").results(Button):
+            button.focus()
 
     def _typed_ok(self) -> bool:
         if self.typed is None:
@@ -370,7 +371,8 @@ class PlanOverrideModal(ModalScreen[str | None]):
                 yield Button("Override", id="override-yes", variant="error", disabled=True)
 
     def on_mount(self) -> None:
-        self.query_one("#plan-no", Button).focus()
+        for button in self.query("#plan-no").results(Button):
+            button.focus()
 
     def _reason(self) -> str:
         return self.query_one("#override-reason", Input).value.strip()

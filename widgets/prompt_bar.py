@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -40,13 +41,16 @@ class PromptInput(DataInput):
     does nothing. The typed text stays either way.
     """
 
-    # priority: each runs as its key arrives, before the keys typed after it are handed to the
-    # field; else `:runs` enter `jj` typed in one burst submitted `runsjj`
+    # enter, tab and shift+tab are handled as the field's own keys (``_on_key``), in the order
+    # they were typed: as priority bindings they ran as their key reached the app, before the
+    # letters typed ahead of them had reached the field (`:q` enter in one burst submitted "")
     BINDINGS = [
-        Binding("enter", "submit", "Submit", show=False, priority=True),
-        Binding("tab", "complete", "Complete", show=False, priority=True),
-        Binding("shift+tab", "stay", "Stay", show=False, priority=True),
+        Binding("enter", "submit", "Submit", show=False),
+        Binding("tab", "complete", "Complete", show=False),
+        Binding("shift+tab", "stay", "Stay", show=False),
     ]
+    # the keys this field acts on itself, before any binding sees them
+    OWN_KEYS = {"enter": "submit", "tab": "complete", "shift+tab": "stay"}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -71,6 +75,21 @@ class PromptInput(DataInput):
 
     def action_stay(self) -> None:
         """shift+tab: the focus stays in the field."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.screen.focused is not self:
+            # typed after enter, in the same burst: the app handed it here while the field still
+            # had the focus. It goes where the focus is now, as if typed a moment later (in the
+            # hidden field it was lost, or sent with the next command)
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        action = self.OWN_KEYS.get(event.key)
+        if action is not None:
+            event.stop()
+            event.prevent_default()
+            await self.run_action(action)
 
     async def action_submit(self) -> None:
         await super().action_submit()

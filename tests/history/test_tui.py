@@ -20,7 +20,7 @@ from console.history.model import HistoryEvent
 from console.promotion_model import PromotionRequest
 from console.tui.app import build_app
 from tests.promote.test_actions import Recorder
-from tests.tui.support import plain, settle, table_texts, wait_for
+from tests.tui.support import plain, settle, showing, table_texts, wait_for
 from widgets.history_screen import HistoryScreen, UndoRefusedModal
 from widgets.promote_modal import PlanModal
 
@@ -194,7 +194,7 @@ async def test_undo_from_the_tui_restores_the_previous_holder(flow, seeder):
         titles = [c.title for c in app.get_system_commands(screen)]
         assert "Undo: alias canary: v1 → v2" in titles  # also offered in the palette
         await pilot.press("u")
-        await wait_for(pilot, lambda: isinstance(app.screen, PlanModal), PATIENT)
+        await wait_for(pilot, lambda: showing(app, PlanModal), PATIENT)
         # the safe choice has the focus, as for promotions
         await wait_for(pilot, lambda: getattr(app.focused, "id", None) == "plan-no")
         body = plain(app.screen.query_one("#plan-body", Static).content, width=300)

@@ -9,6 +9,7 @@ from textual.widgets import Button, DataTable, Input, Static
 
 from commands.promote import promote
 from console.promotion_model import PromotionRequest
+from tests.tui.support import showing
 from widgets.audit_screen import AuditScreen
 from widgets.promote_modal import AliasChooser, PlanModal, PromotionDriver, StageChooser
 
@@ -45,7 +46,7 @@ async def test_champion_needs_the_typed_model_name(flow, seeder):
         )
         async with app.run_test(size=(100, 34)) as pilot:
             app.start_promotion()
-            await wait_for(pilot, lambda: isinstance(app.screen, PlanModal))
+            await wait_for(pilot, lambda: showing(app, PlanModal))
             await pilot.pause()
             modal = app.screen
             body = str(modal.query_one("#plan-body", Static).render())
@@ -88,7 +89,7 @@ async def test_escape_answers_no(flow, seeder):
         app = Host(flow.context(client), PromotionRequest(model=name, version="1", alias="canary"))
         async with app.run_test(size=(100, 34)) as pilot:
             app.start_promotion()
-            await wait_for(pilot, lambda: isinstance(app.screen, PlanModal))
+            await wait_for(pilot, lambda: showing(app, PlanModal))
             assert app.screen.typed is None
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.result is not None)
@@ -101,7 +102,7 @@ async def test_y_confirms_a_plain_promotion(flow, seeder):
         app = Host(flow.context(client), PromotionRequest(model=name, version="1", stage="Staging"))
         async with app.run_test(size=(100, 34)) as pilot:
             app.start_promotion()
-            await wait_for(pilot, lambda: isinstance(app.screen, PlanModal))
+            await wait_for(pilot, lambda: showing(app, PlanModal))
             await pilot.press("y")
             await wait_for(pilot, lambda: app.result is not None)
     assert app.result.outcome == "succeeded"
@@ -116,7 +117,7 @@ async def test_stage_none_plan_says_how_many_versions_are_in_none(flow, seeder):
         app = Host(flow.context(client), PromotionRequest(model=name, version="3", stage="None"))
         async with app.run_test(size=(100, 34)) as pilot:
             app.start_promotion()
-            await wait_for(pilot, lambda: isinstance(app.screen, PlanModal))
+            await wait_for(pilot, lambda: showing(app, PlanModal))
             body = " ".join(
                 app.screen.query_one("#plan-body", Static).render().plain.split()  # type: ignore[union-attr]
             )

@@ -91,6 +91,15 @@ def test_tab_in_a_prompt_keeps_the_prompt_and_its_text(
     term._tmux("send-keys", "-t", term.session, "Enter")
     term.wait_for(lambda s: "unknown command :bogus" in _flat(s), 20, "the whole word submitted")
 
+    # the whole line and what follows it in one burst: the letters before enter are submitted
+    # with it (once enter ran ahead of them: `:q` enter submitted nothing), the keys after it
+    # reach the screen (`/` opens the filter) rather than the closed prompt
+    term._tmux("send-keys", "-t", term.session, ":refr", "Tab", "Enter", "/xy")
+    screen = term.wait_for(lambda s: prompt_line(s, "/ xy"), 20, "the filter typed after enter")
+    assert "unknown command :refr" not in _flat(screen), screen  # tab completed it: `:refresh`
+    term.send("Escape")
+    term.wait_for(lambda s: not prompt_line(s, "/"), 20, "the filter closed")
+
     # the filter and the sort prompt keep their text through tab too
     for key, label in (("/", "/"), ("o", "sort by:")):
         term.send(key, "xy")

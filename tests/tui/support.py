@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import time
 from collections.abc import Callable
 
 from rich.console import Console
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 
 async def settle(pilot: Pilot, within: float = 15.0) -> None:
@@ -15,10 +17,17 @@ async def settle(pilot: Pilot, within: float = 15.0) -> None:
     deadline = time.monotonic() + within
     quiet = 0
     while quiet < 3 and time.monotonic() < deadline:
-        await pilot.app.workers.wait_for_complete()
+        # a worker an exclusive reload replaced is cancelled: the loop waits for its successor
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.02)
         busy = any(w.is_running or w.state.name == "PENDING" for w in pilot.app.workers)
         quiet = 0 if busy else quiet + 1
+
+
+def showing(app, kind: type) -> bool:
+    """The app's screen is a ``kind`` whose widgets exist (a pushed screen composes later)."""
+    return isinstance(app.screen, kind) and app.screen.is_mounted
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], bool], within: float = 15.0) -> None:

@@ -15,7 +15,7 @@ from textual.widgets import Button, DataTable, Input, OptionList
 
 from console.audit import AuditLog
 from console.tui.app import build_app
-from tests.tui.support import plain, table_texts, wait_for
+from tests.tui.support import plain, showing, table_texts, wait_for
 from tests.tui_wiring.conftest import Demo
 from widgets.audit_screen import AuditScreen
 from widgets.promote_modal import AliasChooser, PlanModal, StageChooser
@@ -138,7 +138,7 @@ async def test_alias_move_with_typed_confirmation_is_written_and_audited(
         options.focus()
         options.highlighted = options.get_option_index("champion")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, PlanModal), within=30)
+        await wait_for(pilot, lambda: showing(app, PlanModal), within=30)
         modal = app.screen
         assert modal.typed == model  # champion is confirmed by typing the model name
         body = plain(modal.query_one("#plan-body").render())
@@ -194,7 +194,7 @@ async def test_stage_change_from_the_version_detail_screen(demo: Demo) -> None:
         options.focus()
         options.highlighted = options.get_option_index("Staging")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, PlanModal), within=30)
+        await wait_for(pilot, lambda: showing(app, PlanModal), within=30)
         assert app.screen.typed is None  # Staging needs no typed confirmation
         await pilot.press("y")
         await wait_for(pilot, lambda: "promotion succeeded" in app.main.status.state, within=30)
