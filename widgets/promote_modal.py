@@ -480,7 +480,7 @@ class GatesRunning(ModalScreen[None]):
                 style = "red" if item.status in ("failed", "error") else ""
             text.append(f"{mark} {name:<11} {took}", style=style)
             if item.detail:
-                text.append(printable(f"  {item.detail}", limit=70), style="dim")
+                text.append(printable(f"  {item.detail}", limit=400), style="dim")  # wraps: not cut
             text.append("\n")
         return text
 

@@ -26,7 +26,7 @@ from textual.widgets import Button, DataTable, Input, Label, RichLog, Static
 from console.safe_text import printable
 from widgets.key_footer import KeyFooter
 from widgets.tables import NavTable
-from widgets.text import confirms
+from widgets.text import confirms, reflow
 
 MARKS = {
     "pending": "·",
@@ -245,7 +245,7 @@ class RunbookScreen(Screen[None]):
     def _explain(self, step: StepView) -> None:
         text = Text(printable(step.title), style="bold")
         text.append(f"  [{step.kind}: {printable(step.command)}]\n", style="dim")
-        text.append(printable(step.explanation, keep_newlines=True))
+        text.append(printable(reflow(step.explanation), keep_newlines=True))
         self.query_one("#rb-explanation", Static).update(text)
 
     @work(exclusive=True, group="runbook", exit_on_error=False)

@@ -11,6 +11,8 @@ shows the sanitized text and gives back the real value while the operator has no
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.widgets import Input
 
@@ -123,3 +125,39 @@ class DataInput(Input):
     def real_value(self, shown: str) -> str:
         """The real value behind ``shown`` (a value this field showed), else ``shown``."""
         return self._real.get(shown, shown)
+
+
+# a line that starts a block of its own in Markdown prose: kept on its own line when reflowing
+_BLOCK_START = re.compile(r"^\s*(?:[-*+] |\d+[.)] |#|>|\||```|~~~)|^\s{4,}|^\t")
+
+
+def reflow(prose: str) -> str:
+    """Markdown prose with each paragraph on one line, so the widget wraps it at its own width.
+
+    Runbook sections are hard-wrapped at 100 columns in their files; shown as they are at 80
+    columns, every line broke twice, mid-sentence. Lists, headings, quotes, tables and code keep
+    their lines; a fenced block is kept whole.
+    """
+    out: list[str] = []
+    fenced = False
+    for line in prose.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+            out.append(line)
+            continue
+        joinable = (
+            not fenced
+            and out
+            and stripped
+            and out[-1].strip()
+            and not _BLOCK_START.match(line)
+            and not out[-1].strip().startswith(("```", "~~~", "#", "|"))
+        )
+        if joinable and not _BLOCK_START.match(out[-1]):
+            out[-1] = f"{out[-1].rstrip()} {stripped}"
+        elif joinable and re.match(r"^\s*(?:[-*+] |\d+[.)] )", out[-1]):
+            out[-1] = f"{out[-1].rstrip()} {stripped}"  # a list item's continuation line
+        else:
+            out.append(line)
+    return "\n".join(out)

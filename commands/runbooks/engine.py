@@ -400,7 +400,7 @@ async def _execute(ctx, spec: StepSpec, command, record, scope, transcript) -> s
         condition = template.evaluate_or_unknown(spec.when, scope)
         if condition is False:
             record.state = "skipped"
-            record.summary = f"skipped: `{spec.when}` is false"
+            record.summary = f"when `{spec.when}` is false"  # shown beside its state, skipped
             return GO_ON
     raw = template.render(spec.args, scope)
     if isinstance(condition, template.Unknown) or template.unknowns(raw):

@@ -236,7 +236,7 @@ def test_dry_run_describes_steps_waiting_for_unknown_values(runbook, tmp_path) -
     assert steps["when-ready"].summary.endswith(", if the make step's version is ready")
     assert "the used of step use (known once it runs)" in steps["when-ready"].summary
     # a skipped step's outputs are empty: a when naming one is false
-    assert steps["after-skip"].summary == "skipped: `steps.flagged.raised` is false"
+    assert steps["after-skip"].summary == "when `steps.flagged.raised` is false"
     assert "would use the version the make step makes" in md.read_text()
 
 
