@@ -233,7 +233,14 @@ class PlanModal(ModalScreen[bool]):
         Binding("n", "answer(False)", "No", show=False),
         Binding("y", "yes", "Yes", show=False),
         Binding("v", "full_text", "Full text", id="plan.full_text"),
+        # the plan scrolls while the buttons (or the typed name) keep the focus
+        Binding("up", "scroll_plan(-1)", "Scroll up", show=False),
+        Binding("down", "scroll_plan(1)", "Scroll down", show=False),
+        Binding("pageup", "scroll_plan(-10)", "Page up", show=False),
+        Binding("pagedown", "scroll_plan(10)", "Page down", show=False),
     ]
+    # the rows around the plan's text: the border, the buttons, the typed name and its hint
+    BORDER_ROWS, BUTTON_ROWS, TYPED_ROWS = 2, 3, 4
 
     def __init__(
         self,
@@ -280,6 +287,25 @@ class PlanModal(ModalScreen[bool]):
         # the safe choice has the focus (a query, not query_one: the app may be closing under it)
         for button in self.query("#plan-no").results(Button):
             button.focus()
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The plan's text gets the rows the buttons leave: at 80×24 a long plan (every gate of
+        a Production promotion) pushed its first lines, the title among them, off the screen."""
+        rows = self.BORDER_ROWS + self.BUTTON_ROWS
+        if self.typed is not None:
+            rows += self.TYPED_ROWS
+        if self.preface:
+            rows += 1 + self.preface.count("\n")
+        for scroll in self.query(VerticalScroll).results(VerticalScroll):
+            scroll.styles.max_height = max(3, min(20, self.app.size.height - rows))
+
+    def action_scroll_plan(self, rows: int) -> None:
+        for scroll in self.query(VerticalScroll).results(VerticalScroll):
+            scroll.scroll_relative(y=rows, animate=False)
 
     def _typed_ok(self) -> bool:
         if self.typed is None:

@@ -20,10 +20,13 @@ MESSAGE_TTL_S = 10.0
 
 
 class StatusBar(Static):
-    """One line: ``mlops-console · <connection> · <server> · <message>`` and a READ-ONLY badge."""
+    """One line: ``mlops-console · <connection> · <server> · <message>`` and a READ-ONLY badge.
+
+    A message that does not fit wraps onto a second (and third) line while it is shown: at 80
+    columns ``promotion succeeded: done: alias challenger → v3`` was cut after ``done:``."""
 
     DEFAULT_CSS = """
-    StatusBar { height: 1; background: $panel; color: $text; }
+    StatusBar { height: auto; max-height: 3; background: $panel; color: $text; }
     """
 
     def __init__(self, *, read_only: bool, id: str | None = None) -> None:

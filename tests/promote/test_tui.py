@@ -83,6 +83,36 @@ async def test_champion_needs_the_typed_model_name(flow, seeder):
     assert seeder.aliases(name) == {"champion": "2"}
 
 
+async def test_a_long_plan_fits_80x24_and_scrolls(flow, seeder):
+    """At 80×24 the demo's champion plan (every gate, the typed name) was taller than the
+    screen: its title and first lines were drawn off the top. The text scrolls between the
+    border and the buttons; the arrows scroll it while the buttons keep the focus. (This
+    seeded plan is shorter than the demo's: 80×18 makes it as tall as that one at 80×24.)"""
+    name = seeder.model([{}, {}])
+    async with flow.client() as client:
+        app = Host(
+            flow.context(client), PromotionRequest(model=name, version="2", alias="champion")
+        )
+        async with app.run_test(size=(80, 18)) as pilot:
+            app.start_promotion()
+            await wait_for(pilot, lambda: showing(app, PlanModal))
+            await pilot.pause()
+            modal = app.screen
+            frame = modal.query_one("Vertical")
+            scroll = modal.query_one("VerticalScroll")
+            assert frame.region.y >= 0 and frame.region.bottom <= 18, frame.region
+            for part in ("#plan-typed", "#plan-no", "#plan-yes"):
+                region = modal.query_one(part).region
+                assert region.height and region.bottom <= 18, (part, region)
+            assert scroll.region.y >= 1  # the first line of the plan (its title) is on screen
+            assert scroll.max_scroll_y > 0  # the rest is below, reachable
+            await pilot.press("pagedown")
+            assert scroll.scroll_y > 0 and app.focused.id == "plan-no"
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.result is not None)
+    assert app.result.outcome == "cancelled"
+
+
 async def test_escape_answers_no(flow, seeder):
     name = seeder.model([{}])
     async with flow.client() as client:
