@@ -171,6 +171,9 @@ async def diagnose(
                 if diff.get("older") != change.older:
                     older, newer = newer, older
                 change.rows_only_older, change.rows_only_newer = older, newer
+                change.changed_columns = [str(c) for c in diff.get("changed_columns") or []]
+                change.changed_rows = [str(r) for r in diff.get("changed_rows") or []]
+                change.changed_rows_more = int(diff.get("changed_rows_more") or 0)
     result.causes = rank_causes(
         diffs,
         snapshot_change=change,

@@ -60,6 +60,11 @@ def _data_cause(diffs: list[Difference], change: SnapshotChange | None) -> Cause
             f": {changed:,} rows changed ({change.rows_only_older:,} only in {change.older}, "
             f"{change.rows_only_newer:,} only in {change.newer})"
         )
+        if change.changed_columns:
+            summary += f"; changed: {', '.join(change.changed_columns[:6])}"
+        if change.changed_rows:
+            more = f" (+{change.changed_rows_more} more)" if change.changed_rows_more else ""
+            summary += f"; rows: {'; '.join(change.changed_rows)}{more}"
     elif change is not None and change.related:
         ops = ", ".join(change.operations) or "none"
         summary += (

@@ -105,6 +105,49 @@ def _data_diff(open_catalog, table: str, a: str, b: str) -> dict[str, Any] | Non
         "newer": str(newer.snapshot_id),
         "rows_only_older": int((-delta).clip(lower=0).sum()),
         "rows_only_newer": int(delta.clip(lower=0).sum()),
+        **_which_rows(frames[1].astype(str), merged[delta < 0], merged[delta > 0], columns),
+    }
+
+
+CHANGED_ROWS_SHOWN = 5  # the changed rows named (by their key columns); the rest are counted
+KEY_COLUMNS = 3
+
+
+def _which_rows(newer, only_older, only_newer, columns: list[str]) -> dict[str, Any]:
+    """Which rows changed, in words an operator can look up: the columns whose values changed
+    and the changed rows named by the columns that did not (``repo=acme/api, week=40``).
+
+    A column is a key when the changed rows hold the same values in it on both sides (an
+    update); the fewest-valued of those (an id, a week, not a float feature) name the rows.
+    """
+    if only_older.empty and only_newer.empty:
+        return {}
+    both = not only_older.empty and not only_newer.empty
+    changed = [c for c in columns if both and sorted(only_older[c]) != sorted(only_newer[c])]
+    candidates = [c for c in columns if c not in changed and newer[c].nunique(dropna=False) > 1]
+    candidates.sort(key=lambda c: (newer[c].nunique(dropna=False), columns.index(c)))
+    # the fewest columns, fewest-valued first, that tell the table's rows apart (or three)
+    distinct = len(newer.drop_duplicates())
+    keys: list[str] = []
+    for column in candidates[:KEY_COLUMNS]:
+        keys.append(column)
+        if len(newer[keys].drop_duplicates()) >= distinct:
+            break
+    keys.sort(key=columns.index)
+    if not keys:
+        return {"changed_columns": changed}
+    rows = (
+        only_older[keys]
+        .merge(only_newer[keys], how="outer")
+        .drop_duplicates()
+        .sort_values(keys)
+        .values.tolist()
+    )
+    named = [", ".join(f"{k}={v}" for k, v in zip(keys, row, strict=True)) for row in rows]
+    return {
+        "changed_columns": changed,
+        "changed_rows": named[:CHANGED_ROWS_SHOWN],
+        "changed_rows_more": max(0, len(named) - CHANGED_ROWS_SHOWN),
     }
 
 

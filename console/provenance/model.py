@@ -70,6 +70,10 @@ class SnapshotChange(BaseModel):
     # set when rows were compared (the probe reads both snapshots): rows only on one side
     rows_only_older: int | None = None
     rows_only_newer: int | None = None
+    # which rows: the columns whose values changed, the changed rows by their key columns
+    changed_columns: list[str] = Field(default_factory=list)
+    changed_rows: list[str] = Field(default_factory=list)
+    changed_rows_more: int = 0
 
     @property
     def operations(self) -> list[str]:

@@ -121,14 +121,19 @@ class ProvenanceFeature:
         if key in marks:
             marks.remove(key)
             self._show_marks()
-            self.shell.notify(f"unmarked version {version.version}")
+            self._say(f"unmarked version {version.version}")
             return
         same_model = [m for m in marks if m[0] == version.name]
         marks[:] = [*same_model[-(MAX_MARKS - 1) :], key]
         self._show_marks()
         shown = ", ".join(f"v{v}" for _, v in marks)
         hint = " — c compares them" if len(marks) == MAX_MARKS else " — mark one more"
-        self.shell.notify(f"marked {shown} of {version.name}{hint}")
+        self._say(f"marked {shown} of {version.name}{hint}")
+
+    def _say(self, text: str) -> None:
+        """A mark's news on the top line, not a toast: a toast stayed over the compare screen's
+        causes for seconds after `c` (the marks themselves show as ◆ in the versions)."""
+        self.shell.main.status.set_state(text)
 
     def _show_marks(self) -> None:
         self.shell.main.registry_pane.show_marks(set(self.marks))
@@ -146,6 +151,7 @@ class ProvenanceFeature:
         if self.shell.client is None:
             return
         screen = CompareScreen(model, left, right)
+        self.shell.app.clear_notifications()  # nothing of the screen below covers the causes
         self.shell.app.push_screen(screen)
         self._load_compare(screen)
 

@@ -36,6 +36,7 @@ def test_demo_pair_diagnosed_in_the_cli(demo_home, prov_server) -> None:
     assert top["kind"] == "data"
     assert "different snapshots of lake.git.commits" in top["summary"]
     assert "rows changed" in top["summary"]
+    assert "changed: commits" in top["summary"] and "rows: repo=acme/" in top["summary"]
     assert doc["gaps"] == []
 
 

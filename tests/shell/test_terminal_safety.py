@@ -152,7 +152,7 @@ def test_no_payload_reaches_the_terminal(hostile_server, tmp_path: Path) -> None
     # markup in names is shown as text, not applied
     assert b"@click=app.quit" in text
     assert b"[bold red]styled" in text
-    assert b"marked v1 of zq-" in text  # the toast was drawn (so it was checked, not skipped)
+    assert b"marked v1 of zq-" in text  # the top line drew it (so it was checked, not skipped)
 
 
 # --- issue 20: the palette, a click on a name, banners, the runbook form, history and audit ----

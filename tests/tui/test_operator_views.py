@@ -129,6 +129,8 @@ async def test_marks_show_in_the_versions_table(tui_world, settings_for, size) -
         await pilot.press("m")
         await pilot.pause()
         assert marked() == {first, second}
+        # the news is on the top line, not in a toast that would cover the compare screen
+        assert "c compares them" in app.main.status.message and not app._notifications
         # a reload (r) keeps the marks on screen
         await pilot.press("r")
         await pilot.pause(0.5)
