@@ -96,6 +96,11 @@ class MonitorReport(BaseModel):
     def drifted(self) -> list[FeatureDrift]:
         return [d for d in self.drift if d.drifted]
 
+    @property
+    def tested(self) -> list[FeatureDrift]:
+        """The features a test ran on (a feature with too few rows has no statistic)."""
+        return [d for d in self.drift if d.statistic is not None or d.drifted]
+
     def metrics(self) -> dict[str, list[PerformanceWindow]]:
         """The performance windows grouped by metric, in the order the command gave them."""
         out: dict[str, list[PerformanceWindow]] = {}
@@ -147,9 +152,11 @@ class MonitorState(BaseModel):
         if self.report is None:
             return "ERROR" if self.error else "-"
         report = self.report
-        drifted, total = len(report.drifted), len(report.drift)
-        if not total and report.gaps and not report.retrain_suggested:
-            return "unchecked"  # nothing to test against: not "ok"
+        drifted, total = len(report.drifted), len(report.tested)
+        if not total and not report.retrain_suggested:
+            # nothing tested (no reference, or too few rows yet): not "ok"; it once said
+            # `ok 0/8` for a deployment that had served no request
+            return "unchecked"
         mark = f"DRIFT {drifted}/{total}" if drifted else f"ok 0/{total}"
         if report.retrain_suggested:
             mark += " RETRAIN"

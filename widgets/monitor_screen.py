@@ -57,13 +57,17 @@ def weekly_line(windows: list[PerformanceWindow], limit: int = 12) -> Text:
 def summary_text(report: MonitorReport, at: float) -> Text:
     text = Text()
     text.append(printable(f"{report.model} v{report.version}", limit=100), style="bold")
-    drifted, total = len(report.drifted), len(report.drift)
-    share = report.drift_share
+    drifted, total = len(report.drifted), len(report.tested)
+    untested = len(report.drift) - total
+    share = report.drift_share if total else None
     if share is None and total:
         share = drifted / total
     text.append(" · drift share ")
     text.append(
-        "-" if share is None else f"{share:.0%} ({drifted} of {total} features)",
+        "- (no feature tested yet)"
+        if share is None
+        else f"{share:.0%} ({drifted} of {total} features"
+        + (f"; {untested} not tested)" if untested else ")"),
         style="bold reverse" if drifted else "",
     )
     if at:

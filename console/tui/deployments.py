@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 POLL_S = 5.0
 MONITOR_TTL_S = 600.0  # a background drift check per model and alias at most this often
+# ... unless the deployment served requests since: new rows to test, at most this often
+MONITOR_RECHECK_S = 30.0
 MONITOR_FRESH_S = 60.0  # opening a monitoring screen reuses a result younger than this
 MONITOR_TIMEOUT_S = 900.0
 RETRAIN_RUNBOOK = "model-retrain"
@@ -138,6 +140,8 @@ class DeploymentsFeature:
         )
         self.rows: dict[str, DeploymentStatus] = {}
         self.monitor: dict[MonitorKey, MonitorState] = {}
+        # the request count each model and alias's deployments had when its check started
+        self._served_at_check: dict[MonitorKey, int | None] = {}
         self.screen: Any = None  # the open DeploymentsScreen
         self.polls = 0  # answered polls (tests and the status line)
         self._timer: Any = None
@@ -294,17 +298,30 @@ class DeploymentsFeature:
                 continue
             state = self.monitor.get(key)
             if state is not None and (
-                state.checking or state.unavailable or now - state.at < MONITOR_TTL_S
+                state.checking or state.unavailable or now - state.at < self._ttl(key)
             ):
                 continue
             self._start_monitor(key, "monitor-bg")
             return
+
+    def _served(self, key: MonitorKey) -> int | None:
+        counts = [r.requests for r in self.rows.values() if self._key(r) == key]
+        return None if any(c is None for c in counts) else sum(c or 0 for c in counts)
+
+    def _ttl(self, key: MonitorKey) -> float:
+        """How long a check stays fresh: until new traffic, then ``MONITOR_RECHECK_S`` (a check
+        made before the traffic said `ok 0/8` for ten minutes while the data drifted)."""
+        served = self._served(key)
+        if served is not None and served != self._served_at_check.get(key, served):
+            return MONITOR_RECHECK_S
+        return MONITOR_TTL_S
 
     def _start_monitor(self, key: MonitorKey, group: str) -> None:
         from console.monitor_contract import MonitorState
 
         old = self.monitor.get(key) or MonitorState()
         self.monitor[key] = old.model_copy(update={"checking": True})
+        self._served_at_check[key] = self._served(key)
         self._show_monitor(key)
         self.shell.run(
             Job(

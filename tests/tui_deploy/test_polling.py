@@ -116,3 +116,34 @@ async def test_monitor_command_line_opens_one_deployment(tmp_path) -> None:
         # and names the deployments that exist
         assert "no deployment named nope; the deployments are: d" in notes, notes
         assert isinstance(app.screen, DeploymentsScreen)
+
+
+def test_new_traffic_makes_a_drift_check_stale(tmp_path) -> None:
+    """A check made before the deployment served anything said `ok 0/8` for ten minutes while
+    the data drifted: once requests arrive since the check, it is redone after 30 s."""
+    from console.monitor_contract import MonitorReport
+    from console.tui.deployments import MONITOR_RECHECK_S, MONITOR_TTL_S
+
+    app = build_app(
+        Settings(home=tmp_path, tracking_uri="http://mlflow.test"), client_factory=FakeClient
+    )
+    controller = app.deployments
+    now = [1000.0]
+    controller.clock = lambda: now[0]
+    started: list[tuple[str, str]] = []
+    controller._start_monitor = lambda key, group: started.append(key)  # type: ignore[method-assign]
+    key = ("m", "champion")
+    controller.rows = {"d": ROW.model_copy(update={"requests": 0})}
+    controller._served_at_check[key] = 0
+    report = MonitorReport(model="m", version="1")
+    controller.monitor[key] = MonitorState(report=report, at=now[0])
+
+    now[0] += MONITOR_RECHECK_S + 1
+    controller._check_drift()
+    assert started == []  # no traffic since: fresh for MONITOR_TTL_S
+    assert controller._ttl(key) == MONITOR_TTL_S
+
+    controller.rows = {"d": ROW.model_copy(update={"requests": 96})}
+    controller._check_drift()
+    assert started == [key]
+    assert controller._ttl(key) == MONITOR_RECHECK_S

@@ -61,9 +61,21 @@ def test_markers_read_without_colour() -> None:
     assert MonitorState(checking=True).marker() == "checking…"
     assert MonitorState(unavailable=True, error=NOT_AVAILABLE).marker() == "n/a"
     assert MonitorState(error="boom").marker() == "ERROR"
-    assert MonitorState(report=report).marker() == "DRIFT 1/2 RETRAIN"
-    calm = report.model_copy(update={"drift": report.drift[1:], "retrain_suggested": False})
+    # b's statistic is NaN: no test result, so it is not counted as a feature that passed
+    assert MonitorState(report=report).marker() == "DRIFT 1/1 RETRAIN"
+    tested_b = report.drift[1].model_copy(update={"statistic": 0.1})
+    calm = report.model_copy(update={"drift": [tested_b], "retrain_suggested": False})
     assert MonitorState(report=calm).marker() == "ok 0/1"
+    # features with no statistic were not tested (too few rows yet): not "ok 0/2"
+    untested = report.model_copy(
+        update={"drift": [d.model_copy(update={"statistic": None, "drifted": False})
+                          for d in report.drift], "retrain_suggested": False}
+    )  # fmt: skip
+    assert MonitorState(report=untested).marker() == "unchecked"
+    from widgets.monitor_screen import summary_text
+
+    assert "no feature tested yet" in summary_text(untested, 0).plain
+    assert "(1 of 1 features; 1 not tested)" in summary_text(report, 0).plain
     row = DeploymentStatus(
         name="\x1b]0;x\x07n",
         kind="embedded",
