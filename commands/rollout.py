@@ -265,6 +265,10 @@ async def rollback(
         "outcome": promoted.outcome,
         "message": promoted.message,
         "audit_id": promoted.audit_id,
+        # refused by gates alone: an override (--force --reason, the TUI's form) would pass
+        "overridable": promoted.outcome == "refused"
+        and promoted.plan is not None
+        and promoted.plan.overridable,
     }
     if not promoted.ok:
         result = RolloutResult(
