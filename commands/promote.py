@@ -272,7 +272,9 @@ async def build_plan(
         failed = plan.failed_gates
         if failed and not request.force:
             names = ", ".join(g.name for g in failed)
-            plan.refusal = f"gate(s) failed: {names} (override with --force and a --reason)"
+            # no way to override in the text: the CLI adds its flags (``CLI_OVERRIDE_HINT``), the
+            # TUI offers its override form
+            plan.refusal = f"gate(s) failed: {names}"
             plan.overridable = True
     if request.protected and plan.refusal is None:
         plan.typed_confirmation = request.model

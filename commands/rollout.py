@@ -200,11 +200,27 @@ def _audit(
     return entry.id
 
 
+class NoRollbackTarget(DeployError):
+    """The deployment has no previously served version, and none was named.
+
+    The CLI says to name one (``--to VERSION``); the TUI offers the model's versions to choose.
+    """
+
+
 class _RollbackDriver:
-    """Prefixes the promotion's confirmation with what the whole rollback will do."""
+    """Prefixes the promotion's confirmation with what the whole rollback will do.
+
+    A driver that can override failed gates (the TUI's) is offered the override with the same
+    preface; without one (the CLI) the promotion refuses, as ``promote`` does.
+    """
 
     def __init__(self, inner: Driver, preface: str) -> None:
         self.inner, self.preface = inner, preface
+        if callable(getattr(inner, "override", None)):
+            self.override = self._override
+
+    async def _override(self, plan: Any) -> str | None:
+        return await self.inner.override(plan, preface=self.preface)  # type: ignore[attr-defined]
 
     def progress(self, message: str, *, fraction: float | None = None) -> None:
         self.inner.progress(message, fraction=fraction)
@@ -240,7 +256,7 @@ async def rollback(
     _, record = _record(ctx, name)
     target = to_version or record.previous_version
     if not target:
-        raise DeployError(
+        raise NoRollbackTarget(
             f"deployment {name} has no previously served version to roll back to",
             hint="name one with --to VERSION",
         )
@@ -265,6 +281,10 @@ async def rollback(
         "outcome": promoted.outcome,
         "message": promoted.message,
         "audit_id": promoted.audit_id,
+        # refused by gates alone: an override (--force --reason, the TUI's form) would pass
+        "overridable": promoted.outcome == "refused"
+        and promoted.plan is not None
+        and promoted.plan.overridable,
     }
     if not promoted.ok:
         result = RolloutResult(
@@ -303,3 +323,36 @@ async def rollback(
             alias_version=target,
             promotion=summary,
         )
+
+
+@dataclass
+class RollbackChoices:
+    """What choosing a rollback's version needs: the versions of the deployment's model, what
+    the deployment serves and where its alias points (the TUI's chooser)."""
+
+    name: str
+    model: str
+    alias: str
+    serving: str | None
+    holder: str | None
+    versions: list[str]
+
+
+async def rollback_choices(ctx: DeployContext, name: str, limit: int = 200) -> RollbackChoices:
+    """The versions a rollback of ``name`` could go back to, newest first (at most ``limit``)."""
+    if ctx.settings.read_only:
+        raise ReadOnlyError(f"roll back deployment {name}")
+    _, record = _record(ctx, name)
+    serving = await served_version(record.url)
+    try:
+        holder: str | None = await resolve_alias(ctx.client, record.model, record.alias)
+    except DeployError:
+        holder = None
+    versions = [
+        v.version
+        async for v in ctx.client.iter_model_versions(
+            name=record.model, max_items=limit, with_aliases=False
+        )
+    ]
+    versions.sort(key=lambda v: int(v) if v.isdigit() else 0, reverse=True)
+    return RollbackChoices(name, record.model, record.alias, serving, holder, versions)

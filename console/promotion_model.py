@@ -218,7 +218,8 @@ class PromotionPlan(BaseModel):
     noop: bool = False
     # why the plan cannot go ahead (set before asking the operator)
     refusal: str | None = None
-    # refused only because gates failed: an operator may override with a reason (--force)
+    # refused only because gates failed: an operator may override with a reason (the CLI's
+    # --force, the TUI's override form); the refusal text itself names no way to do it
     overridable: bool = False
 
     @property
@@ -256,6 +257,10 @@ class PromotionResult(BaseModel):
     @property
     def ok(self) -> bool:
         return self.outcome in ("succeeded", "noop")
+
+
+# what the CLI adds to a refusal it can override (the TUI offers its override form instead)
+CLI_OVERRIDE_HINT = "override with --force and a --reason"
 
 
 def promotion_blocked(read_only: bool, permission: ModelEditPermission | None) -> str | None:

@@ -345,7 +345,8 @@ class PlanModal(ModalScreen[bool]):
 
 
 class PlanOverrideModal(ModalScreen[str | None]):
-    """A plan the gates refused, with the override the CLI has (``--force --reason``).
+    """A plan the gates refused, with the override the CLI has (``--force --reason``); under a
+    rollback's own line (``preface``) when it is the rollback's promotion.
 
     Overriding needs a reason (recorded in the audit and the version's tags) and the model name
     typed again; "Close" has the focus and escape closes. Dismisses with the reason, or None.
@@ -365,14 +366,21 @@ class PlanOverrideModal(ModalScreen[str | None]):
         Binding("v", "full_text", "Full text", id="plan.full_text"),
     ]
 
-    def __init__(self, plan: PromotionPlan) -> None:
+    def __init__(self, plan: PromotionPlan, *, preface: str | None = None) -> None:
         super().__init__()
         self.plan = plan
         self.model_name = plan.request.model
+        # what the whole flow does when the promotion is one step of it (a rollback)
+        self.preface = preface
 
     def compose(self) -> ComposeResult:
         failed = ", ".join(g.name for g in self.plan.failed_gates)
         with Vertical():
+            if self.preface:
+                yield Static(
+                    Text(printable(self.preface, keep_newlines=True), style="bold"),
+                    id="plan-preface",
+                )
             with VerticalScroll(id="plan-scroll", can_focus=False):  # not a tab stop; `v`
                 yield Static(plan_text(self.plan), id="plan-body")
             yield Label(

@@ -3,7 +3,10 @@
 ``DeployDriver`` has the shape of ``PromotionDriver``: a rollout asks with its prompt (served →
 alias version) in ``RolloutConfirm``; a rollback's promotion outputs a plan, shown in
 ``PlanModal`` under the rollback's own first line. Both start on "No"; escape and ``n`` answer no.
-Server text is rendered literally. No clients or commands are imported here.
+A rollback's plan refused by gates alone opens ``PlanOverrideModal`` under that line (a reason and
+the model name typed: the audited override, as ``a`` offers it). A deployment with no previously
+served version gets ``RollbackVersionChooser``: the model's versions, what is served and where
+the alias points. Server text is rendered literally. No clients or commands are imported here.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
 from console.promotion_model import PromotionPlan, plan_lines
 from console.safe_text import printable
-from widgets.promote_modal import PlanModal
+from widgets.promote_modal import PlanModal, PlanOverrideModal
 
 
 class RolloutConfirm(ModalScreen[bool]):
@@ -68,6 +72,85 @@ class RolloutConfirm(ModalScreen[bool]):
         self.dismiss(value)
 
 
+class RollbackVersionChooser(ModalScreen[str | None]):
+    """The version a rollback should move the alias back to, when no previous one is recorded.
+
+    Newest first, each marked with what it is now (served, behind the alias); the highlight
+    starts on the newest version that is neither. Enter chooses (the plan and its gates come
+    next, nothing is written yet); escape cancels.
+    """
+
+    DEFAULT_CSS = """
+    RollbackVersionChooser { align: center middle; }
+    RollbackVersionChooser > Vertical { width: 90; max-width: 100%; height: auto;
+                                        max-height: 100%; border: heavy $accent;
+                                        background: $surface; padding: 0 1; }
+    RollbackVersionChooser .title { text-style: bold; }
+    RollbackVersionChooser OptionList { height: auto; max-height: 12; }
+    RollbackVersionChooser #rollback-choose-hint { color: $text-muted; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self,
+        name: str,
+        model: str,
+        alias: str,
+        versions: list[str],
+        *,
+        serving: str | None = None,
+        holder: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.deployment, self.model_name, self.alias = name, model, alias
+        self.versions, self.serving, self.holder = list(versions), serving, holder
+
+    def _label(self, version: str) -> str:
+        marks = []
+        if version == self.serving:
+            marks.append(f"served by {self.deployment} now")
+        if version == self.holder:
+            marks.append(f"{self.alias} points here now")
+        return f"v{version}" + (f"  ({'; '.join(marks)})" if marks else "")
+
+    def compose(self) -> ComposeResult:
+        options = [Option(Text(printable(self._label(v))), id=v) for v in self.versions]
+        with Vertical():
+            yield Label(
+                Text(printable(f"Roll back {self.deployment}: to which version?")),
+                classes="title",
+            )
+            yield Static(
+                Text(
+                    printable(
+                        f"{self.deployment} has no previously served version on record. Choose "
+                        f"the version {self.model_name}@{self.alias} moves back to; its plan "
+                        "and gates come next."
+                    )
+                ),
+                id="rollback-choose-why",
+            )
+            if options:
+                yield OptionList(*options, id="rollback-versions")
+            else:
+                yield Label(Text(printable(f"{self.model_name} has no versions")))
+            yield Static("enter chooses · escape cancels", id="rollback-choose-hint")
+
+    def on_mount(self) -> None:
+        for options in self.query("#rollback-versions").results(OptionList):
+            current = {self.serving, self.holder}
+            others = [i for i, v in enumerate(self.versions) if v not in current]
+            options.highlighted = others[0] if others else 0
+            options.focus()
+
+    @on(OptionList.OptionSelected, "#rollback-versions")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(str(event.option.id))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class DeployProgress(Message):
     """What a rollout or rollback is doing now (for the deployments view's status line)."""
 
@@ -84,6 +167,8 @@ class DeployDriver:
         self.plan: PromotionPlan | None = None
         self.outputs: list[Any] = []
         self.prompts: list[str] = []
+        # the operator already read the refused plan (in the override form)
+        self.refusal_shown = False
 
     def progress(self, message: str, *, fraction: float | None = None) -> None:
         self.app.post_message(DeployProgress(message))
@@ -104,15 +189,39 @@ class DeployDriver:
         preface = prompt[: -len(shown)].strip() if prompt.endswith(shown) else None
         return PlanModal(self.plan, preface=preface or None)
 
+    async def _ask(self, modal: ModalScreen[Any]) -> Any:
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def done(value: Any) -> None:
+            if not answer.done():
+                answer.set_result(value)
+
+        self.app.push_screen(modal, done)
+        return await answer
+
     async def confirm(self, prompt: str, *, typed: str | None = None) -> bool:
         if not prompt.strip():
             return False  # nothing was shown: never confirm blind
         self.prompts.append(prompt)
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        return bool(await self._ask(self._screen_for(prompt)))
 
-        def done(value: bool | None) -> None:
-            if not answer.done():
-                answer.set_result(bool(value))
+    async def override(self, plan: PromotionPlan, *, preface: str | None = None) -> str | None:
+        """The plan the gates refused, with the override form; the typed reason, or None."""
+        self.refusal_shown = True
+        return await self._ask(PlanOverrideModal(plan, preface=preface))
 
-        self.app.push_screen(self._screen_for(prompt), done)
-        return await answer
+    async def choose_version(
+        self,
+        name: str,
+        model: str,
+        alias: str,
+        versions: list[str],
+        *,
+        serving: str | None = None,
+        holder: str | None = None,
+    ) -> str | None:
+        """The version a rollback without a previous one goes back to, or None (cancelled)."""
+        chooser = RollbackVersionChooser(
+            name, model, alias, versions, serving=serving, holder=holder
+        )
+        return await self._ask(chooser)

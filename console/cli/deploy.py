@@ -151,6 +151,10 @@ def _run_flow(args: argparse.Namespace, settings, name: str, flow: str) -> int:
             )
 
     result = run_async(work)
+    if result.outcome == "refused" and (result.promotion or {}).get("overridable"):
+        from console.promotion_model import CLI_OVERRIDE_HINT
+
+        result.message = f"{result.message} ({CLI_OVERRIDE_HINT})"
     if args.json:
         print_json(result)
     else:

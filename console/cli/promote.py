@@ -140,7 +140,16 @@ def _promote(args: argparse.Namespace, settings) -> int:
             ctx = PromoteContext.from_settings(settings, client, uri)
             return await promote(ctx, request, driver)
 
-    return report(run_async(work), driver, as_json=args.json)
+    return report(with_override_hint(run_async(work)), driver, as_json=args.json)
+
+
+def with_override_hint(result):
+    """A refusal the gates alone made says how to override it here: ``--force --reason``."""
+    from console.promotion_model import CLI_OVERRIDE_HINT
+
+    if result.outcome == "refused" and result.plan is not None and result.plan.overridable:
+        result.message = f"{result.message} ({CLI_OVERRIDE_HINT})"
+    return result
 
 
 def report(result, driver, *, as_json: bool) -> int:

@@ -8,7 +8,9 @@ a monitoring screen). Monitoring runs ``mlops-console monitor MODEL --alias A --
 process (the drift libraries never load in the console) and parses it into
 ``console.monitor_contract.MonitorReport``; each model and alias is checked in the background
 once per ``MONITOR_TTL_S`` so drift shows in the list. Rollout and rollback run
-``commands.rollout`` with ``DeployDriver`` (the confirmation modals); retrain opens the
+``commands.rollout`` with ``DeployDriver`` (the confirmation modals; a rollback refused by gates
+offers the audited override, one without a previous version a chooser of versions, never a
+pointer to the CLI's flags); retrain opens the
 ``model-retrain`` runbook through the runbooks feature (``ShellHooks.open_runbook``). Read-only
 mode refuses all three.
 """
@@ -147,6 +149,7 @@ class DeploymentsFeature:
         self._timer: Any = None
         self._pending_monitor: str | None = None
         self.last_outcome = ""  # the last rollout or rollback, kept in the status line
+        self.flow_driver: Any = None  # the driver of the rollout or rollback in progress
 
     # --- the view and its poll --------------------------------------------------------------
 
@@ -454,20 +457,65 @@ class DeploymentsFeature:
         )
 
     async def _flow(self, action: str, name: str) -> Any:
-        from commands.rollout import DeployContext, rollback, rollout
+        from commands.rollout import DeployContext, NoRollbackTarget, rollback, rollout
         from widgets.rollout_modal import DeployDriver
 
         ctx = DeployContext.from_settings(
             self.shell.settings, self.shell.client, self.shell.tracking_uri or ""
         )
         driver = DeployDriver(self.shell.app)
+        self.flow_driver = driver
         if action == "rollout":
             return await rollout(ctx, name, driver)
-        return await rollback(ctx, name, driver)
+        try:
+            return await rollback(ctx, name, driver)
+        except NoRollbackTarget:
+            # no previous version on record: the operator chooses one here (the CLI's --to)
+            return await self._rollback_to_chosen(ctx, name, driver)
+
+    async def _rollback_to_chosen(self, ctx: Any, name: str, driver: Any) -> Any:
+        from commands.rollout import rollback, rollback_choices
+        from console.deployment_model import RolloutResult
+
+        choices = await rollback_choices(ctx, name)
+        driver.progress(f"rollback of {name}: choose the version to go back to")
+        version = await driver.choose_version(
+            name,
+            choices.model,
+            choices.alias,
+            choices.versions,
+            serving=choices.serving,
+            holder=choices.holder,
+        )
+        if version is None:
+            return RolloutResult(
+                name=name,
+                action="rollback",
+                outcome="cancelled",
+                message="cancelled: no version chosen, nothing was changed",
+                model=choices.model,
+                alias=choices.alias,
+                served_before=choices.serving,
+                served_after=choices.serving,
+                alias_version=choices.holder,
+            )
+        return await rollback(ctx, name, driver, to_version=version)
 
     def _flow_done(self, result: Any) -> None:
+        from widgets.promote_modal import PlanModal
+
+        driver, self.flow_driver = self.flow_driver, None
         severity = {"succeeded": "information", "noop": "information", "cancelled": "warning"}
-        self.shell.notify(result.message, severity=severity.get(result.outcome, "error"))
+        plan = getattr(driver, "plan", None)
+        if result.outcome == "refused" and plan is not None and plan.refusal:
+            if driver.refusal_shown:
+                # the operator read this plan in the override form and closed it
+                self.shell.notify(result.message, severity="warning")
+            else:
+                # refused for another reason (the alias moved, no permission): the plan says why
+                self.shell.app.push_screen(PlanModal(plan, preface=result.message))
+        else:
+            self.shell.notify(result.message, severity=severity.get(result.outcome, "error"))
         self.last_outcome = f"{result.action} {result.outcome}: {result.message}"
         self._set_status(self.last_outcome)
         if result.promotion:
@@ -475,6 +523,7 @@ class DeploymentsFeature:
         self.poll_now()
 
     def _flow_failed(self, message: str) -> None:
+        self.flow_driver = None
         self.last_outcome = message
         self.shell.notify(message, severity="error")
         self._set_status(message)

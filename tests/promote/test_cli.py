@@ -66,6 +66,20 @@ def test_promote_json_and_audit_listing(cli, seeder, capsys):
     assert "promote.set_alias" in text and "- → v2" in text and "first champion" in text
 
 
+def test_a_gate_refusal_names_the_override_flags(cli, seeder, capsys, tmp_path, monkeypatch):
+    config = tmp_path / "gates.toml"
+    config.write_text('[gates.alias.champion]\nrequire = ["metric"]\n')
+    monkeypatch.setenv("MLOPS_CONSOLE_CONFIG", str(config))
+    name = seeder.model([{"accuracy": 0.9}, {"accuracy": 0.5}])
+    seeder.alias(name, "champion", "1")
+    assert cli("promote", name, "2", "--alias", "champion", "--yes") == 4
+    out, _ = capsys.readouterr()
+    assert out.startswith(
+        "refused: gate(s) failed: metric (override with --force and a --reason)"
+    ), out
+    assert seeder.aliases(name) == {"champion": "1"}
+
+
 def test_no_terminal_and_no_yes_refuses_to_confirm(cli, seeder, capsys, monkeypatch):
     name = seeder.model([{}])
     monkeypatch.setattr("sys.stdin", open("/dev/null"))  # noqa: SIM115

@@ -67,6 +67,8 @@ async def test_metric_gate_compares_with_the_current_holder(flow, seeder):
         worse = await promote(ctx, req(name, "2", alias="champion"), Recorder())
         better = await promote(ctx, req(name, "3", alias="champion"), Recorder())
     assert worse.outcome == "refused" and "gate(s) failed: metric" in worse.message
+    # the flow names no CLI flag (the TUI offers its override form; the CLI adds --force)
+    assert worse.plan.overridable and "--" not in worse.message
     assert gate(worse, "metric").detail == "holdout_f1_macro 0.7 vs holder v1 0.8: worse"
     assert better.outcome == "succeeded"
     assert "not worse" in gate(better, "metric").detail

@@ -104,7 +104,7 @@ def _refused_plan():
             ),
         ],
         writes=["POST registered-models/alias next-week-commits champion → v7"],
-        refusal="gate(s) failed: metric (override with --force and a --reason)",
+        refusal="gate(s) failed: metric",
         overridable=True,
     )
 
