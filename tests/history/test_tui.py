@@ -70,7 +70,7 @@ async def _open_model(pilot, app, name: str) -> None:
 
 async def _history(pilot, app) -> HistoryScreen:
     await pilot.press("h")
-    await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), PATIENT)
+    await wait_for(pilot, lambda: showing(app, HistoryScreen), PATIENT)
     screen = app.screen
     await wait_for(pilot, lambda: screen.timeline is not None, PATIENT)
     await pilot.pause()
@@ -185,7 +185,7 @@ async def test_undo_from_the_tui_restores_the_previous_holder(flow, seeder):
         await pilot.press("colon")
         app.main.query_one("#prompt-input", Input).value = f"history {name}"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), PATIENT)
+        await wait_for(pilot, lambda: showing(app, HistoryScreen), PATIENT)
         screen = app.screen
         await wait_for(pilot, lambda: screen.timeline is not None, PATIENT)
         await pilot.pause()
@@ -229,7 +229,7 @@ async def test_undo_after_someone_moved_the_alias_shows_the_current_state(flow, 
         assert (console_move.from_, console_move.to) == ("1", "2")
         _move_with_mlflow(flow.url, name, "canary", "3")  # while the screen is open
         await pilot.press("u")
-        await wait_for(pilot, lambda: isinstance(app.screen, UndoRefusedModal), PATIENT)
+        await wait_for(pilot, lambda: showing(app, UndoRefusedModal), PATIENT)
         text = plain(app.screen.query_one("#undo-refused", Static).content, width=300)
         assert "REFUSED" in text and "changed since" in text
         assert "is v3 now" in text

@@ -21,6 +21,7 @@ from tests.support.inference import (
     start_scoring_server,
     write_deployment_record,
 )
+from tests.tui.support import showing
 
 SHORT_WINDOW = {"lag_1", "lag_2", "mean_4", "std_4", "ratio_4_12"}
 SLOW = {"lag_4", "mean_12"}
@@ -184,7 +185,7 @@ async def test_the_monitoring_screen_shows_the_real_report(
     async with app.run_test(size=size) as pilot:
         await wait_for(pilot, lambda: app.connection.client is not None, within=120)
         app.execute(parse_command(f":monitor {drifted.deployment}"))
-        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), within=120)
+        await wait_for(pilot, lambda: showing(app, MonitorScreen), within=120)
         screen = app.screen
         done = lambda: screen.state is not None and not screen.state.checking  # noqa: E731
         await wait_for(pilot, lambda: done() and (screen.state.report or screen.state.error), 300)

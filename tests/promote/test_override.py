@@ -10,6 +10,7 @@ from commands.driver import QuietDriver
 from commands.promote import promote
 from console.promotion_model import GateProgress, PromotionRequest
 from tests.promote.conftest import only
+from tests.tui.support import showing
 from widgets.promote_modal import PlanModal, PlanOverrideModal, PromotionDriver
 from widgets.text_viewer import TextViewer
 
@@ -77,7 +78,7 @@ async def test_override_is_audited_and_tagged_as_the_cli_does(flow, seeder):
             assert override.disabled
             # the whole plan is reachable (v) even where the modal is small
             await pilot.press("v")
-            await wait_for(pilot, lambda: isinstance(app.screen, TextViewer))
+            await wait_for(pilot, lambda: showing(app, TextViewer))
             assert "accuracy 0.5 vs holder v1 0.9: worse" in app.screen.plain
             await pilot.press("escape")
             await pilot.pause()

@@ -12,7 +12,7 @@ import pytest
 from console.tui.app import build_app
 from tests.provenance.conftest import settings_for
 from tests.provenance.world import World
-from tests.tui.support import plain, wait_for
+from tests.tui.support import plain, showing, wait_for
 from widgets.compare_screen import CompareScreen
 from widgets.provenance_screen import ProvenancePartScreen, ProvenanceScreen
 
@@ -156,7 +156,7 @@ async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
     async with app.run_test(size=(160, 48)) as pilot:
         await _versions_of(pilot, app, case.model, 2)  # the app is connected
         app.provenance.open_compare(case.model, case.left, case.right)
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), within=10)
+        await wait_for(pilot, lambda: showing(app, CompareScreen), within=10)
         compare = app.screen
         assert isinstance(compare, CompareScreen)
         await wait_for(pilot, lambda: compare.diagnosis is not None, within=30)
@@ -177,7 +177,7 @@ async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
         await pilot.press("escape")
         await pilot.pause()
         app.provenance.open_provenance(case.model, case.left)
-        await wait_for(pilot, lambda: isinstance(app.screen, ProvenanceScreen), within=10)
+        await wait_for(pilot, lambda: showing(app, ProvenanceScreen), within=10)
         screen = app.screen
         assert isinstance(screen, ProvenanceScreen)
         posted: list = []
@@ -196,5 +196,5 @@ async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
         # is INCOMPLETE, naming what is missing, in a viewer (nothing trained, nothing audited)
         from widgets.text_viewer import TextViewer
 
-        await wait_for(pilot, lambda: isinstance(app.screen, TextViewer), within=120)
+        await wait_for(pilot, lambda: showing(app, TextViewer), within=120)
         assert "INCOMPLETE" in app.screen.body.plain

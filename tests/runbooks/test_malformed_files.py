@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from tests.safety.conftest import console_cli
+from tests.tui.support import showing
 
 GOOD = """\
 ---
@@ -212,7 +213,7 @@ async def test_the_tui_chooser_lists_the_good_ones_and_names_each_bad_file_once(
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.5)
         await pilot.press("b")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunbookChooser), 30)
+        await wait_for(pilot, lambda: showing(app, RunbookChooser), 30)
         chooser = app.screen
         options = chooser.query_one(OptionList)
         by_id = {options.get_option_at_index(i).id: i for i in range(options.option_count)}
@@ -229,4 +230,4 @@ async def test_the_tui_chooser_lists_the_good_ones_and_names_each_bad_file_once(
         assert not options.get_option_at_index(by_id["good-one"]).disabled
         options.highlighted = by_id["good-one"]
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunbookForm), 30)
+        await wait_for(pilot, lambda: showing(app, RunbookForm), 30)

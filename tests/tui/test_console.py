@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from console.tui.app import build_app
 from tests.tui.conftest import RUNS_IN_MAIN, World
-from tests.tui.support import plain, settle, table_texts, wait_for
+from tests.tui.support import plain, settle, showing, table_texts, wait_for
 from widgets import messages as msg
 from widgets.help_screen import HelpScreen
 from widgets.run_screen import RunScreen
@@ -86,7 +86,7 @@ async def test_navigation_linking_and_drilldown(tui_world: World, settings_for) 
 
         # drill into a run and back
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.run)
+        await wait_for(pilot, lambda: showing(app, RunScreen) and app.screen.run)
         text = _screen_text(app.screen)
         assert "rmse" in text and "loss" in text and "seed" in text
         await _g_and_G_scroll(pilot, app)
@@ -117,7 +117,7 @@ async def test_navigation_linking_and_drilldown(tui_world: World, settings_for) 
 
         # version detail, then jump to its run, then back
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, VersionScreen))
+        await wait_for(pilot, lambda: showing(app, VersionScreen))
         await wait_for(
             pilot,
             lambda: "Signature" in _screen_text(app.screen) or "files" in _screen_text(app.screen),
@@ -221,7 +221,7 @@ async def test_hostile_strings_render_literally(tui_world: World, settings_for) 
         assert name.startswith("[bold]x[/] [@click=app.quit"), cells  # cut, never interpreted
         assert not any("\x1b" in c or "\u202e" in c for c in cells)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.run)
+        await wait_for(pilot, lambda: showing(app, RunScreen) and app.screen.run)
         text = _screen_text(app.screen)
         assert "[@click=app.quit]boom[/]" in text
         assert "\\x1b]0;title\\x07" in text and "\\u202eevil" in text and "עברית" in text
@@ -235,7 +235,7 @@ async def test_hostile_strings_render_literally(tui_world: World, settings_for) 
         await pilot.press("enter")
         await wait_for(pilot, lambda: len(app.main.registry_pane.versions) == 3)
         await pilot.press("enter")  # version 3 (newest first)
-        await wait_for(pilot, lambda: isinstance(app.screen, VersionScreen))
+        await wait_for(pilot, lambda: showing(app, VersionScreen))
         await wait_for(pilot, lambda: "Description" in _screen_text(app.screen))
         text = _screen_text(app.screen)
         assert text.count("[@click=app.quit]boom[/]") >= 2  # description and tag

@@ -11,7 +11,7 @@ from commands.runbooks.catalog import load_runbook
 from console.audit import Actor, AuditLog, AuditRecord
 from console.tui.app import build_app
 from tests.tui.conftest import World
-from tests.tui.support import plain, table_texts, wait_for
+from tests.tui.support import plain, showing, table_texts, wait_for
 from widgets.audit_screen import AuditScreen
 from widgets.runbook_chooser import RunbookLaunch
 from widgets.runbook_screen import RunbookScreen
@@ -130,7 +130,8 @@ async def test_marks_show_in_the_versions_table(tui_world, settings_for, size) -
         await pilot.pause()
         assert marked() == {first, second}
         # the news is on the top line, not in a toast that would cover the compare screen
-        assert "c compares them" in app.main.status.message and not app._notifications
+        assert "c compares them" in app.main.status.message
+        assert not any("marked" in str(n.message) for n in app._notifications)
         # a reload (r) keeps the marks on screen
         await pilot.press("r")
         await pilot.pause(0.5)
@@ -183,7 +184,7 @@ async def test_audit_view_columns_filters_and_whole_record(tui_world, settings_f
     async with app.run_test(size=size) as pilot:
         await _loaded(pilot, app, tui_world)
         await command(pilot, "audit")
-        await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen), 30)
+        await wait_for(pilot, lambda: showing(app, AuditScreen), 30)
         await pilot.pause()
         screen = app.screen
         table = screen.query_one(DataTable)
@@ -200,7 +201,7 @@ async def test_audit_view_columns_filters_and_whole_record(tui_world, settings_f
         assert "refused" in detail and "incident 4711" in detail
         # enter: the whole record, nothing cut
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TextViewer))
+        await wait_for(pilot, lambda: showing(app, TextViewer))
         assert "END-OF-REASON" in app.screen.plain and "(+" not in app.screen.plain
         await pilot.press("escape")
         await pilot.pause()
@@ -212,7 +213,7 @@ async def test_audit_view_columns_filters_and_whole_record(tui_world, settings_f
         detail = plain(screen.query_one("#audit-detail").render(), width=size[0])
         assert "second" in detail
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TextViewer))
+        await wait_for(pilot, lambda: showing(app, TextViewer))
         assert "second" in app.screen.plain and "END-OF-REASON" not in app.screen.plain
         await pilot.press("escape")
         await pilot.press("k")
@@ -252,7 +253,7 @@ async def test_a_runbook_step_is_readable_whole(tui_world, settings_for, size) -
         runbook = load_runbook("model-registry-promotion-stuck")
         launch = RunbookLaunch(dry_run=True, params={"model": tui_world.model})
         app.runbooks._launch_runbook(runbook, launch)
-        await wait_for(pilot, lambda: isinstance(app.screen, RunbookScreen), 30)
+        await wait_for(pilot, lambda: showing(app, RunbookScreen), 30)
         screen = app.screen
         await wait_for(pilot, lambda: screen.status is not None, 120)
         table = screen.query_one("#rb-steps", DataTable)
@@ -260,7 +261,7 @@ async def test_a_runbook_step_is_readable_whole(tui_world, settings_for, size) -
         table.move_cursor(row=0)
         await pilot.pause()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TextViewer))
+        await wait_for(pilot, lambda: showing(app, TextViewer))
         text = app.screen.plain
         step = screen.steps[0]
         assert step.title in text and "state: ok" in text
@@ -308,11 +309,11 @@ async def test_gates_show_while_they_run_and_escape_cancels(tui_world, settings_
         await _loaded(pilot, app, tui_world)
         await _on_versions(pilot, app, tui_world)
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, AliasChooser), 30)
+        await wait_for(pilot, lambda: showing(app, AliasChooser), 30)
         app.screen.query_one("#alias-typed", Input).focus()
         await type_text(pilot, alias)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, GatesRunning), 60)
+        await wait_for(pilot, lambda: showing(app, GatesRunning), 60)
         gates = app.screen
         # which gate is running, and for how long; ready has passed meanwhile
         await wait_for(pilot, lambda: gates.gates.get("ready", None) is not None)

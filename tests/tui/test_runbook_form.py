@@ -11,7 +11,7 @@ from textual.widgets import Input, Label, OptionList
 
 from console.tui.app import build_app
 from tests.tui.conftest import World
-from tests.tui.support import wait_for
+from tests.tui.support import showing, wait_for
 from tests.tui.test_small_terminal import (
     SIZES,
     assert_focus_visible,
@@ -28,11 +28,11 @@ STUCK = "model-registry-promotion-stuck"
 async def _open_form(pilot, app, name: str) -> RunbookForm:
     """``b``, the named runbook in the chooser, enter: its form."""
     await pilot.press("b")
-    await wait_for(pilot, lambda: isinstance(app.screen, RunbookChooser), 30)
+    await wait_for(pilot, lambda: showing(app, RunbookChooser), 30)
     options = app.screen.query_one(OptionList)
     options.highlighted = options.get_option_index(name)
     await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, RunbookForm), 30)
+    await wait_for(pilot, lambda: showing(app, RunbookForm), 30)
     await pilot.pause()
     return app.screen
 
@@ -135,7 +135,7 @@ async def test_the_advice_after_a_failure_is_about_that_failure(
         _field(form, "model").focus()
         await pilot.pause()
         await pilot.press("enter")  # a dry run
-        await wait_for(pilot, lambda: isinstance(app.screen, RunbookScreen), 30)
+        await wait_for(pilot, lambda: showing(app, RunbookScreen), 30)
         screen = app.screen
         await wait_for(pilot, lambda: screen.status is not None, 60)
         assert screen.states["snapshot"] == "failed"
@@ -151,7 +151,7 @@ async def test_the_advice_after_a_failure_is_about_that_failure(
         form = await _open_form(pilot, app, RETRAIN)
         _field(form, "model").value = tui_world.model
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunbookScreen), 30)
+        await wait_for(pilot, lambda: showing(app, RunbookScreen), 30)
         screen = app.screen
         await wait_for(pilot, lambda: screen.status is not None, 60)
         item = screen.step_items["snapshot"]
@@ -235,4 +235,4 @@ async def test_read_only_refuses_run_at_once_on_the_form(tui_world: World, setti
         assert any("read-only mode: Run is refused" in t for t in toasts), toasts
         # the dry run still goes
         form.query_one("#form-dry", Button).press()
-        await wait_for(pilot, lambda: isinstance(app.screen, RunbookScreen), 30)
+        await wait_for(pilot, lambda: showing(app, RunbookScreen), 30)

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Input, OptionList
 from console.tui.app import build_app
 from tests.support.html_server import html_server
 from tests.tui.conftest import World
-from tests.tui.support import plain, wait_for
+from tests.tui.support import plain, showing, wait_for
 from widgets.help_screen import HelpScreen
 from widgets.promote_modal import AliasChooser, PlanModal, PlanOverrideModal, StageChooser
 from widgets.prompt_bar import PromptBar
@@ -144,7 +144,7 @@ async def test_a_modal_hides_the_footer_whose_keys_it_blocks(
         footer = app.main.query_one(Footer)
         assert footer.display
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, AliasChooser), 30)
+        await wait_for(pilot, lambda: showing(app, AliasChooser), 30)
         await pilot.pause()
         assert not footer.display
         await pilot.press("escape")
@@ -161,7 +161,7 @@ async def test_colon_on_the_run_screen_is_a_command_not_keys(
     async with app.run_test(size=size) as pilot:
         await loaded(pilot, app, tui_world)
         await command(pilot, f"run {tui_world.runs[0]}")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.run)
+        await wait_for(pilot, lambda: showing(app, RunScreen) and app.screen.run)
         run_screen = app.screen
         await pilot.press("colon")
         await type_text(pilot, "bogus")
@@ -190,7 +190,7 @@ async def test_runbook_chooser_and_form_keep_the_focus_on_screen(
     async with app.run_test(size=SMALL) as pilot:
         await loaded(pilot, app, tui_world)
         await pilot.press("b")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunbookChooser), 30)
+        await wait_for(pilot, lambda: showing(app, RunbookChooser), 30)
         await pilot.pause()
         await tab_through(pilot, app)
         chooser = app.screen
@@ -207,14 +207,14 @@ async def test_runbook_chooser_and_form_keep_the_focus_on_screen(
         for name in names:
             if not isinstance(app.screen, RunbookChooser):
                 await pilot.press("b")
-                await wait_for(pilot, lambda: isinstance(app.screen, RunbookChooser), 30)
+                await wait_for(pilot, lambda: showing(app, RunbookChooser), 30)
             options = app.screen.query_one(OptionList)
             options.focus()
             options.highlighted = next(
                 i for i, e in enumerate(app.screen.entries) if e.name == name
             )
             await pilot.press("enter")
-            await wait_for(pilot, lambda: isinstance(app.screen, RunbookForm), 30)
+            await wait_for(pilot, lambda: showing(app, RunbookForm), 30)
             await pilot.pause()
             form = app.screen
             # the first field (enter in it is a dry run, the safe choice), and visible
@@ -247,7 +247,7 @@ async def test_promotion_modals_keep_the_focus_on_screen_and_say_cancelled_once(
         app.main.status.message_ttl = 1.0  # status lines expire (10 s in real use)
         await on_version(pilot, app, tui_world, "3")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, AliasChooser), 30)
+        await wait_for(pilot, lambda: showing(app, AliasChooser), 30)
         await pilot.pause()
         chooser = app.screen
         options = chooser.query_one(OptionList)
@@ -277,7 +277,7 @@ async def test_promotion_modals_keep_the_focus_on_screen_and_say_cancelled_once(
 
         # a new alias: plan, escape = no; the status says cancelled once, then expires
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, AliasChooser), 30)
+        await wait_for(pilot, lambda: showing(app, AliasChooser), 30)
         await pilot.pause()
         await _choose_alias(pilot, app, "challenger")
         assert app.screen.result is None  # asking, not reporting
@@ -291,7 +291,7 @@ async def test_promotion_modals_keep_the_focus_on_screen_and_say_cancelled_once(
 
         # the stage chooser too
         await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, StageChooser), 30)
+        await wait_for(pilot, lambda: showing(app, StageChooser), 30)
         await pilot.pause()
         await tab_through(pilot, app)
         await pilot.press("escape")
@@ -348,7 +348,7 @@ async def test_banners_belong_to_one_request(tui_world: World, settings_for, siz
         await wait_for(pilot, lambda: not banner.shown, SERVER_S)
         # a run that does not exist: the run screen says so; escape leaves no banner behind
         await command(pilot, "run deadbeef")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+        await wait_for(pilot, lambda: showing(app, RunScreen))
         await wait_for(
             pilot, lambda: "Could not load" in plain(app.screen.query_one("#content").content)
         )
@@ -494,7 +494,7 @@ async def test_help_does_not_wrap(tui_world: World, settings_for, size) -> None:
         for pane in ("1", "2", "3"):
             await pilot.press(pane)
             await pilot.press("question_mark")
-            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+            await wait_for(pilot, lambda: showing(app, HelpScreen))
             await pilot.pause()
             body = app.screen.query_one("#help-body")
             lines = plain(body.content, width=300).rstrip("\n").split("\n")

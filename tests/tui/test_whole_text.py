@@ -12,7 +12,7 @@ from textual.widgets import Footer
 
 from console.tui.app import build_app
 from tests.tui.conftest import World
-from tests.tui.support import plain, wait_for
+from tests.tui.support import plain, showing, wait_for
 from tests.tui.test_small_terminal import (
     SIZES,
     SMALL,
@@ -42,7 +42,7 @@ def _footer_shows(app, key: str) -> bool:
 
 async def _viewer(pilot, app) -> TextViewer:
     await pilot.press("v")
-    await wait_for(pilot, lambda: isinstance(app.screen, TextViewer))
+    await wait_for(pilot, lambda: showing(app, TextViewer))
     await pilot.pause()
     return app.screen
 
@@ -101,7 +101,7 @@ async def test_plan_full_text_lists_every_problem_of_every_gate(
         await loaded(pilot, app, tui_world)
         await on_version(pilot, app, tui_world, "3")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, AliasChooser), 30)
+        await wait_for(pilot, lambda: showing(app, AliasChooser), 30)
         await pilot.pause()
         options = app.screen.query_one("OptionList")
         options.focus()
@@ -147,7 +147,7 @@ async def test_provenance_full_text_shows_every_gap_and_value_whole(
         await loaded(pilot, app, tui_world)
         await on_version(pilot, app, tui_world, "3")
         await pilot.press("p")
-        await wait_for(pilot, lambda: isinstance(app.screen, ProvenanceScreen), 30)
+        await wait_for(pilot, lambda: showing(app, ProvenanceScreen), 30)
         screen = app.screen
         await wait_for(pilot, lambda: screen.record is not None, 120)
         await pilot.pause()
@@ -167,7 +167,7 @@ async def test_provenance_full_text_shows_every_gap_and_value_whole(
         await wait_for(pilot, lambda: app.screen is screen)
         # a part too: the run's 8000-character tag, whole
         await pilot.press("u")
-        await wait_for(pilot, lambda: isinstance(app.screen, ProvenancePartScreen))
+        await wait_for(pilot, lambda: showing(app, ProvenancePartScreen))
         await pilot.pause()
         assert _footer_shows(app, "v")
         viewer = await _viewer(pilot, app)

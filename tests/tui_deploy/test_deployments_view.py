@@ -13,7 +13,7 @@ import pytest
 from console.settings import Settings
 from console.tui.app import build_app
 from tests.serve.conftest import alias_of, record, set_alias
-from tests.tui.support import plain, wait_for
+from tests.tui.support import plain, showing, wait_for
 from tests.tui_deploy.conftest import ALIAS, NAME
 from widgets.deployments_screen import DeploymentsScreen
 from widgets.promote_modal import PlanModal
@@ -48,7 +48,7 @@ def served(info) -> str:
 async def _open_view(pilot, app) -> None:
     await wait_for(pilot, lambda: app.connection.client is not None, within=WITHIN)
     await pilot.press("D")
-    await wait_for(pilot, lambda: isinstance(app.screen, DeploymentsScreen), within=WITHIN)
+    await wait_for(pilot, lambda: showing(app, DeploymentsScreen), within=WITHIN)
     await wait_for(pilot, lambda: NAME in app.deployments.rows and app.screen.loaded, within=WITHIN)
 
 

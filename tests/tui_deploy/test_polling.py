@@ -15,7 +15,7 @@ from console.settings import Settings
 from console.tui.app import build_app
 from console.tui.commands import parse_command
 from tests.tui.fake_client import FakeClient
-from tests.tui.support import wait_for
+from tests.tui.support import showing, wait_for
 from widgets.deployments_screen import DeploymentsScreen
 from widgets.help_screen import HelpScreen
 
@@ -81,7 +81,7 @@ async def test_polls_pause_under_a_modal(tmp_path) -> None:
         await pilot.press("D")
         await wait_for(pilot, lambda: app.deployments.polls >= 3, within=60)
         await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await wait_for(pilot, lambda: showing(app, HelpScreen))
         await pilot.pause(0.3)  # a poll in flight may still land
         paused_at = gather.calls
         await pilot.pause(1.0)  # twenty poll intervals
@@ -105,7 +105,7 @@ async def test_monitor_command_line_opens_one_deployment(tmp_path) -> None:
         app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign]
         await wait_for(pilot, lambda: app.connection.client is not None)
         app.execute(parse_command(":monitor d"))
-        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), within=60)
+        await wait_for(pilot, lambda: showing(app, MonitorScreen), within=60)
         assert app.screen.row.name == "d"
         await pilot.press("escape")
         await pilot.press("escape")

@@ -78,7 +78,7 @@ def _toasts(app) -> list[str]:
 async def _open_view(pilot, app) -> None:
     await wait_for(pilot, lambda: app.connection.client is not None, within=WITHIN)
     await pilot.press("D")
-    await wait_for(pilot, lambda: isinstance(app.screen, DeploymentsScreen), within=WITHIN)
+    await wait_for(pilot, lambda: showing(app, DeploymentsScreen), within=WITHIN)
     await wait_for(pilot, lambda: NAME in app.deployments.rows and app.screen.loaded, within=WITHIN)
     app.screen.table.move_cursor(row=app.screen.table.get_row_index(NAME))
     await pilot.pause()

@@ -133,7 +133,7 @@ async def test_alias_move_with_typed_confirmation_is_written_and_audited(
         registry.select_version(target)
         await pilot.pause()
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, AliasChooser), within=20)
+        await wait_for(pilot, lambda: showing(app, AliasChooser), within=20)
         options = app.screen.query_one("#alias-options", OptionList)
         options.focus()
         options.highlighted = options.get_option_index("champion")
@@ -163,7 +163,7 @@ async def test_alias_move_with_typed_confirmation_is_written_and_audited(
         )
 
         await _command(pilot, "audit")
-        await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen), within=20)
+        await wait_for(pilot, lambda: showing(app, AuditScreen), within=20)
         await pilot.pause()
         cells = table_texts(app.screen.query_one(DataTable))
         assert record.id in app.screen.records[0].id
@@ -187,9 +187,9 @@ async def test_stage_change_from_the_version_detail_screen(demo: Demo) -> None:
         registry.select_version(target)
         await pilot.pause()
         await pilot.press("enter")  # the version's detail screen
-        await wait_for(pilot, lambda: isinstance(app.screen, VersionScreen), within=10)
+        await wait_for(pilot, lambda: showing(app, VersionScreen), within=10)
         await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, StageChooser), within=20)
+        await wait_for(pilot, lambda: showing(app, StageChooser), within=20)
         options = app.screen.query_one("#stage-options", OptionList)
         options.focus()
         options.highlighted = options.get_option_index("Staging")
@@ -223,17 +223,17 @@ async def test_runbook_chooser_form_and_dry_run_to_the_end(demo: Demo) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.runbooks.catalog is not None, within=30)
         await pilot.press("b")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunbookChooser), within=10)
+        await wait_for(pilot, lambda: showing(app, RunbookChooser), within=10)
         options = app.screen.query_one(OptionList)
         options.highlighted = options.get_option_index("lineage-broken-from-mlflow-side")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunbookForm), within=10)
+        await wait_for(pilot, lambda: showing(app, RunbookForm), within=10)
         form = app.screen
         assert [f.name for f in form.fields] == ["model"]
         form.query_one("#param-model", Input).value = demo.result.model
         assert app.focused.id == "param-model"  # enter in a field is the safe choice: a dry run
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunbookScreen), within=10)
+        await wait_for(pilot, lambda: showing(app, RunbookScreen), within=10)
         screen = app.screen
         assert screen.dry_run
         await wait_for(pilot, lambda: screen.status is not None, within=60)

@@ -13,7 +13,7 @@ from console.tui.commands import Command, parse_command
 from console.tui.lineage import unavailable
 from console.tui.runbooks import param_fields
 from tests.tui.fake_client import NOW, FakeClient
-from tests.tui.support import plain, wait_for
+from tests.tui.support import plain, showing, wait_for
 from widgets.help_screen import HelpScreen
 from widgets.runbook_chooser import ParamField, RunbookForm, RunbookLaunch
 
@@ -102,7 +102,7 @@ async def test_runbook_command_opens_the_form_and_help_greys_promotions(tmp_path
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("colon")
         await pilot.press(*"runbook model-registry-promotion-stuck", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunbookForm))
+        await wait_for(pilot, lambda: showing(app, RunbookForm))
         assert app.screen.read_only
         await pilot.press("escape")
         await pilot.pause()
