@@ -75,6 +75,8 @@ class RunbookLaunch:
 
     dry_run: bool
     params: dict[str, str] = field(default_factory=dict)
+    # continue the interrupted run the form offered (its own parameters; the fields are unused)
+    resume: bool = False
 
 
 class RunbookChooser(ModalScreen[str | None]):
@@ -137,9 +139,12 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
         *,
         read_only: bool = False,
         actions: int = 0,
+        resumable: str | None = None,
     ) -> None:
         super().__init__()
         self.title_text, self.summary = title, summary
+        # an interrupted run of this runbook, described ("run 3f2a…, stopped at step 3 …")
+        self.resumable = resumable
         self.fields = list(fields)
         self.read_only = read_only
         # steps that change something: in read-only mode Run is refused at once, not after
@@ -172,10 +177,18 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
                             password=param.secret,
                             id=f"param-{param.name}",
                         )
+            if self.resumable:
+                yield Static(
+                    Text(printable(f"interrupted: {self.resumable}; Resume continues it")),
+                    id="form-resumable",
+                    classes="note",
+                )
             yield Label("", id="form-error", classes="error")
             with Horizontal():
                 yield Button("Dry run", id="form-dry", variant="primary")
                 yield Button("Run", id="form-run", variant="warning")
+                if self.resumable:
+                    yield Button("Resume", id="form-resume", variant="warning")
                 yield Button("Cancel", id="form-cancel")
 
     def on_mount(self) -> None:
@@ -245,10 +258,14 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
             "Dry run shows what they would change"
         )
 
-    def _launch(self, dry_run: bool) -> None:
+    def _launch(self, dry_run: bool, resume: bool = False) -> None:
         if not dry_run and self.refuses_run:
             self.query_one("#form-error", Label).update(Text(self.read_only_reason))
             self.notify(self.read_only_reason, severity="warning", markup=False)
+            return
+        if resume:
+            # the interrupted run's own parameters: the fields' defaults must not replace them
+            self.dismiss(RunbookLaunch(dry_run=False, resume=True))
             return
         values = self.values()
         missing = self._missing(values)
@@ -266,6 +283,8 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
     def _pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "form-cancel":
             self.dismiss(None)
+        elif event.button.id == "form-resume":
+            self._launch(dry_run=False, resume=True)
         else:
             self._launch(dry_run=event.button.id == "form-dry")
 

@@ -253,7 +253,7 @@ class RunbookScreen(Screen[None]):
         try:
             await self.runner(ScreenDriver(self))
         except asyncio.CancelledError:
-            self._line("interrupted: resume with `mlops-console runbook run NAME --resume`", True)
+            self._line("interrupted: b, this runbook, Resume continues where it stopped", True)
             raise
         except Exception as exc:  # noqa: BLE001 - shown on the screen, never a traceback
             self._line(f"the runbook stopped: {type(exc).__name__}: {exc}", True)

@@ -39,6 +39,25 @@ def read_catalog() -> list[Any]:
     ]
 
 
+def interrupted_run(settings: Any, runbook: Any) -> str | None:
+    """The newest interrupted run of ``runbook`` that can be resumed, described; else None."""
+    from commands.runbooks.transcript import latest_resumable
+    from console.embedded.lifecycle import EmbeddedPaths
+
+    try:
+        found = latest_resumable(
+            EmbeddedPaths.for_home(settings.home).transcripts_dir, runbook.name
+        )
+    except (OSError, ValueError):
+        return None  # an unreadable transcript directory offers no resume, and says nothing
+    if found is None or [r.id for r in found.steps] != [s.id for s in runbook.steps]:
+        return None
+    done = sum(1 for r in found.steps if r.state in ("ok", "skipped"))
+    started = found.started_at.strftime("%Y-%m-%d %H:%M UTC")
+    steps = len(found.steps)
+    return f"run {found.run_id[:8]} of {started} ({found.status}) after {done} of {steps} steps"
+
+
 def param_fields(runbook: Any, env: Any = None) -> list[Any]:
     """The runbook's declared parameters as form fields (defaults as text)."""
     from widgets.runbook_chooser import ParamField
@@ -207,11 +226,14 @@ class RunbookFeature:
         values = values or {}
         client = self.shell.client
 
-        async def load() -> tuple[Any, list[Any]]:
+        settings = self.shell.settings
+
+        async def load() -> tuple[Any, list[Any], str | None]:
             # parsing the YAML is CPU work: off the event loop
             runbook = await asyncio.to_thread(load_runbook, name)
             fields = prefilled(param_fields(runbook), values)
-            return runbook, await check_model_default(client, fields, values)
+            resumable = await asyncio.to_thread(interrupted_run, settings, runbook)
+            return runbook, await check_model_default(client, fields, values), resumable
 
         self.shell.run(
             Job(
@@ -223,7 +245,9 @@ class RunbookFeature:
             )
         )
 
-    def _show_runbook_form(self, runbook: Any, fields: list[Any]) -> None:
+    def _show_runbook_form(
+        self, runbook: Any, fields: list[Any], resumable: str | None = None
+    ) -> None:
         from functools import partial
 
         from widgets.runbook_chooser import RunbookForm
@@ -234,6 +258,7 @@ class RunbookFeature:
             fields,
             read_only=self.shell.settings.read_only,
             actions=sum(1 for s in runbook.steps if s.kind == "action"),
+            resumable=resumable,
         )
         self.shell.app.push_screen(form, partial(self._launch_runbook, runbook))
 
@@ -254,9 +279,16 @@ class RunbookFeature:
             return
         steps = [StepView(s.id, s.title, s.kind, s.command, s.explanation) for s in runbook.steps]
 
+        resume = bool(getattr(launch, "resume", False))
+
         def runner(driver: Any) -> Any:
             return run_runbook(
-                runbook, settings, driver, dry_run=launch.dry_run, overrides=launch.params
+                runbook,
+                settings,
+                driver,
+                dry_run=launch.dry_run,
+                overrides=launch.params,
+                resume=resume,
             )
 
         self.shell.app.push_screen(
