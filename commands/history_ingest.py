@@ -138,16 +138,29 @@ class Merger:
         self.store.save(c)
 
 
+# what the console's own audit record says about its promotion, and nobody else may fill in
+CONSOLE_FACTS = ("actor", "audit_id", "reason", "undoes")
+
+
 def _merge(into: HistoryEvent, c: HistoryEvent) -> None:
+    had_console = "console" in into.sources
     into.sources = sorted({*into.sources, c.source}, key=lambda s: SOURCE_RANK[s])
     if SOURCE_RANK[c.source] < SOURCE_RANK[into.source]:
         if into.source == "observed" or c.source in ("console", "webhook"):
             into.time = c.time
             into.observed_after = None
         into.source = c.source
-    for name in ("actor", "audit_id", "reason", "undoes", "from_"):
-        if getattr(into, name) is None and getattr(c, name) is not None:
+    if c.source == "console":
+        # the audit record is the whole truth about its promotion: a reason it lacks stays
+        # absent (the version's reason tag may be left from an earlier promotion)
+        for name in CONSOLE_FACTS:
             setattr(into, name, getattr(c, name))
+    elif not had_console:
+        for name in CONSOLE_FACTS:
+            if getattr(into, name) is None and getattr(c, name) is not None:
+                setattr(into, name, getattr(c, name))
+    if into.from_ is None and c.from_ is not None:
+        into.from_ = c.from_
 
 
 # --- the console's audit log -------------------------------------------------------------------
@@ -172,7 +185,24 @@ def ingest_audit(merger: Merger, audit: AuditLog) -> list[AuditRecord]:
         for key, candidate in _from_audit(merger, record, undone.get(record.id)):
             if not merger.store.merged(key):
                 merger.add(candidate, key)
+    _restate_console_facts(merger, records)
     return records
+
+
+def _restate_console_facts(merger: Merger, records: list[AuditRecord]) -> None:
+    """Give each event the console recorded its own record's reason and actor again.
+
+    Events stored before a tag could no longer fill them in may hold the reason of an earlier
+    promotion of the same version (its reason tag was left standing).
+    """
+    own = {r.id: r for r in records if r.action.startswith("promote.") and r.outcome == "succeeded"}
+    for event in merger.events:
+        record = own.get(event.audit_id or "")
+        if record is None or "console" not in event.sources:
+            continue
+        if (event.reason, event.actor) != (record.reason, record.actor.name):
+            event.reason, event.actor = record.reason, record.actor.name
+            merger.store.save(event)
 
 
 def mark_unverified(merger: Merger, records: list[AuditRecord]) -> None:
@@ -355,7 +385,7 @@ def ingest_tags(merger: Merger, versions: list[Any]) -> None:
                 continue
             candidate.actor = tags.get(f"mlops.{kind}ed_by")
             candidate.audit_id = audit_id
-            candidate.reason = tags.get(f"mlops.{kind}ion_reason")
+            candidate.reason = tags.get(f"mlops.{kind}ion_reason") or None  # "" = none
             merger.add(candidate, key)
 
 

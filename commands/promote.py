@@ -863,20 +863,22 @@ async def _write_tags(
 def _tags(
     request: PromotionRequest, actor: str, audit_id: str, now: str, forced: list[str]
 ) -> dict[str, str]:
-    """Tags on the candidate: who, when, what, why (never anything secret)."""
+    """Tags on the candidate: who, when, what, why (never anything secret).
+
+    The reason and forced tags are always written, empty when this promotion has none: a version
+    keeps one set of tags per kind, and an earlier promotion's reason left standing would read as
+    this one's (the history takes the reason of a tag-only event from them).
+    """
     what = f"alias {request.alias}" if request.alias else f"stage {request.stage}"
     kind = "promot" if request.promoting else "demot"
-    tags = {
+    return {
         f"{TAG_PREFIX}{kind}ed_by": actor,
         f"{TAG_PREFIX}{kind}ed_at": now,
         f"{TAG_PREFIX}{kind}ion": f"{'remove ' if request.remove else ''}{what}",
         f"{TAG_PREFIX}{kind}ion_audit_id": audit_id,
+        f"{TAG_PREFIX}{kind}ion_reason": request.reason or "",
+        f"{TAG_PREFIX}{kind}ion_forced": ",".join(forced),
     }
-    if request.reason:
-        tags[f"{TAG_PREFIX}{kind}ion_reason"] = request.reason
-    if forced:
-        tags[f"{TAG_PREFIX}{kind}ion_forced"] = ",".join(forced)
-    return tags
 
 
 def _archived_tags(plan: PromotionPlan, audit_id: str, now: str) -> dict[str, str]:
@@ -886,4 +888,7 @@ def _archived_tags(plan: PromotionPlan, audit_id: str, now: str) -> dict[str, st
         f"{TAG_PREFIX}demoted_at": now,
         f"{TAG_PREFIX}demotion": f"stage Archived (v{request.version} moved to {request.stage})",
         f"{TAG_PREFIX}demotion_audit_id": audit_id,
+        # the archive is part of this promotion: its reason, never an earlier demotion's
+        f"{TAG_PREFIX}demotion_reason": request.reason or "",
+        f"{TAG_PREFIX}demotion_forced": "",
     }
