@@ -782,11 +782,15 @@ async def _finish(
 ) -> PromotionResult:
     """Audit the attempt, tag the version(s) on success, and build the result.
 
-    ``archived`` is given (possibly empty) once the registry write was sent.
+    ``archived`` is given (possibly empty) once the registry write was sent. A refused attempt
+    wrote nothing: its record has no ``after`` (what the registry showed instead is kept in
+    ``details.seen``), so it never reads as a change from the state it left alone to itself.
     """
     from console.audit import AuditError
 
     request = plan.request
+    changed = current is not None and outcome != "refused"
+    seen = {"seen": current.model_dump()} if current is not None and not changed else {}
     record = AuditRecord(
         action=f"promote.{request.action}",
         outcome=outcome,  # type: ignore[arg-type]
@@ -796,7 +800,7 @@ async def _finish(
         version=request.version,
         target=request.target,
         before=plan.before.model_dump(),
-        after=current.model_dump() if current is not None else {},
+        after=current.model_dump() if changed and current is not None else {},
         gates=[g.model_dump() for g in plan.gates],
         forced=plan.forced,
         reason=request.reason,
@@ -807,6 +811,7 @@ async def _finish(
             "permission": plan.permission,
             "archive_others": request.archive_others,
             "archived": archived or [],
+            **seen,
             **({"intent_id": intent} if intent else {}),
         },
     )
