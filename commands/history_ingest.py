@@ -304,18 +304,27 @@ def _when(text: str | None, fallback: datetime | None) -> datetime | None:
 
 
 def ingest_inbox(store: HistoryStore, mergers: dict[str, Merger], now: datetime) -> None:
-    """Turn webhook deliveries into events (every model: the inbox is the embedded server's)."""
+    """Turn webhook deliveries into events (every model: the inbox is the embedded server's).
+
+    Deliveries are taken in the order MLflow stamped them, not the order they arrived (MLflow
+    sends from a thread pool, and retries: two moves can arrive together, the later first). An
+    alias's ``from`` comes from the history, so after a delivery lands between known events the
+    ``from`` of every later event of that alias that the history inferred is derived again.
+    """
     bad = 0
+    pending: list[tuple[datetime, str, dict[str, Any]]] = []
     for delivery_id, row in store.pending_deliveries():
         store.mark_delivered(delivery_id)
         if row is None or not row.get("model"):
             bad += 1
             continue
+        pending.append((_when(row.get("time"), now) or now, delivery_id, row))
+    touched: set[tuple[str, str]] = set()
+    for at, delivery_id, row in sorted(pending, key=lambda p: p[0]):
         model = str(row["model"])
         if model not in mergers:
             mergers[model] = Merger(store, EMBEDDED, model)
         merger = mergers[model]
-        at = _when(row.get("time"), now) or now
         key = f"webhook:{delivery_id}"
         entity, action = row.get("entity"), row.get("action")
         version, alias = row.get("version"), row.get("alias")
@@ -327,6 +336,7 @@ def ingest_inbox(store: HistoryStore, mergers: dict[str, Merger], now: datetime)
                 key,
             )
         elif entity == "model_version_alias" and alias:
+            touched.add((model, str(alias)))
             before = merger.before(at).aliases.get(alias)
             if action == "created" and version:
                 merger.add(
@@ -356,10 +366,34 @@ def ingest_inbox(store: HistoryStore, mergers: dict[str, Merger], now: datetime)
                     key,
                 )
         # tag deliveries need nothing here: the tags themselves are read at each observation
+    for model, alias in sorted(touched):
+        rechain_alias(mergers[model], alias)
     if bad:
         store.warnings.append(
             f"{bad} unreadable webhook deliver{'ies' if bad != 1 else 'y'} skipped"
         )
+
+
+def rechain_alias(merger: Merger, alias: str) -> None:
+    """Make each inferred ``from`` of ``alias`` the ``to`` of the event before it.
+
+    Only the console's audit record knows what an alias pointed at before; webhooks, tags and
+    observation take it from the history, which may have learnt of an earlier change since. An
+    observed change that the delivered events now show to be no change at all (the alias already
+    held that version) contradicted them and is removed.
+    """
+    holder: str | None = None
+    for event in [e for e in merger.events if e.kind == "alias" and e.name == alias]:
+        if "console" not in event.sources and (event.from_ or None) != holder:
+            if event.source == "observed" and (event.to or None) == holder:
+                merger.events.remove(event)
+                merger.store.delete(event.id)
+                continue
+            event.from_ = holder
+            if event.to is None:
+                event.version = holder
+            merger.store.save(event)
+        holder = event.to or None
 
 
 # --- promotion tags ----------------------------------------------------------------------------
