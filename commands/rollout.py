@@ -279,7 +279,8 @@ async def rollback(
         )
     serving = await served_version(record.url)
     holder = await resolve_alias(ctx.client, record.model, record.alias)
-    why = reason or f"rollback of deployment {name}: v{serving} → v{target}"
+    # what is asked, never a "v1 → v1" change: the service may already serve the target
+    why = reason or f"rollback of deployment {name} to v{target} (serving v{serving or '?'})"
     request = PromotionRequest(
         model=record.model,
         version=target,

@@ -130,7 +130,10 @@ def change_text(record: AuditRecord) -> str:
     if record.outcome == "pending":
         return f"{before} → ? (intent)"
     if record.outcome in UNCHANGED_OUTCOMES or not record.after:
-        return f"unchanged ({before})"
+        seen = record.details.get("seen")
+        now = _holders(record, seen) if isinstance(seen, dict) and seen else before
+        # a refusal because someone else moved it: what it shows now, not a change of ours
+        return f"unchanged ({before})" if now == before else f"unchanged ({before}; now {now})"
     after = _holders(record, record.after)
     return f"unchanged ({before})" if after == before else f"{before} → {after}"
 

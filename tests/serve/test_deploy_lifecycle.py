@@ -369,6 +369,7 @@ def test_a_refused_rollback_is_audited_as_refused(deployed, mlflow_server, sklea
     assert (promotion["action"], promotion["outcome"]) == ("promote.set_alias", "refused")
     assert promotion["id"] == result["promotion"]["audit_id"]
     assert promotion["after"] == {} and promotion["before"]["alias_holder"] == "1"
+    assert promotion["reason"] == "rollback of deployment iris-live to v2 (serving v1)"
     assert (rollback["action"], rollback["outcome"]) == ("deploy.rollback", "refused")
     assert rollback["after"] == {} and rollback["before"]["served"] == "1"
     text = run_cli(home, mlflow_server.url, "audit", "--limit", "2").stdout
