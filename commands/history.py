@@ -42,8 +42,41 @@ from console.promotion_model import PromotionRequest
 
 
 def history_server(settings: Any, client: Any) -> str:
-    """The key events are filed under: ``embedded`` for the home's own server, else its URL."""
-    return EMBEDDED if not settings.tracking_uri else client.server
+    """The key events are filed under: ``embedded`` for the home's own server, else its URL.
+
+    The home's own server counts as such however it is reached: by default, or through a
+    tracking URI (``--tracking-uri``, ``MLFLOW_TRACKING_URI``) naming the server this home's
+    running webhook receiver is registered with — whose deliveries fill the inbox. Filed under
+    its URL instead, a read would skip the inbox and only observe.
+    """
+    if not settings.tracking_uri or _is_embedded(settings.home, settings.tracking_uri):
+        return EMBEDDED
+    return client.server
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _is_embedded(home: Any, tracking_uri: str) -> bool:
+    from urllib.parse import urlsplit
+
+    from console.embedded.procs import is_alive
+    from console.history import receiver as history_receiver
+
+    state = history_receiver.read_state(home) or {}
+    served = str(state.get("server") or "")
+    if not served or not is_alive(state.get("pid") if isinstance(state.get("pid"), int) else None):
+        return False
+    try:
+        ours, theirs = urlsplit(served), urlsplit(tracking_uri)
+        return (
+            theirs.scheme == "http"
+            and (theirs.hostname or "") in _LOOPBACK
+            and theirs.port == ours.port
+            and theirs.path.rstrip("/") == ""
+        )
+    except ValueError:
+        return False
 
 
 async def _read_model(client: Any, model: str) -> tuple[dict[str, str], list[Any]] | None:

@@ -138,16 +138,29 @@ class Merger:
         self.store.save(c)
 
 
+# what the console's own audit record says about its promotion, and nobody else may fill in
+CONSOLE_FACTS = ("actor", "audit_id", "reason", "undoes")
+
+
 def _merge(into: HistoryEvent, c: HistoryEvent) -> None:
+    had_console = "console" in into.sources
     into.sources = sorted({*into.sources, c.source}, key=lambda s: SOURCE_RANK[s])
     if SOURCE_RANK[c.source] < SOURCE_RANK[into.source]:
         if into.source == "observed" or c.source in ("console", "webhook"):
             into.time = c.time
             into.observed_after = None
         into.source = c.source
-    for name in ("actor", "audit_id", "reason", "undoes", "from_"):
-        if getattr(into, name) is None and getattr(c, name) is not None:
+    if c.source == "console":
+        # the audit record is the whole truth about its promotion: a reason it lacks stays
+        # absent (the version's reason tag may be left from an earlier promotion)
+        for name in CONSOLE_FACTS:
             setattr(into, name, getattr(c, name))
+    elif not had_console:
+        for name in CONSOLE_FACTS:
+            if getattr(into, name) is None and getattr(c, name) is not None:
+                setattr(into, name, getattr(c, name))
+    if into.from_ is None and c.from_ is not None:
+        into.from_ = c.from_
 
 
 # --- the console's audit log -------------------------------------------------------------------
@@ -172,7 +185,24 @@ def ingest_audit(merger: Merger, audit: AuditLog) -> list[AuditRecord]:
         for key, candidate in _from_audit(merger, record, undone.get(record.id)):
             if not merger.store.merged(key):
                 merger.add(candidate, key)
+    _restate_console_facts(merger, records)
     return records
+
+
+def _restate_console_facts(merger: Merger, records: list[AuditRecord]) -> None:
+    """Give each event the console recorded its own record's reason and actor again.
+
+    Events stored before a tag could no longer fill them in may hold the reason of an earlier
+    promotion of the same version (its reason tag was left standing).
+    """
+    own = {r.id: r for r in records if r.action.startswith("promote.") and r.outcome == "succeeded"}
+    for event in merger.events:
+        record = own.get(event.audit_id or "")
+        if record is None or "console" not in event.sources:
+            continue
+        if (event.reason, event.actor) != (record.reason, record.actor.name):
+            event.reason, event.actor = record.reason, record.actor.name
+            merger.store.save(event)
 
 
 def mark_unverified(merger: Merger, records: list[AuditRecord]) -> None:
@@ -274,18 +304,27 @@ def _when(text: str | None, fallback: datetime | None) -> datetime | None:
 
 
 def ingest_inbox(store: HistoryStore, mergers: dict[str, Merger], now: datetime) -> None:
-    """Turn webhook deliveries into events (every model: the inbox is the embedded server's)."""
+    """Turn webhook deliveries into events (every model: the inbox is the embedded server's).
+
+    Deliveries are taken in the order MLflow stamped them, not the order they arrived (MLflow
+    sends from a thread pool, and retries: two moves can arrive together, the later first). An
+    alias's ``from`` comes from the history, so after a delivery lands between known events the
+    ``from`` of every later event of that alias that the history inferred is derived again.
+    """
     bad = 0
+    pending: list[tuple[datetime, str, dict[str, Any]]] = []
     for delivery_id, row in store.pending_deliveries():
         store.mark_delivered(delivery_id)
         if row is None or not row.get("model"):
             bad += 1
             continue
+        pending.append((_when(row.get("time"), now) or now, delivery_id, row))
+    touched: set[tuple[str, str]] = set()
+    for at, delivery_id, row in sorted(pending, key=lambda p: p[0]):
         model = str(row["model"])
         if model not in mergers:
             mergers[model] = Merger(store, EMBEDDED, model)
         merger = mergers[model]
-        at = _when(row.get("time"), now) or now
         key = f"webhook:{delivery_id}"
         entity, action = row.get("entity"), row.get("action")
         version, alias = row.get("version"), row.get("alias")
@@ -297,6 +336,7 @@ def ingest_inbox(store: HistoryStore, mergers: dict[str, Merger], now: datetime)
                 key,
             )
         elif entity == "model_version_alias" and alias:
+            touched.add((model, str(alias)))
             before = merger.before(at).aliases.get(alias)
             if action == "created" and version:
                 merger.add(
@@ -326,10 +366,34 @@ def ingest_inbox(store: HistoryStore, mergers: dict[str, Merger], now: datetime)
                     key,
                 )
         # tag deliveries need nothing here: the tags themselves are read at each observation
+    for model, alias in sorted(touched):
+        rechain_alias(mergers[model], alias)
     if bad:
         store.warnings.append(
             f"{bad} unreadable webhook deliver{'ies' if bad != 1 else 'y'} skipped"
         )
+
+
+def rechain_alias(merger: Merger, alias: str) -> None:
+    """Make each inferred ``from`` of ``alias`` the ``to`` of the event before it.
+
+    Only the console's audit record knows what an alias pointed at before; webhooks, tags and
+    observation take it from the history, which may have learnt of an earlier change since. An
+    observed change that the delivered events now show to be no change at all (the alias already
+    held that version) contradicted them and is removed.
+    """
+    holder: str | None = None
+    for event in [e for e in merger.events if e.kind == "alias" and e.name == alias]:
+        if "console" not in event.sources and (event.from_ or None) != holder:
+            if event.source == "observed" and (event.to or None) == holder:
+                merger.events.remove(event)
+                merger.store.delete(event.id)
+                continue
+            event.from_ = holder
+            if event.to is None:
+                event.version = holder
+            merger.store.save(event)
+        holder = event.to or None
 
 
 # --- promotion tags ----------------------------------------------------------------------------
@@ -355,7 +419,7 @@ def ingest_tags(merger: Merger, versions: list[Any]) -> None:
                 continue
             candidate.actor = tags.get(f"mlops.{kind}ed_by")
             candidate.audit_id = audit_id
-            candidate.reason = tags.get(f"mlops.{kind}ion_reason")
+            candidate.reason = tags.get(f"mlops.{kind}ion_reason") or None  # "" = none
             merger.add(candidate, key)
 
 

@@ -784,11 +784,15 @@ async def _finish(
 ) -> PromotionResult:
     """Audit the attempt, tag the version(s) on success, and build the result.
 
-    ``archived`` is given (possibly empty) once the registry write was sent.
+    ``archived`` is given (possibly empty) once the registry write was sent. A refused attempt
+    wrote nothing: its record has no ``after`` (what the registry showed instead is kept in
+    ``details.seen``), so it never reads as a change from the state it left alone to itself.
     """
     from console.audit import AuditError
 
     request = plan.request
+    changed = current is not None and outcome != "refused"
+    seen = {"seen": current.model_dump()} if current is not None and not changed else {}
     record = AuditRecord(
         action=f"promote.{request.action}",
         outcome=outcome,  # type: ignore[arg-type]
@@ -798,7 +802,7 @@ async def _finish(
         version=request.version,
         target=request.target,
         before=plan.before.model_dump(),
-        after=current.model_dump() if current is not None else {},
+        after=current.model_dump() if changed and current is not None else {},
         gates=[g.model_dump() for g in plan.gates],
         forced=plan.forced,
         reason=request.reason,
@@ -809,6 +813,7 @@ async def _finish(
             "permission": plan.permission,
             "archive_others": request.archive_others,
             "archived": archived or [],
+            **seen,
             **({"intent_id": intent} if intent else {}),
         },
     )
@@ -865,20 +870,22 @@ async def _write_tags(
 def _tags(
     request: PromotionRequest, actor: str, audit_id: str, now: str, forced: list[str]
 ) -> dict[str, str]:
-    """Tags on the candidate: who, when, what, why (never anything secret)."""
+    """Tags on the candidate: who, when, what, why (never anything secret).
+
+    The reason and forced tags are always written, empty when this promotion has none: a version
+    keeps one set of tags per kind, and an earlier promotion's reason left standing would read as
+    this one's (the history takes the reason of a tag-only event from them).
+    """
     what = f"alias {request.alias}" if request.alias else f"stage {request.stage}"
     kind = "promot" if request.promoting else "demot"
-    tags = {
+    return {
         f"{TAG_PREFIX}{kind}ed_by": actor,
         f"{TAG_PREFIX}{kind}ed_at": now,
         f"{TAG_PREFIX}{kind}ion": f"{'remove ' if request.remove else ''}{what}",
         f"{TAG_PREFIX}{kind}ion_audit_id": audit_id,
+        f"{TAG_PREFIX}{kind}ion_reason": request.reason or "",
+        f"{TAG_PREFIX}{kind}ion_forced": ",".join(forced),
     }
-    if request.reason:
-        tags[f"{TAG_PREFIX}{kind}ion_reason"] = request.reason
-    if forced:
-        tags[f"{TAG_PREFIX}{kind}ion_forced"] = ",".join(forced)
-    return tags
 
 
 def _archived_tags(plan: PromotionPlan, audit_id: str, now: str) -> dict[str, str]:
@@ -888,4 +895,7 @@ def _archived_tags(plan: PromotionPlan, audit_id: str, now: str) -> dict[str, st
         f"{TAG_PREFIX}demoted_at": now,
         f"{TAG_PREFIX}demotion": f"stage Archived (v{request.version} moved to {request.stage})",
         f"{TAG_PREFIX}demotion_audit_id": audit_id,
+        # the archive is part of this promotion: its reason, never an earlier demotion's
+        f"{TAG_PREFIX}demotion_reason": request.reason or "",
+        f"{TAG_PREFIX}demotion_forced": "",
     }

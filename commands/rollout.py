@@ -207,6 +207,39 @@ class NoRollbackTarget(DeployError):
     """
 
 
+def _audit_refused_rollback(
+    ctx: DeployContext, record: DeploymentRecord, result: RolloutResult, promoted: Any
+) -> str | None:
+    """The rollback refused at its promotion, as such: nothing was moved or reloaded, so the
+    record has no ``after`` (``audit`` shows it unchanged, not as a change to itself)."""
+    from console.audit import AuditError
+
+    plan = getattr(promoted, "plan", None)
+    actor = plan.actor if plan is not None else None
+    if actor is None:
+        from console.audit import os_actor
+
+        actor = os_actor()
+    entry = AuditRecord(
+        action="deploy.rollback",
+        outcome="refused",
+        actor=actor,
+        server=ctx.client.server,
+        model=record.model,
+        version=promoted.plan.request.version if plan is not None else None,
+        target=f"deployment:{record.name}",
+        before={"served": result.served_before, "alias_version": result.alias_version},
+        reason=plan.request.reason if plan is not None else None,
+        message=result.message,
+        details={"url": record.url, "alias": record.alias, "promotion": result.promotion},
+    )
+    try:
+        ctx.audit.append(entry)
+    except AuditError:
+        return None
+    return entry.id
+
+
 class _RollbackDriver:
     """Prefixes the promotion's confirmation with what the whole rollback will do.
 
@@ -262,7 +295,8 @@ async def rollback(
         )
     serving = await served_version(record.url)
     holder = await resolve_alias(ctx.client, record.model, record.alias)
-    why = reason or f"rollback of deployment {name}: v{serving} → v{target}"
+    # what is asked, never a "v1 → v1" change: the service may already serve the target
+    why = reason or f"rollback of deployment {name} to v{target} (serving v{serving or '?'})"
     request = PromotionRequest(
         model=record.model,
         version=target,
@@ -299,6 +333,8 @@ async def rollback(
             alias_version=holder,
             promotion=summary,
         )
+        if result.outcome == "refused":
+            result.audit_id = _audit_refused_rollback(ctx, record, result, promoted)
         return result
     from console.audit import AuditUnavailable
 

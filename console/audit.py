@@ -100,6 +100,44 @@ class AuditRecord(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+# outcomes of an attempt that wrote nothing to the registry: a record of one shows no change
+UNCHANGED_OUTCOMES = frozenset({"refused", "cancelled"})
+
+
+def _holders(record: AuditRecord, view: dict[str, Any]) -> str:
+    target = record.target or ""
+    if target.startswith("deployment:"):
+        served = view.get("served")
+        return f"serves v{served}" if served else "serves ?"
+    if target.startswith("alias:"):
+        holder = view.get("alias_holder")
+        return f"v{holder}" if holder else "-"
+    holders = view.get("stage_holders") or []
+    return ",".join(f"v{v}" for v in holders) or "-"
+
+
+def change_text(record: AuditRecord) -> str:
+    """What the record changed, for one table cell: ``v1 → v3``, ``unchanged (v1)``, ``-``.
+
+    Only an attempt that changed the registry (or a deployment) shows ``before → after``. A
+    refused or cancelled one, one without an ``after`` (a failure before the write) and one whose
+    ``after`` is its ``before`` show what stayed — never a ``v1 → v1`` "change"; an intent shows
+    ``→ ?``. The CLI's ``audit`` and the TUI's audit view both use this.
+    """
+    if not record.target or not (record.before or record.after):
+        return "-"
+    before = _holders(record, record.before)
+    if record.outcome == "pending":
+        return f"{before} → ? (intent)"
+    if record.outcome in UNCHANGED_OUTCOMES or not record.after:
+        seen = record.details.get("seen")
+        now = _holders(record, seen) if isinstance(seen, dict) and seen else before
+        # a refusal because someone else moved it: what it shows now, not a change of ours
+        return f"unchanged ({before})" if now == before else f"unchanged ({before}; now {now})"
+    after = _holders(record, record.after)
+    return f"unchanged ({before})" if after == before else f"{before} → {after}"
+
+
 class AuditFilter(BaseModel):
     """Which records to read: every field narrows; ``limit`` keeps the newest N."""
 

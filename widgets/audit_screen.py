@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
-from console.audit import AuditFilter, AuditRecord
+from console.audit import AuditFilter, AuditRecord, change_text
 from console.safe_text import printable
 from widgets.key_footer import KeyFooter
 from widgets.prompt_bar import PromptInput
@@ -40,17 +40,6 @@ COLUMNS = (
 )
 FILTER_KEYS = {"model": "model", "action": "action_prefix", "operator": "actor", "who": "actor"}
 FILTER_HINT = "model=NAME action=PREFIX operator=NAME (a bare word is a model); empty clears"
-
-
-def _change(record: AuditRecord) -> str:
-    def holder(view: dict) -> str:
-        if (record.target or "").startswith("alias:"):
-            return f"v{view['alias_holder']}" if view.get("alias_holder") else "-"
-        return ",".join(f"v{v}" for v in view.get("stage_holders") or []) or "-"
-
-    if not record.before and not record.after:
-        return "-"
-    return f"{holder(record.before)} → {holder(record.after)}"
 
 
 def _action(record: AuditRecord) -> str:
@@ -111,7 +100,7 @@ def record_summary(record: AuditRecord) -> Text:
     if record.model:
         text.append(printable(f" · {record.model} v{record.version or '-'}"))
     if record.target:
-        text.append(printable(f" · {record.target} {_change(record)}"))
+        text.append(printable(f" · {record.target} {change_text(record)}"))
     text.append("\nreason: ", style="bold")
     text.append(printable(record.reason or "-", limit=600))
     if record.message:
@@ -180,7 +169,7 @@ class AuditScreen(Screen[None]):
                 Cell(_action(record), limit=24),
                 Cell(record.actor.name, limit=24),
                 Cell(record.target),
-                Cell(_change(record)),
+                Cell(change_text(record)),
                 key=record.id,
             )
         title = f"Audit · {len(self.records)} of {len(self.all_records)} records, newest first"

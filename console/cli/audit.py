@@ -24,22 +24,8 @@ def register(subparsers, add_globals) -> None:
     parser.set_defaults(handler=_audit)
 
 
-def _change(record) -> str:
-    """``v1 → v3`` for alias records, stage holders for stage records."""
-
-    def holder(view: dict) -> str:
-        if "alias_holder" in view and (record.target or "").startswith("alias:"):
-            return f"v{view['alias_holder']}" if view.get("alias_holder") else "-"
-        holders = view.get("stage_holders") or []
-        return ",".join(f"v{v}" for v in holders) or "-"
-
-    if not record.before and not record.after:
-        return "-"
-    return f"{holder(record.before)} → {holder(record.after)}"
-
-
 def _audit(args: argparse.Namespace, settings) -> int:
-    from console.audit import AuditFilter, AuditLog
+    from console.audit import AuditFilter, AuditLog, change_text
 
     log = AuditLog.for_settings(settings)
     read = log.read(
@@ -66,7 +52,7 @@ def _audit(args: argparse.Namespace, settings) -> int:
             r.version or "-",
             r.target or "-",
             r.outcome + (" (forced)" if r.forced else ""),
-            _change(r),
+            change_text(r),
             r.reason or r.message or "-",
         ]
         for r in read.records

@@ -109,6 +109,11 @@ class HistoryStore:
                 (event.id, event.server, event.model, stamp, record),
             )
 
+    def delete(self, event_id: str) -> None:
+        """Remove one event (an observation that later deliveries showed to be no change)."""
+        self.conn.execute("DELETE FROM events WHERE id=?", (event_id,))
+        self.conn.execute("UPDATE merged SET event_id=NULL WHERE event_id=?", (event_id,))
+
     # --- merged source records -----------------------------------------------------------------
 
     def merged(self, source_key: str) -> bool:
@@ -126,7 +131,7 @@ class HistoryStore:
     def pending_deliveries(self) -> list[tuple[str, dict[str, Any] | None]]:
         """Unprocessed deliveries (id, fields or None when the row is unreadable), oldest first."""
         rows = self.conn.execute(
-            "SELECT delivery_id, payload FROM inbox WHERE processed=0 ORDER BY received"
+            "SELECT delivery_id, payload FROM inbox WHERE processed=0 ORDER BY received, rowid"
         ).fetchall()
         found: list[tuple[str, dict[str, Any] | None]] = []
         for delivery_id, payload in rows:

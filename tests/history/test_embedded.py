@@ -233,3 +233,73 @@ def test_history_and_webhooks_survive_a_server_restart(server: Embedded):
         return found if found and found[-1].source == "webhook" else None
 
     assert wait_for(arrived), server.events()
+
+
+def _inbox_rows(home: Path, alias: str) -> list[dict]:
+    import sqlite3
+
+    from console.history import db as history_db
+
+    conn = sqlite3.connect(history_db.db_path(home))
+    try:
+        rows = [json.loads(p) for (p,) in conn.execute("SELECT payload FROM inbox")]
+    finally:
+        conn.close()
+    return [r for r in rows if r.get("alias") == alias]
+
+
+def test_a_read_through_the_servers_url_first_takes_in_the_inbox(server: Embedded):
+    """Issue 21/8c: another team moves an alias twice with MLflow's own client, 2 s apart, in a
+    shell where MLFLOW_TRACKING_URI names the embedded server; the console run from that shell
+    must read the inbox (both deliveries are there) rather than observe one move "None → 3"."""
+    from commands.history import history_server
+    from console.history.model import state_at
+    from tests.embedded.conftest import ROOT
+
+    assert wait_for(lambda: (history_receiver.read_state(server.home) or {}).get("registered"))
+    time.sleep(3)  # the server caches its webhook list for 2 s
+    client = server.mlflow()
+    client.set_registered_model_alias(MODEL, "shadow", "1")
+    time.sleep(1)
+    between = datetime.now(UTC)
+    time.sleep(1)
+    client.set_registered_model_alias(MODEL, "shadow", "2")
+    assert wait_for(lambda: len(_inbox_rows(server.home, "shadow")) == 2, timeout=30)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
+    env["MLFLOW_TRACKING_URI"] = server.uri
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "console", "--home", str(server.home), *args],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    listing = cli("history", MODEL, "--alias", "shadow", "--json")
+    assert listing.returncode == 0, listing.stderr
+    events = json.loads(listing.stdout)
+    assert [(e["from"], e["to"], e["source"]) for e in events] == [
+        (None, "1", "webhook"),
+        ("1", "2", "webhook"),
+    ], events
+    at = cli("history", MODEL, "--at", between.isoformat(), "--json")
+    assert at.returncode == 0, at.stderr
+    state = json.loads(at.stdout)
+    assert state["aliases"]["shadow"] == "1" and state["observed"] is False
+    text = cli("history", MODEL, "--alias", "shadow").stdout
+    assert "alias shadow: (absent) → v1" in text and "alias shadow: v1 → v2" in text, text
+
+    # the TUI's `h` reads the same timeline with the shell's settings: one history, not two
+    settings = Settings(home=server.home, tracking_uri=server.uri)
+
+    async def read():
+        async with MlflowRestClient(server.uri, retry=FAST_RETRY) as rest:
+            assert history_server(settings, rest) == "embedded"
+            return await timeline(settings, rest, MODEL, alias="shadow")
+
+    seen = asyncio.run(read()).events
+    assert [(e.from_, e.to, e.source) for e in seen] == [
+        (None, "1", "webhook"),
+        ("1", "2", "webhook"),
+    ]
+    assert state_at(seen, between).aliases["shadow"] == "1"

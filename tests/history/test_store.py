@@ -245,3 +245,44 @@ def test_an_observed_move_starts_its_window_at_the_event_that_set_the_alias(tmp_
     inside = state_at(events, at(17))
     assert inside.aliases == {"canary": "1"} and inside.observed
     assert state_at(events, at(4)).aliases == {} and not state_at(events, at(4)).observed
+
+
+def test_deliveries_arriving_together_in_the_wrong_order_give_each_move(receiver, tmp_path: Path):
+    """Issue 21/8c: champion set to 2, then to 3 two seconds later; MLflow's deliveries reach the
+    receiver together and the later first (its retries and thread pool do not keep the order),
+    and a read in between already observed "None → 3". The inbox gives both moves, each with
+    its from and to, the observation merges into the second, and --at between answers v2."""
+    from commands.history_ingest import Merger, ingest_inbox, observe
+
+    running, _ = receiver
+    home = tmp_path / "home"
+    secret = history_receiver.webhook_secret(home)
+    first, second = at(10), at(10) + timedelta(seconds=2)
+
+    def alias(version: str, when: datetime) -> dict:
+        return {
+            "entity": "model_version_alias",
+            "action": "created",
+            "timestamp": when.isoformat(),
+            "data": {"name": "m", "alias": "champion", "version": version},
+        }
+
+    with HistoryStore(home) as store, store.transaction():
+        store.save(ev(0, "version", to="2", version="2", source="webhook"))
+        store.save(ev(0, "version", to="3", version="3", source="webhook"))
+        merger = Merger(store, "embedded", "m")
+        # a read between the moves and their (late) deliveries only sees the result
+        (seen,) = observe(merger, {"champion": "3"}, [], at(10.5))
+        assert (seen.from_, seen.to, seen.source) == (None, "3", "observed")
+    for version, when in (("3", second), ("2", first)):  # the later one arrives first
+        body, headers = _delivery(secret, alias(version, when))
+        assert _post(running.url, body, headers) == 200
+    with HistoryStore(home) as store, store.transaction():
+        ingest_inbox(store, {}, at(11))
+        events = [e for e in store.events("embedded", "m") if e.kind == "alias"]
+    assert [(e.from_, e.to, e.time, e.source) for e in events] == [
+        (None, "2", first, "webhook"),
+        ("2", "3", second, "webhook"),
+    ]
+    between = state_at(events, first + timedelta(seconds=1))
+    assert between.aliases == {"champion": "2"} and not between.observed

@@ -204,3 +204,30 @@ async def test_each_versions_read_feeds_the_observation_window(flow, seeder):
     # the window opens at the first `versions` read, not at the version's creation
     assert before_first_read < seen_after <= first_read
     assert seen_by <= second_read
+
+
+async def test_a_stage_event_shows_only_its_own_records_reason(flow, seeder, tmp_path):
+    """Issue 21/8a: a version keeps one set of promotion tags; the stage promotion (no reason)
+    after an alias promotion (with one) must not take over the alias's reason."""
+    name = seeder.model([{}, {}])
+    async with flow.client() as client:
+        await _promote(flow, client, name, "1", alias="champion", reason="better recall")
+        await _promote(flow, client, name, "1", stage="Staging")
+        seen = await timeline(flow.settings(), client, name)
+    [alias] = [e for e in seen.events if e.kind == "alias"]
+    [stage] = [e for e in seen.events if e.kind == "stage"]
+    assert alias.reason == "better recall" and set(alias.sources) == {"console"}
+    assert set(stage.sources) == {"console", "tag"}
+    assert stage.reason is None, stage
+    records = {r.id: r for r in flow.audit.read().records}
+    assert records[stage.audit_id].reason is None
+    assert records[alias.audit_id].reason == "better recall"
+    listing = json.loads(_cli(flow, "history", name, "--json").stdout)
+    assert [e["reason"] for e in listing if e["kind"] != "version"] == ["better recall", None]
+
+    # a console without that audit log knows the stage change from the tags alone
+    flow.home = tmp_path / "another-home"
+    async with flow.client() as client:
+        tagged = await timeline(flow.settings(), client, name)
+    [stage] = [e for e in tagged.events if e.kind == "stage"]
+    assert stage.source == "tag" and stage.reason is None, stage

@@ -61,9 +61,15 @@ def test_promote_json_and_audit_listing(cli, seeder, capsys):
     read = json.loads(capsys.readouterr().out)
     assert [r["outcome"] for r in read["records"]] == ["succeeded", "refused"]
     assert read["records"][0]["reason"] == "first champion"
+    # the refusal wrote nothing: no "after" that would read as a change v2 → v2 (issue 21/8b)
+    refused = read["records"][1]
+    assert refused["after"] == {} and refused["before"]["alias_holder"] == "2"
+    assert refused["details"]["seen"]["alias_holder"] == "2"
     assert cli("audit", "--model", name) == 0
     text = capsys.readouterr().out
     assert "promote.set_alias" in text and "- → v2" in text and "first champion" in text
+    [refused_line] = [line for line in text.splitlines() if "refused" in line]
+    assert "unchanged (v2)" in refused_line and "v2 → v2" not in text
 
 
 def test_a_gate_refusal_names_the_override_flags(cli, seeder, capsys, tmp_path, monkeypatch):

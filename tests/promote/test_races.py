@@ -9,6 +9,7 @@ import asyncio
 import httpx
 
 from commands.promote import promote
+from console.audit import change_text
 from console.promotion_model import PromotionRequest
 from tests.promote.test_actions import Recorder
 
@@ -57,7 +58,10 @@ async def test_a_move_between_plan_and_write_is_refused(flow, seeder):
     assert result.current.alias_holder == "3"
     assert seeder.aliases(name) == {"champion": "3"}  # ours was never written
     [record] = flow.audit.read().records
-    assert record.outcome == "refused" and record.after["alias_holder"] == "3"
+    # nothing of ours was written: no "after"; what the registry showed instead is kept
+    assert record.outcome == "refused" and record.after == {}
+    assert record.details["seen"]["alias_holder"] == "3"
+    assert change_text(record) == "unchanged (v1; now v3)"
 
 
 async def test_two_promoters_with_the_same_expectation_exactly_one_wins(flow, seeder):

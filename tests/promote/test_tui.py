@@ -256,14 +256,22 @@ async def test_audit_screen_lists_records_newest_first(flow, seeder):
                 ),
                 _yes(),
             )
+        # a refused promotion (a stale expectation) wrote nothing: it is no change v2 → v2
+        stale = PromotionRequest(model=name, version="1", alias="canary", expect="1")
+        assert (await promote(ctx, stale, _yes())).outcome == "refused"
     read = flow.audit.read()
     app = App()
     async with app.run_test(size=(120, 30)) as pilot:
         app.push_screen(AuditScreen(read.records, path=read.path))
         await pilot.pause()
         table = app.screen.query_one(DataTable)
-        assert table.row_count == 2
-        assert str(table.get_row_at(0)[8]) == "v1 → v2"  # the change column
+        assert table.row_count == 3
+        assert str(table.get_row_at(0)[1]) == "refused"
+        assert str(table.get_row_at(0)[8]) == "unchanged (v2)"
+        assert "v2 → v2" not in str(app.screen.query_one("#audit-detail", Static).render())
+        await pilot.press("down")
+        await pilot.pause()
+        assert str(table.get_row_at(1)[8]) == "v1 → v2"  # the change column
         detail = str(app.screen.query_one("#audit-detail", Static).render())
         assert "\\x1b[31mstep 2" in detail  # the escape sequence is shown, not obeyed
         await pilot.press("escape")

@@ -344,6 +344,41 @@ def test_rollback_moves_the_alias_back_and_rolls_out(deployed, mlflow_server, sk
     assert "promote.set_alias" in actions and actions[-1] == "deploy.rollback"
 
 
+def test_a_refused_rollback_is_audited_as_refused(deployed, mlflow_server, sklearn_model):
+    """Issue 21/8b: another team's tool leaves a lease tag no console writes; the rollback is
+    refused at its promotion and the audit says so, not ``change v1 → v1``."""
+    import mlflow
+
+    home, _ = deployed
+    client = mlflow.MlflowClient(tracking_uri=mlflow_server.url)
+    client.set_registered_model_tag(sklearn_model, "mlops.promotion_lease", "held by a cron job")
+    try:
+        done = run_cli(
+            home, mlflow_server.url, "deploy", "rollback", "iris-live", "--to", "2", "--yes",
+            "--json",
+        )  # fmt: skip
+    finally:
+        client.delete_registered_model_tag(sklearn_model, "mlops.promotion_lease")
+    assert done.returncode == 4, (done.stdout, done.stderr)
+    result = json.loads(done.stdout)
+    assert result["outcome"] == "refused" and result["promotion"]["outcome"] == "refused"
+    assert alias_of(mlflow_server.url, sklearn_model, "live") == "1"
+    listing = run_cli(home, mlflow_server.url, "audit", "--json")
+    records = json.loads(listing.stdout)["records"]
+    promotion, rollback = records[-2:]
+    assert (promotion["action"], promotion["outcome"]) == ("promote.set_alias", "refused")
+    assert promotion["id"] == result["promotion"]["audit_id"]
+    assert promotion["after"] == {} and promotion["before"]["alias_holder"] == "1"
+    assert promotion["reason"] == "rollback of deployment iris-live to v2 (serving v1)"
+    assert (rollback["action"], rollback["outcome"]) == ("deploy.rollback", "refused")
+    assert rollback["after"] == {} and rollback["before"]["served"] == "1"
+    text = run_cli(home, mlflow_server.url, "audit", "--limit", "2").stdout
+    assert "v1 → v1" not in text, text
+    lines = [line for line in text.splitlines() if "refused" in line]
+    assert len(lines) == 2 and "unchanged (v1)" in lines[0], text
+    assert "unchanged (serves v1)" in lines[1], text
+
+
 def test_a_killed_service_is_restarted_by_its_supervisor(deployed, mlflow_server):
     home, info = deployed
     before = record(home, "iris-live")
