@@ -1,8 +1,10 @@
-"""The promotion gates, evaluated on a candidate version: ready, provenance, invariance, metric.
+"""The promotion gates, evaluated on a candidate version: ready, metric, provenance, invariance.
 
 Each gate returns a ``GateResult`` and never raises: a gate that cannot decide says so as
-``error`` (which blocks like ``failed``). The invariance checks run in a separate process with a
-timeout, so ``mlflow`` and the model are never loaded into the console.
+``error`` (which blocks like ``failed``). They run one at a time, cheapest first, and the first
+that blocks stops the rest (reported ``not_run``) unless every gate was asked for. The invariance
+checks run in a separate process with a timeout, so ``mlflow`` and the model are never loaded
+into the console.
 """
 
 from __future__ import annotations
@@ -242,10 +244,15 @@ async def gate_metric(inputs: GateInputs, gates: EffectiveGates) -> GateResult:
     return GateResult(name="metric", status="passed", detail=f"{comparison}: not worse")
 
 
+NOT_RUN = "not run (an earlier gate failed: {failed})"
+
+
 async def evaluate(
-    inputs: GateInputs, gates: EffectiveGates, driver: Any = None
+    inputs: GateInputs, gates: EffectiveGates, driver: Any = None, *, all_gates: bool = False
 ) -> list[GateResult]:
-    """Every required gate, concurrently; results in the configured order, each timed.
+    """The required gates one at a time, cheapest first (``gates.require`` is in cost order),
+    each timed. The first that blocks (failed or error) stops the rest: they are reported as
+    ``not_run``, never as passed; ``all_gates`` runs every one regardless.
 
     With a ``driver``, each gate's start and verdict are reported as it happens: a line through
     ``progress`` (the CLI prints it) and a ``GateProgress`` through ``output`` (the TUI shows it).
@@ -255,28 +262,38 @@ async def evaluate(
     def report(name: str, status: Any, detail: str = "", seconds: float | None = None) -> None:
         if driver is None:
             return
-        took = f" ({seconds:.1f} s)" if seconds is not None else ""
-        line = f"gate {name}: {status}{took}" + (f" — {detail}" if detail else "")
-        driver.progress(line, fraction=done / total if total else None)
         driver.output(GateProgress(name=name, status=status, detail=detail, seconds=seconds))
+        if status == "waiting":
+            return  # the list of gates was said once ("checking gates: …")
+        took = f" ({seconds:.1f} s)" if seconds is not None else ""
+        line = f"gate {name}: {status.replace('_', ' ')}{took}" + (f" — {detail}" if detail else "")
+        driver.progress(line, fraction=done / total if total else None)
 
     for name in gates.require:
-        report(name, "running")
-
-    async def timed(name: str) -> GateResult:
-        nonlocal done
-        started = time.monotonic()
-        if name == "ready":
-            result = gate_ready(inputs)
-        elif name == "provenance":
-            result = await gate_provenance(inputs, gates)
-        elif name == "invariance":
-            result = await gate_invariance(inputs, gates)
+        report(name, "waiting")
+    results: list[GateResult] = []
+    for name in gates.require:
+        stopped_by = [r.name for r in results if r.blocking]
+        if stopped_by and not all_gates:
+            result = GateResult(
+                name=name, status="not_run", detail=NOT_RUN.format(failed=", ".join(stopped_by))
+            )
         else:
-            result = await gate_metric(inputs, gates)
-        result.seconds = round(time.monotonic() - started, 3)
+            report(name, "running")
+            started = time.monotonic()
+            result = await _one(name, inputs, gates)
+            result.seconds = round(time.monotonic() - started, 3)
         done += 1
         report(name, result.status, result.detail, result.seconds)
-        return result
+        results.append(result)
+    return results
 
-    return list(await asyncio.gather(*(timed(name) for name in gates.require)))
+
+async def _one(name: str, inputs: GateInputs, gates: EffectiveGates) -> GateResult:
+    if name == "ready":
+        return gate_ready(inputs)
+    if name == "provenance":
+        return await gate_provenance(inputs, gates)
+    if name == "invariance":
+        return await gate_invariance(inputs, gates)
+    return await gate_metric(inputs, gates)
