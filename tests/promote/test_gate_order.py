@@ -277,3 +277,39 @@ async def test_gates_running_modal_shows_waiting_and_not_run():
     assert "✘ metric      failed (0.1 s)" in shown
     assert "– invariance" in shown and "not run (an earlier gate failed: metric)" in shown
     assert "running" not in shown and "passed" not in shown
+
+
+# --- the invariance gate's own structure: one process, the model loaded once -------------------
+
+
+def test_console_check_modules_share_one_process_and_others_keep_their_own() -> None:
+    from commands.invariance_gate import IN_PROCESS
+    from commands.promote_gates import _batches
+
+    own, signature = "commands.invariance", "commands.invariance_signature"
+    assert {own, signature} <= IN_PROCESS
+    assert _batches([own, signature], IN_PROCESS) == [[own, signature]]
+    assert _batches([MARKER, signature], IN_PROCESS) == [[MARKER], [signature]]
+
+
+def test_one_process_loads_the_model_once_for_every_module(mlflow_server, sklearn_model) -> None:
+    """Both check modules on the scikit-learn model in one process: the model is loaded once
+    (plus the second load that ``load_twice`` checks), not once per module."""
+    import subprocess
+    import sys
+
+    from tests.promote.sklearn_models import ROOT
+
+    argv = [sys.executable, "-m", "commands.invariance_gate", "--model-uri",
+            f"models:/{sklearn_model}/1", "--tracking-uri", mlflow_server.url,
+            "--module", "commands.invariance_signature", "--module", "commands.invariance",
+            "--json"]  # fmt: skip
+    out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    doc = json.loads(out.stdout.strip().splitlines()[-1])
+    signature, own = doc["modules"]
+    assert signature["exit"] == 0 and signature["report"]["passed"]
+    # the demo's own checks ran on the model already loaded (no third load)
+    assert own["module"] == "commands.invariance" and own["exit"] == 0, own
+    assert [c["name"] for c in own["report"]["checks"]][-1] == "repo_name"
+    assert doc["loads"] == 2, doc
+    assert out.returncode == 0
