@@ -335,7 +335,9 @@ async def evaluate(
         if status == "waiting":
             return  # the list of gates was said once ("checking gates: …")
         took = f" ({seconds:.1f} s)" if seconds is not None else ""
-        line = f"gate {name}: {status.replace('_', ' ')}{took}" + (f" — {detail}" if detail else "")
+        line = f"gate {name}: {status}{took}" + (f" — {detail}" if detail else "")
+        if status == "not_run":
+            line = f"gate {name}: {detail}"  # "not run (an earlier gate failed: …)"
         driver.progress(line, fraction=done / total if total else None)
 
     for name in gates.require:

@@ -92,6 +92,7 @@ async def test_a_failed_gate_stops_the_rest_and_they_show_as_not_run(flow, seede
     # it never started: no mark from its process, no "running" for it
     assert not invariance_started(name)
     assert started(driver) == ["metric"]
+    assert "gate invariance: not run (an earlier gate failed: metric)" in driver.messages
     assert result.outcome == "refused"
     assert "gate(s) failed: metric; not run: invariance" in result.message
     lines = plan_lines(result.plan)
