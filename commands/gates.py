@@ -20,7 +20,11 @@ from console.promotion_model import PromotionRequest, canonical_stage
 from console.settings import config_path, parse_config
 
 GateName = Literal["ready", "provenance", "invariance", "metric"]
-ALL_GATES: tuple[GateName, ...] = ("ready", "provenance", "invariance", "metric")
+# the order gates run in, cheapest first: the version's status (already read), the metric (a few
+# registry reads), provenance (registry, Iceberg metadata, git, lineage reads), invariance (a
+# process that imports mlflow, loads the model and predicts: seconds, not milliseconds)
+ALL_GATES: tuple[GateName, ...] = ("ready", "metric", "provenance", "invariance")
+GATE_COST = {name: rank for rank, name in enumerate(ALL_GATES)}
 # the invariance checks every model with a signature gets (after its own module, if any)
 SIGNATURE_CHECKS = "commands.invariance_signature"
 # metric names tried in order when none is configured; `holdout_f1_macro` etc. match by suffix
@@ -88,7 +92,7 @@ class GatesConfig(TargetRules):
 
 
 class EffectiveGates(BaseModel):
-    """The merged settings for one request."""
+    """The merged settings for one request; ``require`` is in the order the gates run (cost)."""
 
     require: list[GateName]
     metric: str | None
@@ -137,8 +141,10 @@ def effective_gates(request: PromotionRequest, config: GatesConfig | None = None
         for layer in (ours, theirs):
             if layer is not None:
                 merged.update(layer.model_dump(exclude_none=True))
+    required = dict.fromkeys(merged.get("require", ["ready"]))  # type: ignore[arg-type]
     return EffectiveGates(
-        require=list(dict.fromkeys(merged.get("require", ["ready"]))),  # type: ignore[arg-type]
+        # in cost order whatever order the configuration lists them in: cheap checks first
+        require=sorted(required, key=GATE_COST.__getitem__),  # type: ignore[arg-type]
         metric=merged.get("metric"),  # type: ignore[arg-type]
         higher_is_better=bool(merged.get("higher_is_better", True)),
         tolerance=float(merged.get("tolerance", 0.0)),  # type: ignore[arg-type]

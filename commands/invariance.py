@@ -131,6 +131,12 @@ def run_checks(model, rows: Any, *, model_uri: str | None = None) -> InvarianceR
     )
 
 
+def checks_for(model, loader: Callable[[], Any], model_uri: str | None = None) -> InvarianceReport:
+    """The checks on an already loaded model and its input example (``commands.invariance_gate``
+    runs them beside the signature checks on the same model, in one process)."""
+    return run_checks(model, _load_rows(None, model), model_uri=model_uri)
+
+
 def _load_rows(path: Path | None, model):
     import pandas as pd
 

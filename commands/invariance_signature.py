@@ -166,6 +166,13 @@ def run_checks(model, loader: Callable[[], Any], rows, int_columns, *, model_uri
     )
 
 
+def checks_for(model, loader: Callable[[], Any], model_uri: str | None = None) -> InvarianceReport:
+    """The five checks on an already loaded model (``commands.invariance_gate`` runs them beside
+    the model's own module on the same model, in one process); ``loader`` loads it anew."""
+    rows, ints = check_rows(model)
+    return run_checks(model, loader, rows, ints, model_uri=model_uri)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m commands.invariance_signature",

@@ -40,6 +40,7 @@ from console.promotion_model import (
     PromotionRequest,
     PromotionResult,
     RegistryView,
+    RunAllGates,
     plan_lines,
 )
 
@@ -267,14 +268,16 @@ async def build_plan(
                 settings=ctx.settings,
                 child_env=ctx.child_env,
             )
-            plan.gates = await evaluate(inputs, rules, driver)
+            plan.gates = await evaluate(inputs, rules, driver, all_gates=request.all_gates)
     if request.promoting:
         failed = plan.failed_gates
         if failed and not request.force:
             names = ", ".join(g.name for g in failed)
             # no way to override in the text: the CLI adds its flags (``CLI_OVERRIDE_HINT``), the
             # TUI offers its override form
-            plan.refusal = f"gate(s) failed: {names}"
+            unchecked = ", ".join(g.name for g in plan.not_run_gates)
+            also = f"; not run: {unchecked}" if unchecked else ""
+            plan.refusal = f"gate(s) failed: {names}{also}"
             plan.overridable = True
     if request.protected and plan.refusal is None:
         plan.typed_confirmation = request.model
@@ -329,17 +332,27 @@ async def carry_out(
     planned its promotions before asking once), so the driver is not asked again. A plan refused
     only because gates failed is offered to the driver's optional ``override`` (the TUI's form:
     a reason and the model name typed again); an accepted override is the ``--force --reason``
-    request of the CLI, audited and tagged the same way.
+    request of the CLI, audited and tagged the same way. The form may instead answer
+    ``RunAllGates`` when the first failure stopped the other gates: the plan is built again with
+    every gate (``--all-gates``) and offered again.
     """
     request = plan.request
     if ctx.read_only:
         raise ReadOnlyError(_verb(request))
-    if plan.refusal and plan.overridable and hasattr(driver, "override"):
-        reason = await driver.override(plan)  # type: ignore[attr-defined]
-        if reason:
-            plan = forced_plan(plan, reason)
+    while plan.refusal and plan.overridable and hasattr(driver, "override"):
+        answer = await driver.override(plan)  # type: ignore[attr-defined]
+        if isinstance(answer, RunAllGates) and plan.not_run_gates:
+            # the operator asks to see every gate: plan again with all of them, still
+            # compare-and-set against what the first plan showed, and offer the override again
+            again = plan.request.model_copy(update={"all_gates": True, "expect": plan.expected})
+            plan = await build_plan(ctx, again, driver)
+            driver.output(plan)
+            continue
+        if isinstance(answer, str) and answer:
+            plan = forced_plan(plan, answer)
             driver.output(plan)
             confirmed = True  # the override form was the confirmation (reason + typed name)
+        break
     if plan.refusal:
         return await _finish(ctx, plan, "refused", plan.refusal, plan.before)
     if plan.noop:
@@ -498,6 +511,7 @@ def _intent(ctx: PromoteContext, plan: PromotionPlan) -> str:
             "request": request.model_dump(mode="json"),
             "writes": plan.writes,
             "forced_gates": [g.name for g in plan.failed_gates] if plan.forced else [],
+            "not_run_gates": [g.name for g in plan.not_run_gates],
         },
     )
     ctx.audit.append_or_refuse(record, plan.title)
@@ -592,9 +606,12 @@ async def resolve_interrupted(
         if reached:
             now = record.at.astimezone(UTC).isoformat(timespec="seconds")
             forced = [str(g) for g in intent.details.get("forced_gates") or []]
+            unchecked = [str(g) for g in intent.details.get("not_run_gates") or []]
             tags = {
                 k: ctx.audit.mask(v)
-                for k, v in _tags(request, intent.actor.name, record.id, now, forced).items()
+                for k, v in _tags(
+                    request, intent.actor.name, record.id, now, forced, unchecked if forced else []
+                ).items()
             }
             record.details["tags"] = tags
         try:
@@ -824,10 +841,11 @@ async def _finish(
     if outcome == "succeeded":
         now = record.at.astimezone(UTC).isoformat(timespec="seconds")
         forced = [g.name for g in plan.failed_gates] if plan.forced else []
+        unchecked = [g.name for g in plan.not_run_gates] if plan.forced else []
         # tags are readable by everyone with access to the model: mask secrets there too
         result.tags = {
             k: ctx.audit.mask(v)
-            for k, v in _tags(request, plan.actor.name, record.id, now, forced).items()
+            for k, v in _tags(request, plan.actor.name, record.id, now, forced, unchecked).items()
         }
         tagged = [(request.version, result.tags)]
         tagged += [(v, _archived_tags(plan, record.id, now)) for v in archived or []]
@@ -868,13 +886,19 @@ async def _write_tags(
 
 
 def _tags(
-    request: PromotionRequest, actor: str, audit_id: str, now: str, forced: list[str]
+    request: PromotionRequest,
+    actor: str,
+    audit_id: str,
+    now: str,
+    forced: list[str],
+    not_run: list[str] | None = None,
 ) -> dict[str, str]:
-    """Tags on the candidate: who, when, what, why (never anything secret).
+    """Tags on the candidate: who, when, what, why (never anything secret); a forced promotion
+    also names the gates it overrode and those that never ran (an earlier one had failed).
 
-    The reason and forced tags are always written, empty when this promotion has none: a version
-    keeps one set of tags per kind, and an earlier promotion's reason left standing would read as
-    this one's (the history takes the reason of a tag-only event from them).
+    The reason, forced and not-run tags are always written, empty when this promotion has none:
+    a version keeps one set of tags per kind, and an earlier promotion's reason left standing
+    would read as this one's (the history takes the reason of a tag-only event from them).
     """
     what = f"alias {request.alias}" if request.alias else f"stage {request.stage}"
     kind = "promot" if request.promoting else "demot"
@@ -885,6 +909,7 @@ def _tags(
         f"{TAG_PREFIX}{kind}ion_audit_id": audit_id,
         f"{TAG_PREFIX}{kind}ion_reason": request.reason or "",
         f"{TAG_PREFIX}{kind}ion_forced": ",".join(forced),
+        f"{TAG_PREFIX}{kind}ion_not_run": ",".join(not_run or []),
     }
 
 

@@ -1,8 +1,10 @@
-"""The promotion gates, evaluated on a candidate version: ready, provenance, invariance, metric.
+"""The promotion gates, evaluated on a candidate version: ready, metric, provenance, invariance.
 
 Each gate returns a ``GateResult`` and never raises: a gate that cannot decide says so as
-``error`` (which blocks like ``failed``). The invariance checks run in a separate process with a
-timeout, so ``mlflow`` and the model are never loaded into the console.
+``error`` (which blocks like ``failed``). They run one at a time, cheapest first, and the first
+that blocks stops the rest (reported ``not_run``) unless every gate was asked for. The invariance
+checks run in a separate process with a timeout, so ``mlflow`` and the model are never loaded
+into the console.
 """
 
 from __future__ import annotations
@@ -85,8 +87,12 @@ async def gate_provenance(inputs: GateInputs, gates: EffectiveGates) -> GateResu
 
 
 async def gate_invariance(inputs: GateInputs, gates: EffectiveGates) -> GateResult:
-    """The model's own invariance checks, then the signature-derived ones, each in a process of
-    its own within the timeout; the first that does not pass decides."""
+    """The model's own invariance checks, then the signature-derived ones, within the timeout;
+    the first that does not pass decides. The console's own check modules run together in one
+    process (``commands.invariance_gate``: mlflow imported once, the model loaded once); any
+    other module runs in a process of its own (``python -m MODULE``)."""
+    from commands.invariance_gate import IN_PROCESS
+
     modules = gates.invariance_modules
     if not modules:
         return GateResult(
@@ -95,20 +101,36 @@ async def gate_invariance(inputs: GateInputs, gates: EffectiveGates) -> GateResu
             detail=f"no invariance checks configured for model {inputs.request.model}",
         )
     passed = []
-    for module in modules:
-        result = await _run_checks(inputs, gates, module)
-        if module == SIGNATURE_CHECKS and len(modules) > 1:
-            result.detail = f"signature checks: {result.detail}"
-        if result.status != "passed":
-            return result
-        passed.append(result.detail)
+    for batch in _batches(modules, IN_PROCESS):
+        if batch[0] in IN_PROCESS:
+            results = await _run_together(inputs, gates, batch)
+        else:
+            results = [(batch[0], await _run_checks(inputs, gates, batch[0]))]
+        for module, result in results:
+            if module == SIGNATURE_CHECKS and len(modules) > 1:
+                result.detail = f"signature checks: {result.detail}"
+            if result.status != "passed":
+                return result
+            passed.append(result.detail)
     return GateResult(name="invariance", status="passed", detail="; ".join(passed))
 
 
-async def _run_checks(inputs: GateInputs, gates: EffectiveGates, module: str) -> GateResult:
-    uri = f"models:/{inputs.request.model}/{inputs.request.version}"
-    argv = [sys.executable, "-m", module, "--model-uri", uri]
-    argv += ["--tracking-uri", inputs.tracking_uri, "--json"]
+def _batches(modules: list[str], together: frozenset[str]) -> list[list[str]]:
+    """The modules in order, consecutive ones of ``together`` grouped (one process each group)."""
+    batches: list[list[str]] = []
+    for module in modules:
+        if module in together and batches and batches[-1][0] in together:
+            batches[-1].append(module)
+        else:
+            batches.append([module])
+    return batches
+
+
+async def _spawn(
+    inputs: GateInputs, argv: list[str], within: float
+) -> tuple[int, str, str] | GateResult:
+    """Run ``argv`` in a session of its own: (exit code, stdout, stderr), or the timeout's
+    verdict (the process group killed)."""
     from console.child_env import MODEL_STORE_PREFIXES, child_env
 
     env = child_env(inputs.child_env, keep_prefixes=MODEL_STORE_PREFIXES)
@@ -122,32 +144,81 @@ async def _run_checks(inputs: GateInputs, gates: EffectiveGates, module: str) ->
         start_new_session=True,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), gates.invariance_timeout)
+        out, err = await asyncio.wait_for(proc.communicate(), within)
     except TimeoutError:
         _kill(proc)
         await proc.wait()
         return GateResult(
             name="invariance",
             status="error",
-            detail=f"checks did not finish within {gates.invariance_timeout:g} s (killed)",
+            detail=f"checks did not finish within {within:g} s (killed)",
         )
     except asyncio.CancelledError:
         _kill(proc)  # an abandoned promotion must not leave a model loading in the background
         raise
-    doc = _last_json(out.decode("utf-8", errors="replace"))
-    if proc.returncode == 0:
+    return (
+        proc.returncode if proc.returncode is not None else 2,
+        out.decode("utf-8", errors="replace"),
+        err.decode("utf-8", errors="replace"),
+    )
+
+
+def _argv(inputs: GateInputs, module: str) -> list[str]:
+    uri = f"models:/{inputs.request.model}/{inputs.request.version}"
+    return [sys.executable, "-m", module, "--model-uri", uri, "--tracking-uri",
+            inputs.tracking_uri, "--json"]  # fmt: skip
+
+
+async def _run_checks(inputs: GateInputs, gates: EffectiveGates, module: str) -> GateResult:
+    """One module by the ``python -m MODULE`` protocol, in a process of its own."""
+    ran = await _spawn(inputs, _argv(inputs, module), gates.invariance_timeout)
+    if isinstance(ran, GateResult):
+        return ran
+    code, out, err = ran
+    return _verdict(code, _last_json(out), err)
+
+
+async def _run_together(
+    inputs: GateInputs, gates: EffectiveGates, modules: list[str]
+) -> list[tuple[str, GateResult]]:
+    """The console's own modules on one loaded model, in one process; a verdict per module run
+    (it stops at the first that does not pass)."""
+    argv = _argv(inputs, "commands.invariance_gate")
+    for module in modules:
+        argv += ["--module", module]
+    ran = await _spawn(inputs, argv, gates.invariance_timeout * len(modules))
+    if isinstance(ran, GateResult):
+        return [(modules[0], ran)]
+    code, out, err = ran
+    doc = _last_json(out)
+    entries = doc.get("modules") or []
+    if not entries:  # the model could not be loaded (or the runner itself failed)
+        return [(modules[0], _verdict(code or 2, doc, err))]
+    return [
+        (str(entry.get("module")), _verdict(int(entry.get("exit", 2)), _entry_doc(entry), err))
+        for entry in entries
+    ]
+
+
+def _entry_doc(entry: dict[str, Any]) -> dict[str, Any]:
+    return entry.get("report") or {"error": entry.get("error")}
+
+
+def _verdict(code: int, doc: dict[str, Any], err: str) -> GateResult:
+    """A check module's exit code and JSON document as the gate's verdict."""
+    if code == 0:
         names = ", ".join(c.get("name", "?") for c in doc.get("checks", []))
         return GateResult(name="invariance", status="passed", detail=f"all passed: {names}")
-    if proc.returncode == 1 and doc.get("checks"):
+    if code == 1 and doc.get("checks"):
         failed = [c for c in doc["checks"] if not c.get("passed")]
         detail = "; ".join(f"{c.get('name')}: {c.get('detail')}" for c in failed)
         return GateResult(name="invariance", status="failed", detail=detail or "a check failed")
-    why = doc.get("error") or err.decode("utf-8", errors="replace").strip().splitlines()[-1:]
+    why = doc.get("error") or err.strip().splitlines()[-1:]
     whole = _one_line(why, limit=None)
     return GateResult(
         name="invariance",
         status="error",
-        detail=f"checks could not run (exit {proc.returncode}): {_one_line(why)}",
+        detail=f"checks could not run (exit {code}): {_one_line(why)}",
         problems=[whole] if whole != _one_line(why) else [],
     )
 
@@ -242,10 +313,15 @@ async def gate_metric(inputs: GateInputs, gates: EffectiveGates) -> GateResult:
     return GateResult(name="metric", status="passed", detail=f"{comparison}: not worse")
 
 
+NOT_RUN = "not run (an earlier gate failed: {failed})"
+
+
 async def evaluate(
-    inputs: GateInputs, gates: EffectiveGates, driver: Any = None
+    inputs: GateInputs, gates: EffectiveGates, driver: Any = None, *, all_gates: bool = False
 ) -> list[GateResult]:
-    """Every required gate, concurrently; results in the configured order, each timed.
+    """The required gates one at a time, cheapest first (``gates.require`` is in cost order),
+    each timed. The first that blocks (failed or error) stops the rest: they are reported as
+    ``not_run``, never as passed; ``all_gates`` runs every one regardless.
 
     With a ``driver``, each gate's start and verdict are reported as it happens: a line through
     ``progress`` (the CLI prints it) and a ``GateProgress`` through ``output`` (the TUI shows it).
@@ -255,28 +331,40 @@ async def evaluate(
     def report(name: str, status: Any, detail: str = "", seconds: float | None = None) -> None:
         if driver is None:
             return
+        driver.output(GateProgress(name=name, status=status, detail=detail, seconds=seconds))
+        if status == "waiting":
+            return  # the list of gates was said once ("checking gates: …")
         took = f" ({seconds:.1f} s)" if seconds is not None else ""
         line = f"gate {name}: {status}{took}" + (f" — {detail}" if detail else "")
+        if status == "not_run":
+            line = f"gate {name}: {detail}"  # "not run (an earlier gate failed: …)"
         driver.progress(line, fraction=done / total if total else None)
-        driver.output(GateProgress(name=name, status=status, detail=detail, seconds=seconds))
 
     for name in gates.require:
-        report(name, "running")
-
-    async def timed(name: str) -> GateResult:
-        nonlocal done
-        started = time.monotonic()
-        if name == "ready":
-            result = gate_ready(inputs)
-        elif name == "provenance":
-            result = await gate_provenance(inputs, gates)
-        elif name == "invariance":
-            result = await gate_invariance(inputs, gates)
+        report(name, "waiting")
+    results: list[GateResult] = []
+    for name in gates.require:
+        stopped_by = [r.name for r in results if r.blocking]
+        if stopped_by and not all_gates:
+            result = GateResult(
+                name=name, status="not_run", detail=NOT_RUN.format(failed=", ".join(stopped_by))
+            )
         else:
-            result = await gate_metric(inputs, gates)
-        result.seconds = round(time.monotonic() - started, 3)
+            report(name, "running")
+            started = time.monotonic()
+            result = await _one(name, inputs, gates)
+            result.seconds = round(time.monotonic() - started, 3)
         done += 1
         report(name, result.status, result.detail, result.seconds)
-        return result
+        results.append(result)
+    return results
 
-    return list(await asyncio.gather(*(timed(name) for name in gates.require)))
+
+async def _one(name: str, inputs: GateInputs, gates: EffectiveGates) -> GateResult:
+    if name == "ready":
+        return gate_ready(inputs)
+    if name == "provenance":
+        return await gate_provenance(inputs, gates)
+    if name == "invariance":
+        return await gate_invariance(inputs, gates)
+    return await gate_metric(inputs, gates)

@@ -15,7 +15,8 @@ from console.audit import Actor
 from console.model import ModelEditPermission, version_number
 
 ActionKind = Literal["set_alias", "remove_alias", "transition_stage"]
-GateStatus = Literal["passed", "failed", "skipped", "error"]
+# "not_run": an earlier gate failed and the operator did not ask for every gate (``all_gates``)
+GateStatus = Literal["passed", "failed", "skipped", "error", "not_run"]
 # "unconfirmed": the write was sent but the server did not answer its verification: the change
 # may have happened; its intent stays pending and the next read of the model resolves it
 Outcome = Literal["succeeded", "noop", "cancelled", "refused", "lost_race", "failed", "unconfirmed"]
@@ -68,6 +69,8 @@ class PromotionRequest(BaseModel):
     force: bool = False
     # overwrite a broken promotion lease (one no console would write); audited with the reason
     break_lease: bool = False
+    # run every gate even after one failed (by default the first failure stops the rest)
+    all_gates: bool = False
 
     @field_validator("version")
     @classmethod
@@ -195,9 +198,15 @@ class GateProgress(BaseModel):
     """One gate starting or finishing while a plan is built (for a live view of the gates)."""
 
     name: str
-    status: Literal["running", "passed", "failed", "skipped", "error"]
+    # "waiting": queued behind the gates before it (they run one at a time, cheapest first)
+    status: Literal["waiting", "running", "passed", "failed", "skipped", "error", "not_run"]
     detail: str = ""
     seconds: float | None = None
+
+
+class RunAllGates(BaseModel):
+    """An operator's answer to a plan whose first failed gate stopped the rest: run every gate
+    (the request again with ``all_gates``), then show the plan again."""
 
 
 class PromotionPlan(BaseModel):
@@ -225,6 +234,11 @@ class PromotionPlan(BaseModel):
     @property
     def failed_gates(self) -> list[GateResult]:
         return [g for g in self.gates if g.blocking]
+
+    @property
+    def not_run_gates(self) -> list[GateResult]:
+        """Gates left out because an earlier one failed (never counted as passed)."""
+        return [g for g in self.gates if g.status == "not_run"]
 
     @property
     def forced(self) -> bool:
@@ -272,7 +286,9 @@ def promotion_blocked(read_only: bool, permission: ModelEditPermission | None) -
     return None
 
 
-_MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERR "}
+_MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "error": "ERR ", "not_run": "----"}
+# what a plan says when the first failure stopped the gates after it
+NOT_RUN_HINT = "to run every gate: --all-gates, or g on the plan in the console"
 
 
 def _expects_line(plan: PromotionPlan) -> str:
@@ -307,13 +323,18 @@ def plan_lines(plan: PromotionPlan, *, full: bool = False) -> list[str]:
             lines.append(f"    {_MARK[g.status]} {g.name}: {g.detail}")
             if full:
                 lines += [f"         - {problem}" for problem in g.problems]
+        if plan.not_run_gates:
+            names = ", ".join(g.name for g in plan.not_run_gates)
+            lines.append(f"  stopped:  at the first failed gate; not run: {names} ({NOT_RUN_HINT})")
     elif r.promoting:
         lines.append("  gates:    none configured for this target")
     else:
         lines.append("  gates:    none (not a promotion)")
     if plan.forced:
         names = ", ".join(g.name for g in plan.failed_gates)
-        lines.append(f"  OVERRIDE: failed gates ({names}) overridden; reason: {r.reason}")
+        unchecked = ", ".join(g.name for g in plan.not_run_gates)
+        also = f"; gates never run, so not checked either: {unchecked}" if unchecked else ""
+        lines.append(f"  OVERRIDE: failed gates ({names}) overridden{also}; reason: {r.reason}")
     elif r.reason:
         lines.append(f"  reason:   {r.reason}")
     if plan.writes:

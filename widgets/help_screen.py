@@ -57,7 +57,8 @@ VIEW_KEYS = (
 )
 OVERRIDE_KEYS = (
     "  gates refused?  the plan offers an override: a reason and the model name\n"
-    "                  typed again (audited and tagged like --force --reason)\n"
+    "                  typed again (audited and tagged like --force --reason);\n"
+    "                  g runs the gates a failure stopped (like --all-gates)\n"
 )
 GLOBAL_KEYS = EVERYWHERE + ON_A_VERSION + PROMOTION_KEYS + LINEAGE_KEYS + VIEW_KEYS + OVERRIDE_KEYS
 

@@ -2,8 +2,9 @@
 
 The plan modal starts focused on "No"; escape and ``n`` answer no; promotions to ``champion`` or
 Production are confirmed only by typing the model name; ``v`` shows the plan's whole text. While
-gates run, ``GatesRunning`` shows each one (escape or x cancels). A plan refused only by gates
-opens ``PlanOverrideModal``: a reason and the model name typed again override them, as
+gates run (one at a time, cheapest first), ``GatesRunning`` shows each one: waiting, running,
+its verdict, or not run when an earlier one failed (escape or x cancels). A plan refused only
+by gates opens ``PlanOverrideModal``: a reason and the model name typed again override them, as
 ``promote --force --reason`` does. ``PromotionDriver`` is the driver the shell hands to
 ``commands.promote.promote``: its ``confirm`` and ``override`` open those modals and wait.
 Server text is rendered literally. No clients or commands are imported here.
@@ -30,6 +31,7 @@ from console.promotion_model import (
     GateProgress,
     PromotionPlan,
     PromotionResult,
+    RunAllGates,
     check_alias,
     plan_lines,
 )
@@ -190,7 +192,14 @@ class StageChooser(ModalScreen[TargetChoice | None]):
 
 # --- the plan ----------------------------------------------------------------------------------
 
-_GATE_STYLE = {"PASS": "green", "FAIL": "bold red", "SKIP": "dim", "ERR ": "bold red"}
+# "----": not run (an earlier gate failed): never green, never mistaken for a pass
+_GATE_STYLE = {
+    "PASS": "green",
+    "FAIL": "bold red",
+    "SKIP": "dim",
+    "ERR ": "bold red",
+    "----": "yellow",
+}
 
 
 def plan_text(
@@ -208,6 +217,8 @@ def plan_text(
             style = _GATE_STYLE[mark]
         elif "REFUSED" in line or "OVERRIDE" in line:
             style = "bold red"
+        elif mark == "stop":  # "stopped: at the first failed gate; not run: …"
+            style = "yellow"
         else:
             style = ""
         text.append(shown + "\n", style=style)
@@ -344,12 +355,14 @@ class PlanModal(ModalScreen[bool]):
         )
 
 
-class PlanOverrideModal(ModalScreen[str | None]):
+class PlanOverrideModal(ModalScreen[str | RunAllGates | None]):
     """A plan the gates refused, with the override the CLI has (``--force --reason``); under a
     rollback's own line (``preface``) when it is the rollback's promotion.
 
     Overriding needs a reason (recorded in the audit and the version's tags) and the model name
     typed again; "Close" has the focus and escape closes. Dismisses with the reason, or None.
+    When the first failed gate stopped the others (shown as not run), ``g`` or "Run all gates"
+    dismisses with ``RunAllGates`` (``--all-gates``): the flow runs every gate and asks again.
     """
 
     DEFAULT_CSS = (
@@ -364,6 +377,7 @@ class PlanOverrideModal(ModalScreen[str | None]):
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("v", "full_text", "Full text", id="plan.full_text"),
+        Binding("g", "all_gates", "Run all gates", id="plan.all_gates"),
     ]
 
     def __init__(self, plan: PromotionPlan, *, preface: str | None = None) -> None:
@@ -372,9 +386,13 @@ class PlanOverrideModal(ModalScreen[str | None]):
         self.model_name = plan.request.model
         # what the whole flow does when the promotion is one step of it (a rollback)
         self.preface = preface
+        self.not_run = [g.name for g in plan.not_run_gates]
 
     def compose(self) -> ComposeResult:
         failed = ", ".join(g.name for g in self.plan.failed_gates)
+        title = f"Override failed gate(s) {failed}?"
+        if self.not_run:
+            title += f" Not run: {', '.join(self.not_run)} (g runs every gate)."
         with Vertical():
             if self.preface:
                 yield Static(
@@ -384,9 +402,7 @@ class PlanOverrideModal(ModalScreen[str | None]):
             with VerticalScroll(id="plan-scroll", can_focus=False):  # not a tab stop; `v`
                 yield Static(plan_text(self.plan), id="plan-body")
             yield Label(
-                Text(
-                    printable(f"Override failed gate(s) {failed}? Audited, tagged. v: whole plan")
-                ),
+                Text(printable(f"{title} Audited, tagged. v: whole plan")),
                 id="override-title",
             )
             yield Input(
@@ -403,6 +419,8 @@ class PlanOverrideModal(ModalScreen[str | None]):
             with Horizontal():
                 yield Button("Close", id="plan-no", variant="primary")
                 yield Button("Override", id="override-yes", variant="error", disabled=True)
+                if self.not_run:
+                    yield Button("Run all gates", id="override-all-gates")
 
     def on_mount(self) -> None:
         for button in self.query("#plan-no").results(Button):
@@ -443,8 +461,19 @@ class PlanOverrideModal(ModalScreen[str | None]):
     def _pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "override-yes" and self._ready():
             self.dismiss(self._reason())
+        elif event.button.id == "override-all-gates":
+            self.action_all_gates()
         else:
             self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "all_gates":
+            return bool(self.not_run)  # offered only when a failure stopped the others
+        return True
+
+    def action_all_gates(self) -> None:
+        if self.not_run:
+            self.dismiss(RunAllGates())
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -455,7 +484,15 @@ class PlanOverrideModal(ModalScreen[str | None]):
 
 # --- gates in progress -------------------------------------------------------------------------
 
-_RUNNING_MARKS = {"running": "▶", "passed": "✔", "failed": "✘", "error": "✘", "skipped": "–"}
+_RUNNING_MARKS = {
+    "waiting": "·",
+    "running": "▶",
+    "passed": "✔",
+    "failed": "✘",
+    "error": "✘",
+    "skipped": "–",
+    "not_run": "–",
+}
 
 
 class GatesRunning(ModalScreen[None]):
@@ -495,7 +532,7 @@ class GatesRunning(ModalScreen[None]):
         self._render_gates()
 
     def update_gate(self, item: GateProgress) -> None:
-        if item.name not in self.started:
+        if item.status == "running":  # the gates run one at a time: each starts when it starts
             self.started[item.name] = self.clock()
         self.gates[item.name] = item
         if self.is_mounted:
@@ -507,8 +544,12 @@ class GatesRunning(ModalScreen[None]):
         for name, item in self.gates.items():
             mark = _RUNNING_MARKS.get(item.status, "?")
             if item.status == "running":
-                took = f"running… {now - self.started[name]:.0f} s"
+                took = f"running… {now - self.started.get(name, now):.0f} s"
                 style = "bold"
+            elif item.status == "waiting":
+                took, style = "waiting", "dim"
+            elif item.status == "not_run":  # its detail says so: "not run (an earlier …)"
+                took, style = "", "yellow"
             else:
                 took = f"{item.status} ({item.seconds or 0:.1f} s)"
                 style = "red" if item.status in ("failed", "error") else ""

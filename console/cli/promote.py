@@ -1,6 +1,7 @@
 """``mlops-console promote MODEL VERSION (--alias A | --stage S)``: the guarded promotion flow.
 
-Shows the plan (before → after, gates, operator, writes) on stderr, asks for confirmation (the
+Shows the plan (before → after, gates — cheapest first, the first failure stopping the rest
+unless ``--all-gates`` — operator, writes) on stderr, asks for confirmation (the
 model name for ``champion`` and Production) unless ``--yes``, then compare-and-set, write, verify
 and audit. Exit 0 done or nothing to do, 1 cancelled or failed, 3 read-only, 4 refused (a busy or
 broken lease included), 5 lost race, 6 the audit record could not be written (nothing was
@@ -61,6 +62,12 @@ def register(subparsers, add_globals) -> None:
         "--force", action="store_true", help="override failed gates (needs --reason; audited)"
     )
     parser.add_argument(
+        "--all-gates",
+        action="store_true",
+        help="run every gate even after one failed (by default the gates run cheapest first "
+        "and the first failure stops the rest, reported as not run)",
+    )
+    parser.add_argument(
         "--break-lease",
         action="store_true",
         help="overwrite a broken promotion lease (one expiring further ahead than a console "
@@ -90,6 +97,7 @@ def _request(args: argparse.Namespace):
             reason=args.reason,
             force=args.force,
             break_lease=args.break_lease,
+            all_gates=args.all_gates,
         )
     except ValidationError as exc:
         message = str(exc.errors()[0].get("msg", "invalid arguments"))

@@ -189,11 +189,11 @@ async def test_invariance_gate_reports_a_model_that_cannot_load(flow, seeder):
 
 def test_builtin_defaults_and_precedence() -> None:
     champion = effective_gates(req("any", "1", alias="champion"))
-    assert champion.require == ["ready", "provenance", "invariance", "metric"]
+    assert champion.require == ["ready", "metric", "provenance", "invariance"]  # cost order
     assert champion.invariance_module is None
     assert champion.invariance_modules == ["commands.invariance_signature"]
     assert effective_gates(req("any", "1", alias="canary")).require == ["ready"]
-    assert effective_gates(req("any", "1", stage="Production")).require[-1] == "metric"
+    assert effective_gates(req("any", "1", stage="Production")).require[-1] == "invariance"
     demo = effective_gates(req("next-week-commits", "1", stage="Production"))
     assert demo.invariance_module == "commands.invariance"
     assert demo.invariance_modules == ["commands.invariance", "commands.invariance_signature"]

@@ -113,7 +113,21 @@ async def test_plan_full_text_lists_every_problem_of_every_gate(
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, PlanModal | PlanOverrideModal), 120)
         await pilot.pause()
+        first = app.screen
+        if first.plan.not_run_gates:
+            # the metric gate (cheaper) failed first and stopped the rest: g runs every gate
+            await pilot.press("g")
+            await wait_for(
+                pilot,
+                lambda: (
+                    app.screen is not first
+                    and isinstance(app.screen, PlanModal | PlanOverrideModal)
+                ),
+                120,
+            )
+            await pilot.pause()
         plan = app.screen.plan
+        assert not plan.not_run_gates
         provenance = next(g for g in plan.gates if g.name == "provenance")
         more = re.search(r"\(\+(\d+) more\)", provenance.detail)
         assert more, provenance.detail  # the world's v3 has several gaps
