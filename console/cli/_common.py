@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import textwrap
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -35,16 +37,52 @@ def say(*parts: object) -> None:
     print(" ".join(printable(p) for p in parts))
 
 
+MIN_WRAPPED = 16  # a column narrower than this is not wrapped (the table stays as it is)
+
+
+def terminal_width() -> int | None:
+    """The width to fit, when output goes to a terminal (or ``COLUMNS`` says one); a pipe gets
+    whole lines, one row each, for grep and scripts."""
+    import shutil
+
+    if not (sys.stdout.isatty() or os.environ.get("COLUMNS")):
+        return None
+    return shutil.get_terminal_size((100, 24)).columns
+
+
 def table(rows: list[list[object]], headers: list[str], *, limit: int = 60) -> None:
-    """Print a plain aligned table; cells are made printable and cut at ``limit`` characters."""
+    """Print a plain aligned table; cells are made printable and cut at ``limit`` characters.
+
+    On a terminal narrower than the table, its widest column wraps onto continuation lines under
+    itself (at 80 columns `audit` and `history` lines ran past the edge and wrapped anyhow).
+    """
     cells = [[printable(c, limit=limit) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], len(cell))
-    print("  ".join(h.ljust(widths[i]) for i, h in enumerate(headers)).rstrip())
+    width = terminal_width()
+    wrap, room = None, 0
+    if width is not None and widths and sum(widths) + 2 * (len(widths) - 1) > width:
+        wrap = max(range(len(widths)), key=lambda i: (widths[i], i))
+        room = width - (sum(widths) - widths[wrap]) - 2 * (len(widths) - 1)
+        if room < MIN_WRAPPED:
+            wrap = None
+        else:
+            widths[wrap] = room
+    print(_line(headers, widths))
     for row in cells:
-        print("  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
+        if wrap is None:
+            print(_line(row, widths))
+            continue
+        pieces = textwrap.wrap(row[wrap], room, break_on_hyphens=False) or [""]
+        print(_line([*row[:wrap], pieces[0], *row[wrap + 1 :]], widths))
+        for piece in pieces[1:]:
+            print(_line(["" if i != wrap else piece for i in range(len(row))], widths))
+
+
+def _line(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(c.ljust(widths[i]) for i, c in enumerate(cells)).rstrip()
 
 
 def run_async(factory: Callable[[], Awaitable[T]]) -> T:
