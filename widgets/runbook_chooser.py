@@ -161,6 +161,13 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
                 yield Static(Text(self.read_only_reason, style="bold"))
             elif self.read_only:
                 yield Static(Text("read-only mode: this runbook only checks", style="bold"))
+            # at the top: at 80×24 the buttons are below the fold
+            if self.resumable:
+                yield Static(
+                    Text(printable(f"interrupted: {self.resumable}; Resume continues it")),
+                    id="form-resumable",
+                    classes="note",
+                )
             with Vertical(id="form-params"):
                 if not self.fields:
                     yield Static(Text("no parameters", style="dim"))
@@ -177,12 +184,6 @@ class RunbookForm(ModalScreen[RunbookLaunch | None]):
                             password=param.secret,
                             id=f"param-{param.name}",
                         )
-            if self.resumable:
-                yield Static(
-                    Text(printable(f"interrupted: {self.resumable}; Resume continues it")),
-                    id="form-resumable",
-                    classes="note",
-                )
             yield Label("", id="form-error", classes="error")
             with Horizontal():
                 yield Button("Dry run", id="form-dry", variant="primary")
