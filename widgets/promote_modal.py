@@ -560,8 +560,10 @@ class GatesRunning(ModalScreen[None]):
         return text
 
     def _render_gates(self) -> None:
+        # a query, not query_one: the timer may fire while the modal is being taken away
         if self.gates:
-            self.query_one("#gates-body", Static).update(self.lines())
+            for body in self.query("#gates-body").results(Static):
+                body.update(self.lines())
 
     def action_cancel(self) -> None:
         if self.on_cancel is not None:

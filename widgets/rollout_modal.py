@@ -24,9 +24,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.promotion_model import PromotionPlan, plan_lines
+from console.promotion_model import GateProgress, PromotionPlan, plan_lines
 from console.safe_text import printable
-from widgets.promote_modal import PlanModal, PlanOverrideModal
+from widgets.promote_modal import GatesRunning, PlanModal, PlanOverrideModal
 
 
 class RolloutConfirm(ModalScreen[bool]):
@@ -162,13 +162,18 @@ class DeployProgress(Message):
 class DeployDriver:
     """The driver for ``commands.rollout`` running as an async worker on the app's loop."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, on_cancel: Any = None, title: str = "") -> None:
         self.app = app
         self.plan: PromotionPlan | None = None
         self.outputs: list[Any] = []
         self.prompts: list[str] = []
         # the operator already read the refused plan (in the override form)
         self.refusal_shown = False
+        # while a rollback's gates run, a modal shows them and takes the keys (typed ahead,
+        # they once reached the deployments view: `a` said "move to a version…", enter opened
+        # the monitoring); escape or x there calls ``on_cancel``
+        self.on_cancel, self.title = on_cancel, title
+        self.gates_screen: GatesRunning | None = None
 
     def progress(self, message: str, *, fraction: float | None = None) -> None:
         self.app.post_message(DeployProgress(message))
@@ -180,6 +185,24 @@ class DeployDriver:
         self.outputs.append(item)
         if isinstance(item, PromotionPlan):
             self.plan = item
+        elif isinstance(item, GateProgress):
+            if self.gates_screen is None:
+                self.gates_screen = GatesRunning(self.title, self.on_cancel)
+                self.app.push_screen(self.gates_screen)
+            self.gates_screen.update_gate(item)
+
+    def close_progress(self) -> None:
+        """Take the gates modal away (the plan, the override form or the outcome comes next)."""
+        screen, self.gates_screen = self.gates_screen, None
+        if screen is not None and screen in self.app.screen_stack:
+            if self.app.screen is screen:
+                screen.dismiss(None)
+            else:
+                self.app.call_later(self._dismiss_later, screen)
+
+    def _dismiss_later(self, screen: GatesRunning) -> None:
+        if screen in self.app.screen_stack and self.app.screen is screen:
+            screen.dismiss(None)
 
     def _screen_for(self, prompt: str) -> ModalScreen[bool]:
         if self.plan is None:
@@ -190,6 +213,7 @@ class DeployDriver:
         return PlanModal(self.plan, preface=preface or None)
 
     async def _ask(self, modal: ModalScreen[Any]) -> Any:
+        self.close_progress()
         answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
         def done(value: Any) -> None:

@@ -463,7 +463,9 @@ class DeploymentsFeature:
         ctx = DeployContext.from_settings(
             self.shell.settings, self.shell.client, self.shell.tracking_uri or ""
         )
-        driver = DeployDriver(self.shell.app)
+        driver = DeployDriver(
+            self.shell.app, on_cancel=self.cancel_flow, title=f"{action} of {name}"
+        )
         self.flow_driver = driver
         if action == "rollout":
             return await rollout(ctx, name, driver)
@@ -501,10 +503,25 @@ class DeploymentsFeature:
             )
         return await rollback(ctx, name, driver, to_version=version)
 
+    def cancel_flow(self) -> None:
+        """Escape or x while a rollback's gates run: the flow stops (a gate's child process is
+        killed) before anything is written."""
+        app = self.shell.app
+        app.workers.cancel_group(app, "rollout")
+        driver, self.flow_driver = self.flow_driver, None
+        if driver is not None:
+            driver.close_progress()
+        message = "cancelled while the gates ran: nothing was written"
+        self.last_outcome = message
+        self._set_status(message)
+        self.shell.notify(message, severity="warning")
+
     def _flow_done(self, result: Any) -> None:
         from widgets.promote_modal import PlanModal
 
         driver, self.flow_driver = self.flow_driver, None
+        if driver is not None:
+            driver.close_progress()
         severity = {"succeeded": "information", "noop": "information", "cancelled": "warning"}
         plan = getattr(driver, "plan", None)
         if result.outcome == "refused" and plan is not None and plan.refusal:
@@ -523,7 +540,9 @@ class DeploymentsFeature:
         self.poll_now()
 
     def _flow_failed(self, message: str) -> None:
-        self.flow_driver = None
+        driver, self.flow_driver = self.flow_driver, None
+        if driver is not None:
+            driver.close_progress()
         self.last_outcome = message
         self.shell.notify(message, severity="error")
         self._set_status(message)
