@@ -583,7 +583,37 @@ class PromotionProgress(Message):
         self.text, self.warning = text, warning
 
 
-class PromotionDriver:
+class GatesModalHost:
+    """What a driver needs to show gates while they run: ``GatesRunning`` pushed on the first
+    gate's progress, updated on each, taken away when the next question comes. A driver sets
+    ``app``, ``title``, ``on_cancel`` and ``gates_screen = None`` (promotions and rollbacks)."""
+
+    app: Any
+    title: str
+    on_cancel: Any
+    gates_screen: GatesRunning | None
+
+    def show_gate(self, item: GateProgress) -> None:
+        if self.gates_screen is None:
+            self.gates_screen = GatesRunning(self.title, self.on_cancel)
+            self.app.push_screen(self.gates_screen)
+        self.gates_screen.update_gate(item)
+
+    def close_progress(self) -> None:
+        """Take the gates-in-progress modal away (the plan, or the outcome, comes next)."""
+        screen, self.gates_screen = self.gates_screen, None
+        if screen is not None and screen.is_attached and screen in self.app.screen_stack:
+            if self.app.screen is screen:
+                screen.dismiss(None)
+            else:
+                self.app.call_later(self._dismiss_later, screen)
+
+    def _dismiss_later(self, screen: GatesRunning) -> None:
+        if screen in self.app.screen_stack and self.app.screen is screen:
+            screen.dismiss(None)
+
+
+class PromotionDriver(GatesModalHost):
     """The driver for a promotion running as an async worker on the app's loop.
 
     ``confirm`` opens ``PlanModal`` on the last plan the command output and waits for the answer.
@@ -621,23 +651,7 @@ class PromotionDriver:
         if isinstance(item, PromotionPlan):
             self.plan = item
         elif isinstance(item, GateProgress):
-            if self.gates_screen is None:
-                self.gates_screen = GatesRunning(self.title, self.on_cancel)
-                self.app.push_screen(self.gates_screen)
-            self.gates_screen.update_gate(item)
-
-    def close_progress(self) -> None:
-        """Take the gates-in-progress modal away (the plan, or the outcome, comes next)."""
-        screen, self.gates_screen = self.gates_screen, None
-        if screen is not None and screen.is_attached and screen in self.app.screen_stack:
-            if self.app.screen is screen:
-                screen.dismiss(None)
-            else:
-                self.app.call_later(self._dismiss_later, screen)
-
-    def _dismiss_later(self, screen: GatesRunning) -> None:
-        if screen in self.app.screen_stack and self.app.screen is screen:
-            screen.dismiss(None)
+            self.show_gate(item)
 
     async def _ask(self, modal: ModalScreen[Any]) -> Any:
         self.close_progress()

@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 
 from console.promotion_model import GateProgress, PromotionPlan, plan_lines
 from console.safe_text import printable
-from widgets.promote_modal import GatesRunning, PlanModal, PlanOverrideModal
+from widgets.promote_modal import GatesModalHost, GatesRunning, PlanModal, PlanOverrideModal
 
 
 class RolloutConfirm(ModalScreen[bool]):
@@ -159,7 +159,7 @@ class DeployProgress(Message):
         self.text, self.warning = text, warning
 
 
-class DeployDriver:
+class DeployDriver(GatesModalHost):
     """The driver for ``commands.rollout`` running as an async worker on the app's loop."""
 
     def __init__(self, app: Any, *, on_cancel: Any = None, title: str = "") -> None:
@@ -186,23 +186,7 @@ class DeployDriver:
         if isinstance(item, PromotionPlan):
             self.plan = item
         elif isinstance(item, GateProgress):
-            if self.gates_screen is None:
-                self.gates_screen = GatesRunning(self.title, self.on_cancel)
-                self.app.push_screen(self.gates_screen)
-            self.gates_screen.update_gate(item)
-
-    def close_progress(self) -> None:
-        """Take the gates modal away (the plan, the override form or the outcome comes next)."""
-        screen, self.gates_screen = self.gates_screen, None
-        if screen is not None and screen in self.app.screen_stack:
-            if self.app.screen is screen:
-                screen.dismiss(None)
-            else:
-                self.app.call_later(self._dismiss_later, screen)
-
-    def _dismiss_later(self, screen: GatesRunning) -> None:
-        if screen in self.app.screen_stack and self.app.screen is screen:
-            screen.dismiss(None)
+            self.show_gate(item)
 
     def _screen_for(self, prompt: str) -> ModalScreen[bool]:
         if self.plan is None:
