@@ -1,4 +1,4 @@
-"""The command palette's one provider: every entry's title and help are plain ``Content``.
+"""The command palette and its one provider: every entry's title and help are plain ``Content``.
 
 Textual's own ``SystemCommandsProvider`` hands each title to ``Matcher.highlight``, which parses
 it as markup (``Content.from_markup``), and the palette parses a ``str`` help the same way.
@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual import work
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.css.query import NoMatches
 from textual.content import Content
 
 from console.safe_text import LABEL_LIMIT, printable_spans
@@ -74,3 +76,20 @@ class ConsoleCommands(Provider):
                     text=shown,
                     help=plain(help_text, HELP_LIMIT)[1],  # type: ignore[arg-type]
                 )
+
+
+class ConsolePalette(CommandPalette):
+    """Textual's palette, minus one race: a search still running when the palette closes (a
+    click on an entry while results for the last key were arriving) asked for the palette's list
+    after it was taken away, and the ``NoMatches`` ended the console. A search for a palette that
+    is gone has nothing left to show, so it ends quietly; on a palette still open the error is
+    real and is raised."""
+
+    @work(exclusive=True, group=CommandPalette._GATHER_COMMANDS_GROUP)
+    async def _gather_commands(self, search_value: str) -> None:
+        gather = CommandPalette._gather_commands.__wrapped__  # type: ignore[attr-defined]
+        try:
+            await gather(self, search_value)
+        except NoMatches:
+            if self.is_attached and self.app.screen is self:
+                raise

@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Label, RichLog, Static
+from textual.worker import Worker
 
 from console.safe_text import printable
 from widgets.key_footer import KeyFooter
@@ -209,6 +210,7 @@ class RunbookScreen(Screen[None]):
         self.status: str | None = None
         self.transcript_text: str = ""
         self._worker: Any = None
+        self._leave_when_done = False  # escape came after the end, before the worker returned
         # the last update of each step (summary, findings, changes, error, advice, output)
         self.step_items: dict[str, dict[str, Any]] = {}
 
@@ -352,6 +354,18 @@ class RunbookScreen(Screen[None]):
 
     def action_back(self) -> None:
         if self._worker is not None and self._worker.is_running:
-            self.notify("the runbook is running: press x to interrupt it first", severity="warning")
+            if self.status is None:
+                self.notify(
+                    "the runbook is running: press x to interrupt it first", severity="warning"
+                )
+                return
+            # finished and shown, the engine still closing its run (the transcript's last
+            # write, the lease): leave as soon as it is done, not with a "still running" toast
+            self._leave_when_done = True
             return
         self.dismiss(None)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._worker and not self._worker.is_running and self._leave_when_done:
+            self._leave_when_done = False
+            self.dismiss(None)

@@ -577,6 +577,13 @@ class ConsoleApp(CrashGuardedApp):
         self._reload_everything()
         self.demo.retry_if_failed()
 
+    def action_command_palette(self) -> None:
+        """Ctrl+P: the console's palette (``widgets.palette.ConsolePalette``)."""
+        from widgets.palette import ConsolePalette
+
+        if self.use_command_palette and not ConsolePalette.is_open(self):
+            self.push_screen(ConsolePalette(id="--command-palette"))
+
     def action_help(self) -> None:
         helper = getattr(self.screen, "action_help", None)
         if callable(helper):

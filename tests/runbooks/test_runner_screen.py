@@ -179,3 +179,48 @@ async def test_read_only_refuses_actions_and_audits_the_refusal(tmp_path, databa
     assert [(r.action, r.outcome) for r in records] == [
         ("runbook.postgres.vacuum_analyze", "refused")
     ]
+
+
+async def test_escape_after_the_end_leaves_once_the_run_has_closed(tmp_path):
+    """The end is on screen (status, transcript) a moment before the engine returns; escape then
+    leaves as soon as it has, instead of a "still running" toast that left the operator on the
+    runner (journey 6 on CI)."""
+    import asyncio
+
+    closing = asyncio.Event()
+
+    async def runner(driver) -> None:
+        driver.output({"event": "finished", "status": "declined", "markdown": None})
+        await closing.wait()  # the transcript's last write, the lease's release
+
+    screen = RunbookScreen("Lingers", [StepView("a", "A", "check", "x.y", "")], runner)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(pilot, lambda: screen.status is not None)
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.screen is screen and not app._notifications  # waiting, no toast
+        closing.set()
+        await _until(pilot, lambda: app.screen is not screen)
+
+
+async def test_escape_while_running_says_how_to_interrupt(tmp_path):
+    import asyncio
+
+    never = asyncio.Event()
+
+    async def runner(driver) -> None:
+        await never.wait()
+
+    screen = RunbookScreen("Runs", [StepView("a", "A", "check", "x.y", "")], runner)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.screen is screen
+        assert any("press x to interrupt" in n.message for n in app._notifications)
+        await pilot.press("x")
+        await pilot.pause(0.2)
+        await pilot.press("escape")
+        await _until(pilot, lambda: app.screen is not screen)

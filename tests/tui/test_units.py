@@ -112,6 +112,9 @@ async def test_palette_offers_what_fits_the_screen(tmp_path) -> None:
         assert "Back" in titles and "Filter runs" not in titles
         await pilot.press("ctrl+p")
         await pilot.pause()
+        from widgets.palette import ConsolePalette
+
+        assert isinstance(app.screen, ConsolePalette)  # the one that survives a closing search
         for ch in "Back":
             await pilot.press(ch)
         await pilot.pause(0.3)
