@@ -18,8 +18,8 @@ from typing import Any
 
 from textual import work
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Matcher, Provider
-from textual.css.query import NoMatches
 from textual.content import Content
+from textual.css.query import NoMatches
 
 from console.safe_text import LABEL_LIMIT, printable_spans
 

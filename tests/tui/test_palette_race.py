@@ -38,4 +38,3 @@ async def test_textual_palette_has_the_race_this_guards() -> None:
     """The control: without the guard the same steps fail (so the test above can fail)."""
     with pytest.raises(WorkerFailed):
         await _search_after_close(CommandPalette)
-
