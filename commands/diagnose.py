@@ -12,13 +12,19 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from commands.diagnose_causes import rank_causes
+from commands.diagnose_causes import one_sided_gaps, rank_causes
 from commands.diagnose_compare import compare_metrics, differences
-from commands.probe_runner import ProbeError, ProbeRequest, ProgressCallback, run_probe
+from commands.probe_runner import (
+    ProbeError,
+    ProbeOutcome,
+    ProbeRequest,
+    ProgressCallback,
+    run_probe,
+)
 from console import gitinfo
 from console.diagnosis_model import Diagnosis, SideGap, SideSummary
 from console.errors import ConsoleError
-from console.provenance.collect import ProvenanceSources, collect
+from console.provenance.collect import UNREADABLE_FILES, ProvenanceSources, collect
 from console.provenance.model import CommitRange, ProvenanceRecord, SnapshotChange
 
 
@@ -65,6 +71,57 @@ async def _commit_range(
         return None
 
 
+def loader_gap(gaps: list[SideGap], side: str, reason: str) -> list[SideGap]:
+    """The gaps with the loader's reason for a model that cannot be loaded: it replaces what the
+    server said when its files were read (a server's 500 is often about something else)."""
+    kept = [g for g in gaps if not (g.side == side and g.message.startswith(UNREADABLE_FILES))]
+    return [
+        *kept,
+        SideGap(side=side, area="artifact", message=f"the model cannot be loaded: {reason}"),  # type: ignore[arg-type]
+    ]
+
+
+def rank(result: Diagnosis) -> None:
+    """The diagnosis's causes from what it holds now; a value recorded on one side only is
+    added to its gaps (never a cause: ``diagnose_causes.one_sided_gaps``)."""
+    extra = one_sided_gaps(result.differences, result.side_by_side, result.gaps)
+    result.gaps = [*result.gaps, *(g for g in extra if g not in result.gaps)]
+    result.causes = rank_causes(
+        result.differences,
+        snapshot_change=result.snapshot_change,
+        commit_range=result.commit_range,
+        predictions=result.predictions,
+        gaps=result.gaps,
+        compared=result.side_by_side,
+    )
+
+
+def apply_probe(
+    result: Diagnosis, outcome: ProbeOutcome | None = None, *, error: ProbeError | None = None
+) -> None:
+    """The probe's outcome (or its failure) into the diagnosis, and the causes ranked again:
+    the predictions, the rows that changed between the snapshots, or the failure with, for a
+    model that cannot be loaded, the loader's reason as that side's gap. The CLI and the TUI
+    both come here."""
+    if error is not None:
+        result.probe_error = str(error)
+        if error.side is not None:
+            result.gaps = loader_gap(result.gaps, error.side, error.reason or str(error))
+    elif outcome is not None:
+        result.probe_error = None
+        result.predictions = outcome.predictions
+        change, diff = result.snapshot_change, outcome.data_diff
+        if change is not None and diff:
+            older, newer = diff.get("rows_only_older"), diff.get("rows_only_newer")
+            if diff.get("older") != change.older:
+                older, newer = newer, older
+            change.rows_only_older, change.rows_only_newer = older, newer
+            change.changed_columns = [str(c) for c in diff.get("changed_columns") or []]
+            change.changed_rows = [str(r) for r in diff.get("changed_rows") or []]
+            change.changed_rows_more = int(diff.get("changed_rows_more") or 0)
+    rank(result)
+
+
 def probe_request(
     tracking_uri: str,
     left: ProvenanceRecord,
@@ -75,6 +132,7 @@ def probe_request(
     max_rows: int = 0,
     rows_file: str | None = None,
     all_sources: bool = False,
+    tolerance: float | None = None,
 ) -> ProbeRequest:
     """What the probe needs: the versions, the pinned snapshots and where the catalog lives."""
     table = left.data.table or right.data.table
@@ -103,6 +161,7 @@ def probe_request(
         max_rows=max_rows,
         rows_file=rows_file,
         all_sources=all_sources,
+        tolerance=tolerance,
     )
 
 
@@ -119,6 +178,7 @@ async def diagnose(
     probe_env: dict[str, str] | None = None,
     rows_file: str | None = None,
     all_sources: bool = False,
+    tolerance: float | None = None,
 ) -> Diagnosis:
     """The diagnosis of two versions; the probe runs when ``probe`` and a tracking URI are given."""
     left, right = await asyncio.gather(
@@ -157,28 +217,15 @@ async def diagnose(
                     sources,
                     rows_file=rows_file,
                     all_sources=all_sources,
+                    tolerance=tolerance,
                 ),
                 on_progress,
                 env=probe_env,
             )
         except ProbeError as exc:
-            result.probe_error = str(exc)
+            apply_probe(result, error=exc)
         else:
-            result.predictions = outcome.predictions
-            diff = outcome.data_diff
-            if change is not None and diff:
-                older, newer = diff.get("rows_only_older"), diff.get("rows_only_newer")
-                if diff.get("older") != change.older:
-                    older, newer = newer, older
-                change.rows_only_older, change.rows_only_newer = older, newer
-                change.changed_columns = [str(c) for c in diff.get("changed_columns") or []]
-                change.changed_rows = [str(r) for r in diff.get("changed_rows") or []]
-                change.changed_rows_more = int(diff.get("changed_rows_more") or 0)
-    result.causes = rank_causes(
-        diffs,
-        snapshot_change=change,
-        commit_range=commits,
-        predictions=result.predictions,
-        gaps=gaps,
-    )
+            apply_probe(result, outcome)
+        return result
+    rank(result)
     return result

@@ -130,6 +130,76 @@ def _artifact_cause(diffs: list[Difference], others: bool, incomplete: bool) -> 
     return Cause(rank=0, kind=kind, summary=summary, keys=[d.key for d in diffs])
 
 
+# a gap in one area leaves these kinds unknown on its side (the model files hold the environment,
+# the signature and the artifact; no run, everything)
+COVERS: dict[str, tuple[str, ...]] = {
+    "run": ("data", "code", "params", "environment", "signature", "artifact"),
+    "artifact": ("artifact", "signature", "environment"),
+}
+# keys naming a member of a list both sides record (a requirement, a schema column, a dataset):
+# absent from one side's list, the member is a difference; any other value recorded on one side
+# only (a param, a size, a version) is unknown on the other side: a gap
+MEMBERS = ("requirements:", "signature.input.", "signature.output.", "dataset.")
+
+
+def _lacking(diff: Difference) -> str | None:
+    if diff.left is None and diff.right is not None:
+        return "left"
+    if diff.right is None and diff.left is not None:
+        return "right"
+    return None
+
+
+def _one_sided(
+    diff: Difference, recorded: set[tuple[str, str]], unknown: set[tuple[str, str]]
+) -> str | None:
+    """The side that did not record ``diff``'s value, when that makes it a gap (else None)."""
+    side = _lacking(diff)
+    if side is None:
+        return None
+    covered = any(diff.kind in COVERS.get(area, (area,)) for s, area in unknown if s == side)
+    member = next((p for p in MEMBERS if diff.key.startswith(p)), None)
+    if member is not None and not covered and (side, member) in recorded:
+        return None  # the side's list was read and does not hold it: a real difference
+    return side
+
+
+def _recorded(compared: list[Difference]) -> set[tuple[str, str]]:
+    out = set()
+    for diff in compared:
+        member = next((p for p in MEMBERS if diff.key.startswith(p)), None)
+        if member is None:
+            continue
+        for side, value in (("left", diff.left), ("right", diff.right)):
+            if value is not None:
+                out.add((side, member))
+    return out
+
+
+def one_sided_gaps(
+    differences: list[Difference], compared: list[Difference], gaps: list[SideGap]
+) -> list[SideGap]:
+    """A gap for each value recorded on one side only that no gap of that side explains."""
+    unknown = {(g.side, g.area) for g in gaps}
+    recorded = _recorded(compared or differences)
+    out = []
+    for diff in differences:
+        side = _one_sided(diff, recorded, unknown)
+        if side is None:
+            continue
+        if any(diff.kind in COVERS.get(area, (area,)) for s, area in unknown if s == side):
+            continue  # already said: "no MLmodel", "the run logged no params" …
+        other = diff.right if side == "left" else diff.left
+        out.append(
+            SideGap(
+                side=side,  # type: ignore[arg-type]
+                area=diff.kind,
+                message=f"{diff.key} not recorded (the other version: {_short(other, 60)})",
+            )
+        )
+    return out
+
+
 def rank_causes(
     differences: list[Difference],
     *,
@@ -137,20 +207,17 @@ def rank_causes(
     commit_range: CommitRange | None = None,
     predictions: PredictionComparison | None = None,
     gaps: list[SideGap] | None = None,
+    compared: list[Difference] | None = None,
 ) -> list[Cause]:
-    """The causes, most likely first, numbered from 1."""
+    """The causes, most likely first, numbered from 1. A value recorded on one side only is
+    never a cause (``one_sided_gaps`` lists it); ``compared`` holds every key compared, equal
+    or not, to tell a member missing from a recorded list from a list not recorded."""
     unknown = {(g.side, g.area) for g in gaps or []}
-
-    def one_sided_gap(diff: Difference) -> bool:
-        # "recorded on one side, missing on the other" is a gap, not evidence of a cause
-        for side, value in (("left", diff.left), ("right", diff.right)):
-            if value is None and ((side, diff.kind) in unknown or (side, "run") in unknown):
-                return True
-        return False
+    recorded = _recorded(compared or differences)
 
     kinds: dict[str, list[Difference]] = {}
     for diff in differences:
-        if one_sided_gap(diff):
+        if _one_sided(diff, recorded, unknown) is not None:
             continue
         kinds.setdefault(diff.kind, []).append(diff)
     params = kinds.get("params", [])

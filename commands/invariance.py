@@ -53,11 +53,10 @@ def as_frame(rows: Any):
 
 
 def _predict(model, frame) -> list[str]:
-    import numpy as np
+    """Each row's whole answer (every output column: probabilities, a frame's columns)."""
+    from commands.probe_outputs import row_answers
 
-    out = model.predict(frame)
-    values = out.iloc[:, 0] if hasattr(out, "iloc") and getattr(out, "ndim", 1) == 2 else out
-    return [str(v) for v in np.asarray(values).ravel()]
+    return row_answers(model.predict(frame), len(frame))
 
 
 def compare_predictions(name: str, model, base, changed, what: str) -> CheckResult:

@@ -35,11 +35,10 @@ CHECK_NAMES = ("column_order", "extra_column", "row_alone", "int_as_float", "loa
 
 
 def _labels(model, frame) -> list[str]:
-    import numpy as np
+    """Each row's whole answer (every output column: probabilities, a frame's columns)."""
+    from commands.probe_outputs import row_answers
 
-    out = model.predict(frame)
-    values = out.iloc[:, 0] if hasattr(out, "iloc") and getattr(out, "ndim", 1) == 2 else out
-    return [str(v) for v in np.asarray(values).ravel()]
+    return row_answers(model.predict(frame), len(frame))
 
 
 def check_column_order(model, frame) -> CheckResult:

@@ -24,9 +24,22 @@ from pathlib import Path
 from typing import Any
 
 from commands import probe_result
+from commands.probe_outputs import DEFAULT_TOLERANCE, OutputShapeError, compare, concat, summary
 from commands.probe_rows import BUILDERS, RowContext, example_rows
 from commands.probe_sources import RowSet, dataset_rows, input_columns, key_columns, operator_rows
 from commands.probe_synthetic import DEFAULT_ROWS, SEED, synthetic_for
+
+
+class LoadError(Exception):
+    """A model that cannot be loaded: which side, its URI, the loader's own reason."""
+
+    def __init__(self, side: str, uri: str, error: BaseException) -> None:
+        self.side, self.uri = side, uri
+        self.reason = (
+            f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0][:500]}"
+        )
+        super().__init__(f"cannot load the {side} model {uri}: {self.reason}")
+
 
 # compare the rows of two snapshots only when they are this small (it reads both fully)
 MAX_DIFF_RECORDS = 2_000_000
@@ -151,12 +164,11 @@ def _which_rows(newer, only_older, only_newer, columns: list[str]) -> dict[str, 
     }
 
 
-def _predict(model, frame) -> list[str]:
-    import numpy as np
+def _predict(model, frame) -> dict[str, Any]:
+    """The model's answer for ``frame`` as named output columns (``commands.probe_outputs``)."""
+    from commands.probe_outputs import outputs
 
-    out = model.predict(frame)
-    values = out.iloc[:, 0] if hasattr(out, "iloc") and getattr(out, "ndim", 1) == 2 else out
-    return [str(v) for v in np.asarray(values).ravel()]
+    return outputs(model.predict(frame), len(frame))
 
 
 def data_work(args: argparse.Namespace, report=progress) -> tuple[Any, str, dict | None]:
@@ -346,7 +358,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for side in (0, 1):
         uri = _model_uri(args, side)
         progress(f"loading {uri}", 0.05 + 0.25 * side)
-        models.append(mlflow.pyfunc.load_model(loadable(uri)))  # any name ('@' in it...)
+        try:
+            models.append(mlflow.pyfunc.load_model(loadable(uri)))  # any name ('@' in it...)
+        except Exception as exc:
+            raise LoadError(("left", "right")[side], uri, exc) from exc
     builder_rows, builder_source, diff = (None, "", None)
     if background is not None:
         builder_rows, builder_source, diff = _finish_data_work(background)
@@ -359,17 +374,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if total == 0:
         raise LookupError(f"no rows to score ({'; '.join(s.origin for s in sets)})")
     chunk = max(1, -(-total // 10))
-    left: list[str] = []
-    right: list[str] = []
+    answers: tuple[list, list] = ([], [])
     features = rows[scored]
     for start in range(0, total, chunk):
         part = features.iloc[start : start + chunk]
-        left += _predict(models[0], part)
-        right += _predict(models[1], part)
+        for side in (0, 1):
+            try:
+                answers[side].append(_predict(models[side], part))
+            except OutputShapeError as exc:
+                raise OutputShapeError(f"the {('left', 'right')[side]} model: {exc}") from None
         done = min(total, start + chunk)
         progress(f"scored {done:,} of {total:,} rows", 0.65 + 0.35 * done / total)
-    differing = [i for i, (a, b) in enumerate(zip(left, right, strict=True)) if a != b]
+    compared = compare(concat(answers[0]), concat(answers[1]), args.tolerance)
+    differing = compared.differing_rows()
     text, conclusive = probe_result.verdict(total, len(differing), _what(sets))
+    if differing and (how := summary(compared)):
+        text += f": {how}"
     made = sum(len(s.rows) for s in sets if s.synthetic)
     if made and made < total:
         text += f" ({made:,} of them synthetic)"
@@ -392,8 +412,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "source": "; ".join(s.label for s in sets),
         "synthetic": any(s.synthetic for s in sets),
         "sources": per_source,
-        "confusion": probe_result.confusion(left, right),
-        "examples": probe_result.examples(rows, scored, keys, notes, left, right, differing),
+        "outputs": [c.as_json() for c in compared.columns],
+        "tolerance": args.tolerance,
+        "confusion": compared.confusion(),
+        "examples": probe_result.examples(rows, scored, keys, notes, compared, differing),
         "verdict": text,
         "conclusive": conclusive,
         "seconds": round(time.monotonic() - started, 3),
@@ -428,6 +450,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--synthetic-rows", type=int, default=DEFAULT_ROWS)
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the synthetic rows")
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=DEFAULT_TOLERANCE,
+        help="numeric outputs closer than this (absolute) are the same answer",
+    )
     parser.add_argument("--left-uri", help="load the left model from this URI instead")
     parser.add_argument("--right-uri", help="load the right model from this URI instead")
     return parser.parse_args(argv)
@@ -444,6 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _protocol, sys.stdout = sys.stdout, sys.stderr
     try:
         emit("result", **run(args))
+    except LoadError as exc:  # which side, and the loader's reason (not a server's text)
+        emit("error", message=str(exc), side=exc.side, reason=exc.reason)
+        return 2
     except Exception as exc:  # noqa: BLE001 - one JSON line for the parent, never a traceback
         emit("error", message=f"{type(exc).__name__}: {exc}")
         return 2

@@ -1,14 +1,13 @@
-"""What the prediction probe reports: disagreements, the class-by-class table, examples, verdict.
+"""What the prediction probe reports: the verdict and the disagreeing rows as examples.
 
-Pure functions over two lists of predictions (strings) and the scored rows. The verdict never
-calls a handful of agreeing rows agreement: with no disagreement on fewer than
+Pure functions over the compared outputs (``commands.probe_outputs``) and the scored rows. The
+verdict never calls a handful of agreeing rows agreement: with no disagreement on fewer than
 ``MIN_CONCLUSIVE_ROWS`` rows it says "too few to tell".
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +15,6 @@ from typing import Any
 # 300 rows bound it at 1%
 MIN_CONCLUSIVE_ROWS = 300
 MAX_EXAMPLES = 5
-MAX_CONFUSION_CELLS = 50
 
 
 def plain(value: Any) -> Any:
@@ -28,13 +26,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
-
-
-def confusion(left: Sequence[str], right: Sequence[str]) -> list[dict[str, Any]]:
-    """Every (left answer, right answer) pair with its row count, disagreements first."""
-    counts = Counter(zip(left, right, strict=True))
-    cells = sorted(counts.items(), key=lambda kv: (kv[0][0] == kv[0][1], -kv[1], kv[0]))
-    return [{"left": a, "right": b, "rows": n} for (a, b), n in cells[:MAX_CONFUSION_CELLS]]
 
 
 def verdict(rows: int, disagreements: int, what: str) -> tuple[str, bool]:
@@ -62,23 +53,26 @@ def examples(
     scored_columns: Sequence[str],
     keys: Sequence[str],
     notes: Sequence[str],
-    left: Sequence[str],
-    right: Sequence[str],
+    compared: Any,
     differing: Sequence[int],
 ) -> list[dict[str, Any]]:
-    """The first disagreeing rows with their identifying columns and inputs."""
+    """The first disagreeing rows: their identifying columns, both answers (of the outputs that
+    differ on the row, when the model returns several), the outputs named, the inputs."""
     out = []
+    single = len(compared.columns) == 1
     for i in differing[:MAX_EXAMPLES]:
         row = frame.iloc[i]
         key: dict[str, Any] = {str(k): plain(row[k]) for k in keys if k in frame.columns}
         if notes and i < len(notes) and notes[i]:
             key["synthetic"] = notes[i]
+        names = None if single else compared.differing_outputs(i)
         out.append(
             {
                 "row": i,
                 "key": key or {"row": i},
-                "left": left[i],
-                "right": right[i],
+                "left": compared.answer("left", i, names),
+                "right": compared.answer("right", i, names),
+                "outputs": compared.differing_outputs(i),
                 "features": {str(c): plain(row[c]) for c in scored_columns if c in frame.columns},
             }
         )

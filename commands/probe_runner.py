@@ -29,7 +29,11 @@ ProgressCallback = Callable[[str, float | None], None]
 
 
 class ProbeError(ConsoleError):
-    """The probe could not load the models or score the rows."""
+    """The probe could not load the models or score the rows; ``side`` and ``reason`` name the
+    model that could not be loaded and the loader's own words, when that was the failure."""
+
+    side: str | None = None
+    reason: str | None = None
 
 
 class ProbeRequest(BaseModel):
@@ -52,6 +56,7 @@ class ProbeRequest(BaseModel):
     synthetic_rows: int | None = None
     left_uri: str | None = None
     right_uri: str | None = None
+    tolerance: float | None = None
 
     def argv(self) -> list[str]:
         args = [
@@ -87,6 +92,8 @@ class ProbeRequest(BaseModel):
                 args += [flag, value]
         if self.params:
             args += ["--params", json.dumps(self.params)]
+        if self.tolerance is not None:
+            args += ["--tolerance", repr(float(self.tolerance))]
         if self.synthetic_rows:
             args += ["--synthetic-rows", str(self.synthetic_rows)]
         args += ["--all-sources"] if self.all_sources else []
@@ -204,7 +211,11 @@ async def run_protocol(
         detail = tail[-1] if tail else f"exit {proc.returncode}"
         raise ProbeError(f"{what} ended without a result: {detail}")
     if final.get("event") == "error":
-        raise ProbeError(f"{what} failed: {final.get('message')}")
+        error = ProbeError(f"{what} failed: {final.get('message')}")
+        side, reason = final.get("side"), final.get("reason")
+        if side in ("left", "right") and isinstance(reason, str):
+            error.side, error.reason = side, reason
+        raise error
     return {k: v for k, v in final.items() if k != "event"}
 
 

@@ -7,7 +7,7 @@ full provenance records ride along for the TUI but are excluded from the documen
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -63,13 +63,44 @@ class MetricsComparison(BaseModel):
 
 
 class PredictionExample(BaseModel):
-    """A disagreeing row: its identifying columns (``key``), both answers, its inputs."""
+    """A disagreeing row: its identifying columns (``key``), both answers (of the outputs that
+    differ on it, ``name=value``, when the model returns several), those outputs, its inputs."""
 
     row: int
     key: dict[str, Any] = Field(default_factory=dict)
     left: str
     right: str
+    outputs: list[str] = Field(default_factory=list)
     features: dict[str, Any] = Field(default_factory=dict)
+
+
+class OutputColumn(BaseModel):
+    """One output of the models compared over every row: a ``label`` (exactly), a ``numeric``
+    value (within the tolerance; with the largest and mean absolute difference), or returned by
+    one model only (``only left`` / ``only right``)."""
+
+    name: str
+    kind: Literal["label", "numeric", "only left", "only right"]
+    rows_differing: int
+    share: float
+    max_abs_diff: float | None = None
+    mean_abs_diff: float | None = None
+
+    HEADERS: ClassVar[tuple[str, ...]] = ("output", "kind", "rows differing", "largest", "mean")
+
+    def cells(self) -> list[str]:
+        """The row of the per-output table (``HEADERS``); differences only for numbers."""
+
+        def number(value: float | None) -> str:
+            return "" if value is None else f"{value:.4g}"
+
+        return [
+            self.name,
+            self.kind,
+            f"{self.rows_differing:,} ({self.share:.1%})",
+            number(self.max_abs_diff),
+            number(self.mean_abs_diff),
+        ]
 
 
 class ConfusionCell(BaseModel):
@@ -90,8 +121,9 @@ class RowSource(BaseModel):
 
 
 class PredictionComparison(BaseModel):
-    """The probe's result. ``verdict`` says what the numbers show, and never calls a handful of
-    agreeing rows agreement ("too few to tell")."""
+    """The probe's result. ``disagreements`` counts rows (any output differing), never cells;
+    ``verdict`` says what the numbers show, and never calls a handful of agreeing rows
+    agreement ("too few to tell"). ``confusion`` is over the label outputs."""
 
     rows: int
     disagreements: int
@@ -99,6 +131,9 @@ class PredictionComparison(BaseModel):
     source: str = ""
     synthetic: bool = False
     sources: list[RowSource] = Field(default_factory=list)
+    # what the models return, output by output; a row disagrees when any output does
+    outputs: list[OutputColumn] = Field(default_factory=list)
+    tolerance: float | None = None
     confusion: list[ConfusionCell] = Field(default_factory=list)
     examples: list[PredictionExample] = Field(default_factory=list)
     verdict: str = ""
@@ -109,6 +144,12 @@ class PredictionComparison(BaseModel):
     def agree(self) -> bool:
         """Agreement shown: no disagreement on enough rows."""
         return self.disagreements == 0 and self.conclusive
+
+    @property
+    def measured(self) -> list[OutputColumn]:
+        """The outputs worth a line: numeric ones, and any label output when there are several."""
+        several = len(self.outputs) > 1
+        return [c for c in self.outputs if c.kind != "label" or several]
 
 
 class Cause(BaseModel):

@@ -101,6 +101,8 @@ class Settings(BaseModel):
     training_commands: dict[str, list[str]] = Field(default_factory=dict)
 
     request_timeout: float = Field(default=10.0, gt=0, le=600)
+    # the probe: numeric outputs (probabilities, scores) closer than this are the same answer
+    probe_tolerance: float = Field(default=1e-6, ge=0)
     embedded_idle_minutes: float = Field(default=60.0, ge=0)
     # how long any write a promoter sent may take to reach the server (README: Safety)
     promotion_settle_seconds: float = Field(default=2.0, ge=0.05, le=60)

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
-from console.diagnosis_model import Diagnosis, Difference
+from console.diagnosis_model import Diagnosis, Difference, OutputColumn
 from console.model import format_ms
 from console.safe_text import printable
 from widgets.detail_base import DetailScreen
@@ -209,6 +209,8 @@ class CompareScreen(DetailScreen):
                     "dim",
                 )
             )
+        if p.measured:
+            parts.append(columns(list(OutputColumn.HEADERS), [c.cells() for c in p.measured]))
         off = [c for c in p.confusion if c.left != c.right]
         if off:
             parts.append(

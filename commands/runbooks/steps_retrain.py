@@ -624,7 +624,9 @@ async def _probe(ctx: StepContext, args: ProbeArgs) -> StepResult:
         left = await collect(client, args.model, args.champion, sources)
         right = await collect(client, args.model, args.challenger, sources)
         # the challenger's snapshot holds the newest rows: score those with both versions
-        request = probe_request(await ctx.tracking_uri(), right, left, sources)
+        request = probe_request(
+            await ctx.tracking_uri(), right, left, sources, tolerance=ctx.settings.probe_tolerance
+        )
         request = request.model_copy(update={"left": args.champion, "right": args.challenger})
     finally:
         await sources.aclose()

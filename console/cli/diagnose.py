@@ -55,10 +55,27 @@ def register(subparsers, add_globals) -> None:
         action="store_true",
         help="score rows from every source (file, row builder, logged datasets, synthetic)",
     )
+    parser.add_argument(
+        "--tolerance",
+        type=_tolerance,
+        metavar="T",
+        help="numeric outputs (probabilities, scores) closer than T are the same answer "
+        "(default: the profile's probe_tolerance, 1e-6)",
+    )
     parser.add_argument("--no-lineage", action="store_true", help="skip the DataHub lineage")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     add_globals(parser)
     parser.set_defaults(handler=_handle)
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a tolerance (a number, 0 or more)")
+    return value
 
 
 def _progress(message: str, fraction: float | None) -> None:
@@ -86,6 +103,7 @@ async def _diagnose(args: argparse.Namespace, settings):
                 probe_env=child_env(settings),
                 rows_file=args.rows,
                 all_sources=args.all_sources,
+                tolerance=settings.probe_tolerance if args.tolerance is None else args.tolerance,
             )
     finally:
         await sources.aclose()

@@ -10,6 +10,7 @@ commit tag that is not a commit id (``gitinfo.is_revision``) is a gap and never 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,11 +38,18 @@ TAG_REPO = "mlflow.source.git.repoURL"
 TAG_BRANCH = "mlflow.source.git.branch"
 TAG_SOURCE = "mlflow.source.name"
 LINEAGE_DEPTH = 2
+# the start of the gap for model files the server would not give (its reason follows)
+UNREADABLE_FILES = "model files unreadable"
+
+
+_NAME_PARTS = re.compile(r"\.|__|/|:")
 
 
 def is_seed_param(key: str) -> bool:
-    """Params that hold a random seed (``seed``, ``random_state``, ``model.seed`` …)."""
-    last = key.lower().rsplit(".", 1)[-1]
+    """Params that hold a random seed, by the last component of their name, any case:
+    ``seed``, ``random_seed``, ``rng_seed``, ``model.seed``, ``random_state`` and a scikit-learn
+    pipeline's ``gbc__random_state`` (as ``Pipeline.get_params`` and autolog name it)."""
+    last = _NAME_PARTS.split(key.lower())[-1]
     return "seed" in last or last == "random_state"
 
 
@@ -91,7 +99,9 @@ async def collect(
         try:
             return await client.get_model_files(model, version)
         except MlflowError as exc:
-            gaps.append(Gap(area="environment", message=f"model files unreadable: {exc.message}"))
+            # the files hold the environment, the signature and the artifact: all three unknown
+            for area in ("environment", "signature", "artifact"):
+                gaps.append(Gap(area=area, message=f"{UNREADABLE_FILES}: {exc.message}"))
             return None
 
     async def aliases() -> list[str]:
@@ -208,7 +218,9 @@ def _data(run: Run | None, gaps: list[Gap]) -> DataProvenance:
             if item.dataset.name.lower() == table.lower():
                 data.dataset_digest = item.dataset.digest
                 break
-    if not table or not snapshot:
+    if not table and not snapshot and any(i.dataset.digest for i in run.inputs):
+        pass  # MLflow's dataset inputs (name, digest, source) are the run's data record
+    elif not table or not snapshot:
         missing = [p for p in (PARAM_TABLE, PARAM_SNAPSHOT) if not run.params.get(p)]
         names = [i.dataset.name for i in run.inputs if i.dataset.name]
         seen = f" (dataset inputs: {', '.join(names)})" if names else ""

@@ -217,6 +217,13 @@ def prediction_lines(p: PredictionComparison) -> list[str]:
             "these rows are synthetic: they show where the versions disagree, "
             "not how often real inputs do"
         )
+    if p.measured:
+        tolerance = f", numbers within {p.tolerance:g}" if p.tolerance is not None else ""
+        lines += _wrap(f"outputs (rows differing{tolerance}; largest and mean difference):")
+        for column in p.measured[:12]:
+            name, kind, rows, largest, mean = column.cells()
+            size = f", largest {largest}, mean {mean}" if largest else ""
+            lines += _wrap(f"{name} [{kind}]: {rows}{size}", indent=4, hanging=4)
     off = [c for c in p.confusion if c.left != c.right]
     if off:
         lines += _wrap("left → right, rows (where they disagree):")

@@ -201,9 +201,8 @@ class ProvenanceFeature:
         )
 
     async def _probe(self, screen, rows_file: str | None = None) -> None:
-        from commands.diagnose import probe_request
-        from commands.diagnose_causes import rank_causes
-        from commands.probe_runner import child_env, run_probe
+        from commands.diagnose import apply_probe, probe_request
+        from commands.probe_runner import ProbeError, child_env, run_probe
         from console.errors import ConsoleError
         from console.provenance.collect import ProvenanceSources
 
@@ -215,6 +214,7 @@ class ProvenanceFeature:
             diagnosis.right_record,
             sources,
             rows_file=rows_file,
+            tolerance=self.shell.settings.probe_tolerance,
         )
 
         def progress(text: str, fraction: float | None) -> None:
@@ -222,6 +222,11 @@ class ProvenanceFeature:
 
         try:
             outcome = await run_probe(request, progress, env=child_env(self.shell.settings))
+        except ProbeError as exc:
+            apply_probe(diagnosis, error=exc)
+            screen.probe_finished(str(exc), ok=False)
+            screen.show(diagnosis)
+            return
         except ConsoleError as exc:
             diagnosis.probe_error = str(exc)
             screen.probe_finished(str(exc), ok=False)
@@ -230,21 +235,7 @@ class ProvenanceFeature:
         except Exception as exc:  # noqa: BLE001 - the probe worker has no Job to report for it
             screen.probe_finished(f"failed: {type(exc).__name__}: {exc}", ok=False)
             return
-        diagnosis.predictions = outcome.predictions
-        change = diagnosis.snapshot_change
-        diff = outcome.data_diff
-        if change is not None and diff:
-            older, newer = diff.get("rows_only_older"), diff.get("rows_only_newer")
-            if diff.get("older") != change.older:
-                older, newer = newer, older
-            change.rows_only_older, change.rows_only_newer = older, newer
-        diagnosis.causes = rank_causes(
-            diagnosis.differences,
-            snapshot_change=change,
-            commit_range=diagnosis.commit_range,
-            predictions=diagnosis.predictions,
-            gaps=diagnosis.gaps,
-        )
+        apply_probe(diagnosis, outcome)
         p = outcome.predictions
         screen.probe_finished(f"done in {p.seconds or 0:.1f} s: {p.verdict}", ok=True)
         screen.show(diagnosis)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.provenance.foreign import Foreign, build_foreign
+from tests.provenance.outputs import Outputs, build_outputs
 from tests.provenance.world import World, build_world
 from tests.support.demo import build_demo_home
 from tests.support.servers import MlflowServer, git_available, start_mlflow_server
@@ -35,6 +36,14 @@ def foreign(tmp_path_factory: pytest.TempPathFactory, prov_server: MlflowServer)
     if not git_available():
         pytest.skip("git is not installed")
     return build_foreign(tmp_path_factory.mktemp("foreign-home"), prov_server.url)
+
+
+@pytest.fixture(scope="package")
+def outputs_world(tmp_path_factory: pytest.TempPathFactory, prov_server: MlflowServer) -> Outputs:
+    """One pair per kind of output, logged as other teams log them (see ``outputs.py``)."""
+    return build_outputs(
+        tmp_path_factory.mktemp("outputs-home"), prov_server.url, prov_server.workdir
+    )
 
 
 @pytest.fixture(scope="package")

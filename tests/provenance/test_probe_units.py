@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from commands.probe_result import MIN_CONCLUSIVE_ROWS, confusion, verdict
+from commands.probe_result import MIN_CONCLUSIVE_ROWS, verdict
 from commands.probe_synthetic import MARGIN, Column, synthetic_rows
 from commands.reproduce import ALWAYS_UNPINNED, cannot_pin, environment_differences
 from console.model import PythonEnv
@@ -52,7 +52,14 @@ def test_the_verdict_never_calls_a_few_agreeing_rows_agreement() -> None:
 
 
 def test_confusion_counts_every_pair_disagreements_first() -> None:
-    cells = confusion(["a", "a", "b", "b", "b"], ["a", "b", "b", "a", "a"])
+    import numpy as np
+
+    from commands.probe_outputs import compare
+
+    cells = compare(
+        {"prediction": np.asarray(["a", "a", "b", "b", "b"])},
+        {"prediction": np.asarray(["a", "b", "b", "a", "a"])},
+    ).confusion()
     assert cells[0] == {"left": "b", "right": "a", "rows": 2}
     assert {(c["left"], c["right"]): c["rows"] for c in cells} == {
         ("b", "a"): 2, ("a", "b"): 1, ("a", "a"): 1, ("b", "b"): 1,
