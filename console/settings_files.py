@@ -33,6 +33,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "home": ("MLOPS_CONSOLE_HOME",),
     "read_only": ("MLOPS_CONSOLE_READ_ONLY",),
     "request_timeout": ("MLOPS_CONSOLE_REQUEST_TIMEOUT",),
+    "probe_tolerance": ("MLOPS_CONSOLE_PROBE_TOLERANCE",),
     "embedded_idle_minutes": ("MLOPS_CONSOLE_EMBEDDED_IDLE_MINUTES",),
     "promotion_settle_seconds": ("MLOPS_CONSOLE_PROMOTION_SETTLE_SECONDS",),
 }

@@ -198,3 +198,30 @@ async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
 
         await wait_for(pilot, lambda: showing(app, TextViewer), within=120)
         assert "INCOMPLETE" in app.screen.body.plain
+
+
+async def test_compare_shows_each_output_of_a_frame_model_at_80x24(outputs_world) -> None:
+    """A model answering a frame (label, score): the compare screen's probe names the output
+    that differs and tables each output's size; ``f`` with the team's rows file."""
+    case = outputs_world.cases["frame"]
+    app = build_app(settings_for(outputs_world.home, outputs_world.tracking_uri), build_demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _versions_of(pilot, app, case.model, 2)
+        app.provenance.open_compare(case.model, case.left, case.right)
+        await wait_for(pilot, lambda: showing(app, CompareScreen), within=10)
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        await wait_for(pilot, lambda: compare.diagnosis is not None, within=30)
+        await pilot.press("f")
+        await pilot.pause()
+        compare.query_one("#rows-path").value = str(outputs_world.eval_csv)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: compare.diagnosis.predictions is not None, within=240)
+        p = compare.diagnosis.predictions
+        assert p.disagreements == p.rows and [c.name for c in p.outputs] == ["label", "score"]
+        shown = plain(compare.query_one("#content").content, width=78)
+        assert "differs: score" in shown and "the same: label" in shown
+        assert "rows differing" in shown and "largest" in shown  # the per-output table
+        table = [line for line in shown.splitlines() if line.strip().startswith("score")]
+        assert table and "numeric" in table[0] and "100.0%" in table[0]
+        assert "score=" in shown  # an example names the differing output
