@@ -101,6 +101,8 @@ class Settings(BaseModel):
     training_commands: dict[str, list[str]] = Field(default_factory=dict)
 
     request_timeout: float = Field(default=10.0, gt=0, le=600)
+    # verb id → keys (the profile's ``[keys]`` table: ``"promote.alias" = "A"``); see the help
+    keys: dict[str, str] = Field(default_factory=dict)
     # the probe: numeric outputs (probabilities, scores) closer than this are the same answer
     probe_tolerance: float = Field(default=1e-6, ge=0)
     embedded_idle_minutes: float = Field(default=60.0, ge=0)

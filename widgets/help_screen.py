@@ -1,4 +1,8 @@
-"""Help for the focused pane or screen, plus the keys that work everywhere (``?`` and F1)."""
+"""Help for the focused pane or screen, plus the keys that work everywhere (``?`` and F1).
+
+The commands block is generated: the app gives one line per verb (``verb_help_lines``, from
+``console.tui.verbs``: the keys in use, the ``:`` usage, what it does), so the help never
+lists a key the console does not bind, and shows a remapped key as remapped."""
 
 from __future__ import annotations
 
@@ -11,33 +15,17 @@ from textual.widgets import Static
 from widgets.text_viewer import ViewerBody
 
 # every line fits the modal at 80 columns (74 inside its border, padding and scrollbar)
+WIDTH = 74
+KEY_COLUMN = 18
 EVERYWHERE = (
     "Everywhere\n"
     "  tab, shift+tab  next / previous pane     1 2 3   jump to a pane\n"
     "  j/k, arrows     move                     g / G   top / bottom\n"
     "  enter           drill in                 escape  back out\n"
     "  /               filter                   o       sort the runs\n"
-    "  :               command line: :runs :experiments :models :versions\n"
-    "                  :lineage :experiment NAME :model NAME :run ID\n"
-    "                  :filter EXPR :sort EXPR :audit :runbook [NAME]\n"
-    "                  :deployments :monitor NAME :history [MODEL]\n"
-    "                  :refresh :help :q\n"
-    "  r               reload (and retry what failed now)\n"
+    "  :               command line (tab completes commands and names)\n"
     "  x / v           dismiss the failure banner / read it whole\n"
-    "  ctrl+p          command palette          ? F1    this help\n"
-    "  b               runbooks                 q       quit\n"
-    "  D               deployments: in sync, healthy, drift; enter/M monitor,\n"
-    "                  R rollout, B rollback, T retrain (see ? there)\n"
-)
-ON_A_VERSION = (
-    "On a version (registry pane or version detail)\n"
-    "  p               provenance               m       mark for compare\n"
-    "  c               compare the two marked versions\n"
-    "  h               the model's history: timeline, state at a time, undo\n"
-)
-PROMOTION_KEYS = (
-    "  a               set, move or remove an alias (plan, gates, confirm)\n"
-    "  s               change the stage (plan, gates, confirm)\n"
+    "  ctrl+p          command palette\n"
 )
 LINEAGE_KEYS = (
     "Lineage pane\n"
@@ -60,17 +48,44 @@ OVERRIDE_KEYS = (
     "                  typed again (audited and tagged like --force --reason);\n"
     "                  g runs the gates a failure stopped (like --all-gates)\n"
 )
-GLOBAL_KEYS = EVERYWHERE + ON_A_VERSION + PROMOTION_KEYS + LINEAGE_KEYS + VIEW_KEYS + OVERRIDE_KEYS
+# the keys that are not commands (the commands come from the app: ``command_lines``)
+GLOBAL_KEYS = EVERYWHERE + LINEAGE_KEYS + VIEW_KEYS + OVERRIDE_KEYS
+# (keys and ``:`` usage, what it does, greyed): one line per command, from the app's verbs
+CommandLine = tuple[str, str, bool]
 
 
-def global_keys(read_only: bool) -> Text:
-    """The keys that work everywhere; promotion keys greyed out in read-only mode."""
-    text = Text(EVERYWHERE + ON_A_VERSION)
-    if read_only:
-        text.append(PROMOTION_KEYS, style="dim strike")
-        text.append("  a and s are disabled: read-only mode\n", style="bold")
-    else:
-        text.append(PROMOTION_KEYS)
+def _wrapped(what: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(what, width) or [""]
+
+
+def command_text(lines: list[CommandLine]) -> Text:
+    """The commands block: keys and ``:`` usage in the first column (on a line of their own
+    when long), what each does beside; greyed (struck) where read-only refuses it."""
+    text = Text("Commands\n")
+    width = WIDTH - KEY_COLUMN
+    for invoke, what, greyed in lines:
+        style = "dim strike" if greyed else ""
+        if len(invoke) > KEY_COLUMN - 4:  # two spaces at least before the words
+            text.append(f"  {invoke}\n", style=style)
+            first, *rest = _wrapped(what, width)
+            rest = [first, *rest]
+        else:
+            first, *rest = _wrapped(what, width)
+            text.append(f"  {invoke:<{KEY_COLUMN - 2}}{first}\n", style=style)
+        for line in rest:
+            text.append(" " * KEY_COLUMN + line + "\n", style=style)
+    return text
+
+
+def global_keys(read_only: bool, lines: list[CommandLine] | None = None) -> Text:
+    """The keys that work everywhere and the commands; mutating ones greyed in read-only mode."""
+    text = Text(EVERYWHERE)
+    if lines:
+        text.append_text(command_text(lines))
+        if read_only and any(greyed for _, _, greyed in lines):
+            text.append("  struck out: disabled, read-only mode\n", style="bold")
     text.append(LINEAGE_KEYS)
     text.append(VIEW_KEYS)
     if not read_only:
@@ -111,7 +126,10 @@ class HelpScreen(ModalScreen[None]):
         read_only = self.read_only
         if read_only is None:  # the console's settings say; a bare host app has none
             read_only = bool(getattr(getattr(self.app, "settings", None), "read_only", False))
-        body.append_text(global_keys(read_only))
+        # the commands: the app's verbs (keys as remapped by the profile), when it has them
+        source = getattr(self.app, "verb_help_lines", None)
+        lines = source(read_only) if callable(source) else None
+        body.append_text(global_keys(read_only, lines))
         with ViewerBody():  # j/k/g/G as the help itself says, like every other text
             yield Static(body, id="help-body")
 

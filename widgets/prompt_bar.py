@@ -13,7 +13,7 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from console.tui.commands import complete_command, matching_commands
+from console.tui.commands import complete_command, matching_arguments, matching_commands
 from widgets.messages import PromptSubmitted
 from widgets.text import DataInput
 
@@ -152,11 +152,20 @@ class PromptBar(Horizontal):
         field.take_focus()
 
     def _complete_command(self, text: str) -> str | None:
-        completed = complete_command(text)
+        """The command word, then its argument from the names the console knows (the app's
+        ``completion_candidates``: experiments, models, deployments, runbooks); several
+        matches are listed."""
+        candidates = getattr(self.app, "completion_candidates", None)
+        completed = complete_command(text, candidates)
         if completed is None:
-            matches = matching_commands(text)
-            if len(matches) > 1:
-                self.app.notify("  ".join(f":{m}" for m in matches), title="commands")
+            words = matching_commands(text)
+            if len(words) > 1:
+                self.app.notify("  ".join(f":{m}" for m in words), title="commands")
+            names = matching_arguments(text, candidates)
+            if len(names) > 1:
+                shown = names[:20]
+                more = f"  (+{len(names) - 20} more)" if len(names) > 20 else ""
+                self.app.notify("  ".join(shown) + more, title="matches")
         return completed
 
     def close(self) -> None:

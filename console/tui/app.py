@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import SystemCommand
-from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -26,16 +25,17 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from console.safe_text import printable
+from console.tui import verbs
 from console.tui.browse import BrowseFeature
 from console.tui.commands import Command, CommandError, parse_command
 from console.tui.connect import ConnectFeature
 from console.tui.crash import CrashGuardedApp
 from console.tui.demo import DemoFeature
 from console.tui.deployments import DeploymentsFeature
-from console.tui.history import HISTORY_ACTIONS, HistoryFeature
+from console.tui.history import HistoryFeature
 from console.tui.jobs import RETRY_DELAYS, JobRunner
 from console.tui.lineage import LineageFeature
-from console.tui.promotion import PROMOTION_ACTIONS, PromotionFeature
+from console.tui.promotion import PromotionFeature
 from console.tui.provenance import ProvenanceFeature
 from console.tui.runbooks import RunbookFeature
 from console.tui.shell import Connection, Shell, ShellHooks
@@ -61,16 +61,6 @@ PROGRESS_TTL_S = 60.0
 FIRST_PAGE_WAIT_S = 0.4
 # seconds after connecting before the runbook catalog is read (for the palette)
 CATALOG_DELAY_S = 2.0
-# ``:`` commands that act on the main screen's panes (typed elsewhere, they return there first)
-MAIN_SCREEN_COMMANDS = frozenset({"focus", "experiment", "model", "run", "filter", "order"})
-# palette entries that move the focus: (title, help, `:` focus target)
-PANE_COMMANDS = (
-    ("Experiments", "go to the experiments list", "experiments"),
-    ("Runs", "go to the runs of the selected experiment", "runs"),
-    ("Models", "go to the registered models", "models"),
-    ("Versions", "go to the versions of the selected model", "versions"),
-    ("Lineage", "go to the lineage pane", "lineage"),
-)
 
 
 class Progress(Message):
@@ -136,25 +126,9 @@ class ConsoleApp(CrashGuardedApp):
        as if typed): dim and italic, in colour and without it */
     Input > .input--placeholder { text-style: dim italic; }
     """
-    BINDINGS = [
-        # promotions: in the footer only on a version, greyed out in read-only mode; first, so
-        # they fit in the footer at 80 columns
-        Binding("a", "alias", "Alias", id="promote.alias", tooltip="set, move or remove an alias"),
-        Binding("s", "stage", "Stage", id="promote.stage", tooltip="change the version's stage"),
-        # quit is in the help and the command line (:q); the footer keeps the pane's keys
-        Binding("q", "quit", "Quit", show=False, id="quit"),
-        Binding("r", "refresh", "Refresh", id="refresh", tooltip="reload and retry what failed"),
-        Binding("question_mark", "help", "Help", key_display="?", id="help"),
-        Binding("f1", "help", "Help", show=False, id="help.f1"),
-        # provenance and compare; off the footer to keep it short
-        Binding("p", "provenance", "Provenance", show=False, id="provenance"),
-        Binding("m", "mark", "Mark", show=False, id="mark"),
-        Binding("c", "compare", "Compare", show=False, id="compare"),
-        Binding("b", "runbooks", "Runbooks", show=False, id="runbooks"),
-        Binding("D", "deployments", "Deployments", show=False, id="deployments"),
-        # the registry history of the model in view (offered only where there is one)
-        Binding("h", "history", "History", id="history", tooltip="who moved which alias, when"),
-    ]
+    # every operator verb's keys, from the one registry (``console.tui.verbs``); their ids are
+    # the verbs' ids, so a profile's ``[keys]`` table remaps them
+    BINDINGS = verbs.bindings()
 
     def __init__(
         self,
@@ -185,6 +159,8 @@ class ConsoleApp(CrashGuardedApp):
             lambda uri: _default_client_factory(self.settings)(uri)
         )
         self.clock = clock
+        # verb id → keys, from the profile's ``[keys]`` (``apply_keymap``)
+        self.keymap: dict[str, str] = {}
         self.main = MainScreen(read_only=bool(settings and settings.read_only))
         self.main.on_body = self._take_first_page
         self.jobs = JobRunner(self, lambda: self.main.banner, tuple(retry_delays))
@@ -332,6 +308,8 @@ class ConsoleApp(CrashGuardedApp):
             self.exit(return_code=2)
 
     def _start_with_settings(self) -> None:
+        if self.settings.keys:
+            self.apply_keymap(dict(self.settings.keys))
         self.main.detail.show_message("connecting…")
         self.connect.start()
 
@@ -454,87 +432,91 @@ class ConsoleApp(CrashGuardedApp):
                 self.execute(command)
 
     def execute(self, command: Command) -> None:
-        """Carry out a ``:`` command (also used by the command palette)."""
-        main, browse = self.main, self.browse
-        if command.action in MAIN_SCREEN_COMMANDS:
+        """Carry out a ``:`` command: its verb, with the argument typed."""
+        self.run_verb(command.verb, command.argument)
+
+    def run_verb(self, verb: verbs.Verb, argument: str | None = None) -> None:
+        """Carry out ``verb`` (``verbs.Verb.run``); ``argument`` None: from a key or the palette."""
+        main = self.main
+        if verb.on_main:
             # typed on a detail screen: the panes it acts on are on the main screen
             while len(self.screen_stack) > 1 and self.screen is not main:
                 self.pop_screen()
-        if command.action == "quit":
-            self.exit(0)
-        elif command.action == "refresh":
-            self.action_refresh()
-        elif command.action == "help":
-            self.action_help()
-        elif command.action == "focus":
-            targets = {
-                "experiments": (0, main.runs_pane.experiment_table),
-                "runs": (0, main.runs_pane.runs_table),
-                "models": (1, main.registry_pane.model_table),
-                "versions": (1, main.registry_pane.version_table),
-                "lineage": (2, main.lineage_pane.tree),
-            }
-            index, widget = targets[command.argument]
-            main.focus_pane(index, widget)
-        elif command.action == "experiment":
-            browse.go_to_experiment(command.argument)
-        elif command.action == "model":
-            browse.go_to_model(command.argument)
-        elif command.action == "run":
-            browse.open_run(command.argument)
-        elif command.action == "filter":
-            browse.runs_filter = parse_filter(command.argument)
-            browse.load_runs(reset=True)
-        elif command.action == "order":
-            browse.runs_order = parse_order(command.argument, main.runs_pane.columns)
-            browse.load_runs(reset=True)
-        elif command.action == "audit":
-            self.promotion.action_audit()
-        elif command.action == "runbook":
-            self.runbooks.open_runbook(command.argument or None)
-        elif command.action == "deployments":
-            self.deployments.open()
-        elif command.action == "monitor":
-            self.deployments.open(monitor=command.argument)
-        elif command.action == "history":
-            self.history.open_history(command.argument or None)
+        target = self._path(verb.run)
+        if verb.fixed:
+            target(verb.fixed)
+        elif verb.argument == "none":
+            target()
+        else:
+            target(argument if argument else None)
+
+    def _path(self, path: str) -> Callable[..., Any]:
+        target: Any = self
+        for part in path.split("."):
+            target = getattr(target, part)
+        return target
+
+    def verb_help_lines(self, read_only: bool) -> list[tuple[str, str, bool]]:
+        """The help screen's commands block (``widgets.help_screen.command_text``)."""
+        return verbs.help_lines(self.keymap, read_only=read_only)
+
+    def action_verb(self, verb_id: str) -> None:
+        self.run_verb(verbs.BY_ID[verb_id])
+
+    def verb_state(self, verb: verbs.Verb) -> bool | None:
+        """Offered (True), greyed (None) or not offered here (False)."""
+        return self._path(verb.state)(verb) if verb.state else True
+
+    # what the verbs run that is the app's own
+
+    def exit_console(self) -> None:
+        self.exit(0)
+
+    def filter_runs(self, text: str | None) -> None:
+        if text is None:
+            self.main.open_prompt("filter")
+            return
+        self.browse.runs_filter = parse_filter(text)
+        self.browse.load_runs(reset=True)
+
+    def sort_runs(self, text: str | None) -> None:
+        if text is None:
+            self.main.open_prompt("order")
+            return
+        self.browse.runs_order = parse_order(text, self.main.runs_pane.columns)
+        self.browse.load_runs(reset=True)
+
+    def focus_list(self, target: str) -> None:
+        main = self.main
+        targets = {
+            "experiments": (0, main.runs_pane.experiment_table),
+            "runs": (0, main.runs_pane.runs_table),
+            "models": (1, main.registry_pane.model_table),
+            "versions": (1, main.registry_pane.version_table),
+            "lineage": (2, main.lineage_pane.tree),
+        }
+        index, widget = targets[target]
+        main.focus_pane(index, widget)
+
+    def completion_candidates(self, what: str) -> list[str]:
+        """The names a ``:`` command's argument completes from, as the console knows them."""
+        main = self.main
+        if what == "experiment":
+            return [e.name for e in main.runs_pane.experiments.values()]
+        if what == "model":
+            return list(main.registry_pane.models)
+        if what == "runbook":
+            return [e.name for e in self.runbooks.catalog or [] if not e.error]
+        if what == "deployment":
+            return self.deployments.names()
+        return []
 
     # --- actions --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in PROMOTION_ACTIONS:
-            return self.promotion.check_action(action)
-        if action in HISTORY_ACTIONS:
-            return self.history.check_action(action)
+        if action == "verb" and parameters and str(parameters[0]) in verbs.BY_ID:
+            return self.verb_state(verbs.BY_ID[str(parameters[0])])
         return super().check_action(action, parameters)
-
-    # a disabled binding does not run its action: the key then reaches these handlers
-    def key_a(self) -> None:
-        self.promotion.explain_disabled()
-
-    def key_s(self) -> None:
-        self.promotion.explain_disabled()
-
-    def action_alias(self) -> None:
-        self.promotion.action_alias()
-
-    def action_stage(self) -> None:
-        self.promotion.action_stage()
-
-    def action_audit(self) -> None:
-        self.promotion.action_audit()
-
-    def action_provenance(self) -> None:
-        self.provenance.action_provenance()
-
-    def action_mark(self) -> None:
-        self.provenance.action_mark()
-
-    def action_compare(self) -> None:
-        self.provenance.action_compare()
-
-    def action_runbooks(self) -> None:
-        self.runbooks.action_runbooks()
 
     def on_key(self, event: events.Key) -> None:
         # j/k in the choosers (alias, stage, runbook): an option list has no keys of its own
@@ -549,12 +531,31 @@ class ConsoleApp(CrashGuardedApp):
                 focused.action_cursor_down()
             else:
                 focused.action_cursor_up()
+            return
+        # a greyed verb's key does not run it (Textual skips a disabled binding): say why
+        for verb in verbs.VERBS:
+            if not verb.explain or event.key not in self._keys(verb):
+                continue
+            if self.verb_state(verb) is None:
+                event.stop()
+                self._path(verb.explain)()
+            return
 
-    def action_deployments(self) -> None:
-        self.deployments.open()
+    def _keys(self, verb: verbs.Verb) -> list[str]:
+        return [k.strip() for k in (self.keymap.get(verb.id) or verb.keys).split(",")]
 
-    def action_history(self) -> None:
-        self.history.action_history()
+    def apply_keymap(self, keymap: dict[str, str]) -> None:
+        """A profile's ``[keys]`` (verb id → keys): bound now, shown in the help; an id that
+        names no verb is reported, not applied."""
+        unknown = verbs.unknown_keymap_ids(keymap)
+        if unknown:
+            known = ", ".join(sorted(verbs.BY_ID))
+            self.shell.notify(
+                f"[keys] names no command: {', '.join(unknown)} (known: {known})",
+                severity="warning",
+            )
+        self.keymap = {k: v for k, v in keymap.items() if k in verbs.BY_ID}
+        self.set_keymap(self.keymap)
 
     def action_refresh(self) -> None:
         self.jobs.clear_final()  # a 404 or refused filter is not retried: r puts it away
@@ -624,38 +625,29 @@ class ConsoleApp(CrashGuardedApp):
 
     # --- command palette ------------------------------------------------------------------
 
+    def _verb_entries(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The verbs offered on ``screen`` (``verbs.applies``, live here), each with its keys."""
+        where = {"main"} if isinstance(screen, MainScreen) else set()
+        if self.promotion.version_on(screen) is not None:
+            where.add("version")
+        for verb in verbs.VERBS:
+            if not verbs.applies(verb, where) or self.verb_state(verb) is not True:
+                continue
+            keys = " ".join(verbs.keys_of(verb, self.keymap))
+            hint = " · ".join(part for part in (keys, verbs.usage(verb)) if part)
+            yield SystemCommand(verb.title, f"{verb.help} ({hint})", partial(self.run_verb, verb))
+
     def _palette_entries(self, screen: Screen) -> Iterable[SystemCommand]:
         from widgets.history_screen import HistoryScreen
         from widgets.run_screen import RunScreen
         from widgets.version_screen import VersionScreen
 
+        if isinstance(screen, MainScreen | RunScreen | VersionScreen):
+            yield from self._verb_entries(screen)
         if isinstance(screen, MainScreen):
             run = self.execute
-            for title, help_text, target in PANE_COMMANDS:
-                yield SystemCommand(title, help_text, partial(run, Command("focus", target)))
-            yield SystemCommand(
-                "Filter runs",
-                "MLflow filter syntax or part of a run name",
-                partial(screen.open_prompt, "filter"),
-            )
-            yield SystemCommand(
-                "Sort runs",
-                "by a metric, param or attribute (server side)",
-                partial(screen.open_prompt, "order"),
-            )
-            yield SystemCommand(
-                "Clear run filter and sort",
-                "show every run, newest first",
-                self.browse.clear_runs_query,
-            )
-            yield SystemCommand(
-                "Refresh", "reload everything and retry what failed", self.action_refresh
-            )
-            yield SystemCommand("Help", "keys for the focused pane", self.action_help)
-            yield from self.promotion.promotion_commands(screen)
             yield from self.history.history_commands(screen)
             yield from self.runbooks.runbook_commands()
-            yield from self.deployments.deployment_commands(screen)
             for experiment in list(screen.runs_pane.experiments.values())[:200]:
                 yield SystemCommand(
                     f"Experiment: {experiment.name}",
@@ -679,9 +671,7 @@ class ConsoleApp(CrashGuardedApp):
                     "open the run that produced this version",
                     screen.action_go_to_run,
                 )
-                yield from self.promotion.promotion_commands(screen)
                 yield from self.history.history_commands(screen)
-            yield SystemCommand("Help", "keys for this view", self.action_help)
         elif isinstance(screen, HistoryScreen):
             yield from self.history.history_commands(screen)
             yield SystemCommand("Help", "keys for this view", self.action_help)

@@ -1,61 +1,21 @@
-"""The ``:`` command line of the console: parsing only (no Textual), so it is easy to test.
+"""The ``:`` command line of the console: parsing and Tab completion (no Textual), from the verbs.
 
-``parse_command(":experiment churn")`` → ``Command("experiment", "churn")``. The shell acts on it.
+``parse_command(":experiment churn")`` → ``Command("experiment", "churn")``: the action is the
+verb's id (``console.tui.verbs``), which the app carries out. ``complete_command`` completes the
+command word, then — for a verb whose argument names something on the server — the argument from
+the names it is given (experiments, models, deployments, runbooks).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from console.errors import ConsoleError
+from console.tui.verbs import BY_ID, Verb, by_name, command_hint, usage
 
-_FOCUS = {
-    "runs": "runs",
-    "run-list": "runs",
-    "experiments": "experiments",
-    "exps": "experiments",
-    "models": "models",
-    "registry": "models",
-    "versions": "versions",
-    "lineage": "lineage",
-}
-_ARGUMENT = {
-    "experiment": "experiment",
-    "exp": "experiment",
-    "model": "model",
-    "run": "run",
-    "filter": "filter",
-    "sort": "order",
-    "order": "order",
-    "runbook": "runbook",
-    "rb": "runbook",
-    "monitor": "monitor",
-    "history": "history",
-    "hist": "history",
-}
-# commands whose argument may be left out
-_OPTIONAL = {"filter", "order", "runbook", "history"}
-_PLAIN = {
-    "q": "quit",
-    "q!": "quit",
-    "quit": "quit",
-    "exit": "quit",
-    "refresh": "refresh",
-    "reload": "refresh",
-    "help": "help",
-    "h": "help",
-    "audit": "audit",
-    "runbooks": "runbook",
-    "deployments": "deployments",
-    "deploys": "deployments",
-    "dep": "deployments",
-}
-
-COMMAND_HELP = (
-    ":runs :experiments :models :versions :lineage — go to a list; "
-    ":experiment NAME, :model NAME, :run ID — go to one; :filter EXPR, :sort EXPR; "
-    ":audit; :runbook [NAME]; :deployments, :monitor NAME; :history [MODEL]; :refresh; :help; :q"
-)
+# names the argument of a verb completes from: (what, typed so far) → candidates
+Candidates = Callable[[str], Sequence[str]]
 
 
 class CommandError(ConsoleError):
@@ -64,8 +24,12 @@ class CommandError(ConsoleError):
 
 @dataclass(frozen=True)
 class Command:
-    action: str
+    action: str  # a verb id
     argument: str = ""
+
+    @property
+    def verb(self) -> Verb:
+        return BY_ID[self.action]
 
 
 def parse_command(text: str) -> Command | None:
@@ -76,20 +40,21 @@ def parse_command(text: str) -> Command | None:
     word, _, rest = text.partition(" ")
     word = word.lower()
     rest = rest.strip()
-    if word in _PLAIN and not rest:
-        return Command(_PLAIN[word])
-    if word in _FOCUS and not rest:
-        return Command("focus", _FOCUS[word])
-    if word in _ARGUMENT:
-        if not rest and _ARGUMENT[word] not in _OPTIONAL:
-            raise CommandError(f":{word} needs an argument", hint=COMMAND_HELP)
-        return Command(_ARGUMENT[word], rest)
-    raise CommandError(f"unknown command :{word}", hint=COMMAND_HELP)
+    verb = by_name().get(word)
+    if verb is None:
+        raise CommandError(f"unknown command :{word}", hint=command_hint())
+    if verb.argument == "none":
+        if rest:
+            raise CommandError(f":{word} takes no argument", hint=usage(verb))
+        return Command(verb.id, verb.fixed)
+    if not rest and verb.argument == "required":
+        raise CommandError(f":{word} needs an argument", hint=usage(verb))
+    return Command(verb.id, rest)
 
 
 def command_names() -> list[str]:
     """Every word the command line knows, sorted."""
-    return sorted({*_FOCUS, *_ARGUMENT, *_PLAIN})
+    return sorted(by_name())
 
 
 def matching_commands(text: str) -> list[str]:
@@ -100,25 +65,55 @@ def matching_commands(text: str) -> list[str]:
     return [name for name in command_names() if name.startswith(word)]
 
 
-def complete_command(text: str) -> str | None:
-    """``text`` with its command word completed as far as the known words agree, or ``None``.
+def _common(words: Sequence[str]) -> str:
+    prefix = words[0]
+    for word in words[1:]:
+        while not word.startswith(prefix):
+            prefix = prefix[:-1]
+    return prefix
 
-    ``"mod"`` → ``"model"`` (``model`` and ``models`` share it); ``"aud"`` → ``"audit"``; a word
-    that takes an argument and is the only match gets a space after it. Only the first word is
-    completed; text after it is kept as typed.
+
+def matching_arguments(text: str, candidates: Candidates | None) -> list[str]:
+    """The names the argument being typed can complete to (``:model ne`` → models from ne)."""
+    stripped = text.lstrip().removeprefix(":")
+    word, space, rest = stripped.partition(" ")
+    verb = by_name().get(word.lower())
+    if not space or verb is None or verb.completes is None or candidates is None:
+        return []
+    typed = rest.lstrip()
+    names = dict.fromkeys(str(n) for n in candidates(verb.completes))
+    return sorted(n for n in names if n.lower().startswith(typed.lower()))
+
+
+def complete_command(text: str, candidates: Candidates | None = None) -> str | None:
+    """``text`` completed as far as the known words agree, or ``None``.
+
+    The command word first: ``"mod"`` → ``"model"`` (``model`` and ``models`` share it); a word
+    that takes an argument and is the only match gets a space after it. Then its argument, from
+    ``candidates`` (the server's names: ``:model ne`` → ``:model next-week-commits``). Text is
+    otherwise kept as typed.
     """
     stripped = text.lstrip()
     colon = ":" if stripped.startswith(":") else ""
-    word = stripped.removeprefix(":").lower()
+    body = stripped.removeprefix(":")
+    word, space, rest = body.partition(" ")
+    if space:
+        matches = matching_arguments(text, candidates)
+        if not matches:
+            return None
+        typed = rest.lstrip()
+        prefix = _common(matches)
+        if len(matches) > 1 and prefix.lower() == typed.lower():
+            return None  # nothing more the names agree on: the prompt lists them
+        if not prefix.lower().startswith(typed.lower()) or prefix == typed:
+            return None
+        return f"{colon}{word} {prefix}"
     matches = matching_commands(text)
     if not matches:
         return None
-    prefix = matches[0]
-    for name in matches[1:]:
-        while not name.startswith(prefix):
-            prefix = prefix[:-1]
-    if len(matches) == 1 and prefix in _ARGUMENT:
+    prefix = _common(matches)
+    if len(matches) == 1 and by_name()[prefix].argument != "none":
         prefix += " "
-    if prefix == word:
+    if prefix == word.lower():
         return None
     return colon + prefix

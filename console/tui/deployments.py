@@ -153,6 +153,10 @@ class DeploymentsFeature:
 
     # --- the view and its poll --------------------------------------------------------------
 
+    def names(self) -> list[str]:
+        """The deployments read so far (``:monitor`` completes from them)."""
+        return sorted(self.rows)
+
     def open(self, monitor: str | None = None) -> None:
         """Show the deployments view (``D``, ``:deployments``); ``monitor`` opens one's screen."""
         from textual.screen import ModalScreen
@@ -580,10 +584,7 @@ class DeploymentsFeature:
                 partial(self.act, "monitor", row),
             )
         else:
-            yield SystemCommand(
-                "Deployments", "what is served, in sync, healthy, drifting (D)", self.open
-            )
-            return
+            return  # the view itself is a verb (``D``, ``:deployments``)
         if row is None:
             return
         if isinstance(screen, DeploymentsScreen):

@@ -19,14 +19,12 @@ if TYPE_CHECKING:
     from console.history.model import HistoryEvent
     from console.tui.shell import Shell
 
-HISTORY_ACTIONS = ("history",)
-
 
 class HistoryFeature:
     """The history screen and undo.
 
-    Wiring: the app binds ``h`` to ``history`` (``check_action`` decides where it is offered),
-    routes ``:history`` to ``open_history``, the screen's ``UndoWanted``/``AtWanted`` messages to
+    Wiring: the ``history`` verb (``h``, ``:history [MODEL]``) runs ``open_history`` and asks
+    ``verb_state`` where it is offered; the screen's ``UndoWanted``/``AtWanted`` messages to
     ``undo_wanted``/``at_wanted``, ``r`` on the screen to ``refresh_history_screen``, and yields
     ``history_commands`` in the palette.
     """
@@ -50,12 +48,9 @@ class HistoryFeature:
             return registry.model.name if registry.model is not None else None
         return None
 
-    def check_action(self, action: str) -> bool | None:
+    def verb_state(self, verb: Any) -> bool | None:
         """``h`` is offered (and in the footer) only where it names a model."""
         return self._model_on(self.shell.app.screen) is not None
-
-    def action_history(self) -> None:
-        self.open_history(None)
 
     # --- the screen --------------------------------------------------------------------------
 

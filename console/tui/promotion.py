@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from console.tui.shell import Shell
 
-PROMOTION_ACTIONS = ("alias", "stage")
-
 
 @dataclass
 class PromotionInputs:
@@ -46,9 +44,9 @@ def read_audit(settings: Any) -> Any:
 class PromotionFeature:
     """Promotions and the audit view.
 
-    Wiring: the app binds ``a``/``s`` to ``alias``/``stage`` and asks ``check_action`` about
-    them, calls ``action_audit`` for ``:audit`` and the palette, and yields
-    ``promotion_commands``.
+    Wiring: the verbs ``promote.alias``/``promote.stage`` (``console.tui.verbs``: keys, palette,
+    ``:alias``/``:stage``) run ``action_alias``/``action_stage``, ask ``verb_state`` whether they
+    are offered and ``explain_disabled`` why not; ``audit`` runs ``action_audit``.
     """
 
     def __init__(self, shell: Shell) -> None:
@@ -59,6 +57,10 @@ class PromotionFeature:
         self.driver: Any = None
 
     # --- which version, and may it be promoted ----------------------------------------------
+
+    def version_on(self, screen: Any) -> Any:
+        """The version in view on ``screen``: its detail, or the registry pane's cursor."""
+        return self._version_on(screen)
 
     def _version_on(self, screen: Any) -> Any:
         from widgets.version_screen import VersionScreen
@@ -83,8 +85,8 @@ class PromotionFeature:
             return (self._denied or {})[model]
         return promotion_blocked(self.shell.settings.read_only, None)
 
-    def check_action(self, action: str) -> bool | None:
-        """Textual's answer for ``a``/``s``: hidden (False), greyed (None) or live (True)."""
+    def verb_state(self, verb: Any) -> bool | None:
+        """The promotion verbs here: not offered (False), greyed (None) or live (True)."""
         version = self._version_on(self.shell.app.screen)
         if version is None:
             return False  # not offered here (the footer shows what matters on this pane)
@@ -333,24 +335,3 @@ class PromotionFeature:
                 retry=False,
             )
         )
-
-    # --- the palette ------------------------------------------------------------------------
-
-    def promotion_commands(self, screen: Any) -> Any:
-        """Palette entries: the audit log always; alias and stage on a version that may change."""
-        from functools import partial
-
-        from textual.app import SystemCommand
-
-        yield SystemCommand(
-            "Audit log", "promotions and runbook actions, newest first", self.action_audit
-        )
-        version = self._version_on(screen)
-        if version is None or self._blocked(version.name):
-            return
-        for kind, what in (("alias", "set, move or remove an alias"), ("stage", "change stage")):
-            yield SystemCommand(
-                f"Promote: {kind} of v{version.version}",
-                f"{what} of {version.name} v{version.version}",
-                partial(self._start_promotion, kind, screen),
-            )

@@ -129,9 +129,6 @@ class RunbookFeature:
         self.shell = shell
         self.catalog: list[Any] | None = None
 
-    def action_runbooks(self) -> None:
-        self.open_runbook(None)
-
     def open_runbook(self, name: str | None) -> None:
         """The chooser (no name) or the named runbook's form, starting from the selection.
 
@@ -303,7 +300,6 @@ class RunbookFeature:
 
         from textual.app import SystemCommand
 
-        yield SystemCommand("Runbooks", "choose a runbook to run (b)", self.action_runbooks)
         for entry in self.catalog or []:
             if entry.error:
                 continue

@@ -10,11 +10,13 @@ import sys
 import pytest
 from textual.binding import Binding
 
+from console.tui import verbs
 from console.tui.app import ConsoleApp
 from widgets.compare_screen import CompareScreen
 from widgets.deployments_screen import DeploymentsScreen
 from widgets.detail_base import DetailScreen
-from widgets.help_screen import GLOBAL_KEYS
+from widgets.help_screen import GLOBAL_KEYS as STATIC_KEYS
+from widgets.help_screen import command_text
 from widgets.history_screen import HELP as HISTORY_HELP
 from widgets.history_screen import HistoryScreen
 from widgets.main_screen import MainScreen
@@ -24,6 +26,9 @@ from widgets.registry_pane import RegistryPane
 from widgets.run_screen import RunScreen
 from widgets.runs_pane import RunsPane
 from widgets.version_screen import VersionScreen
+
+# the help as the console shows it: the static keys and the commands generated from the verbs
+GLOBAL_KEYS = STATIC_KEYS + command_text(verbs.help_lines()).plain
 
 
 def _letters(*owners: type) -> set[str]:

@@ -8,14 +8,19 @@ from pathlib import Path
 
 import pytest
 
+from console.tui import verbs
 from console.tui.app import ConsoleApp
-from widgets.help_screen import GLOBAL_KEYS
+from widgets.help_screen import GLOBAL_KEYS as STATIC_KEYS
+from widgets.help_screen import command_text
 from widgets.lineage_pane import LineagePane
 from widgets.lineage_tree import LineageTree
 from widgets.main_screen import MainScreen
 from widgets.registry_pane import RegistryPane
 from widgets.runs_pane import RunsPane, RunsTable
 from widgets.tables import NavTable
+
+# the help as the console shows it: the static keys and the commands generated from the verbs
+GLOBAL_KEYS = STATIC_KEYS + command_text(verbs.help_lines()).plain
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 NAMES = {

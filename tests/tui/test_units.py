@@ -18,14 +18,68 @@ from widgets.text import Cell
 
 def test_command_line() -> None:
     assert parse_command(":q") == Command("quit")
-    assert parse_command("runs") == Command("focus", "runs")
+    assert parse_command("runs") == Command("focus.runs", "runs")
     assert parse_command(":experiment my exp") == Command("experiment", "my exp")
     assert parse_command(":sort") == Command("order", "")
+    assert parse_command(":hist next-week") == Command("history", "next-week")
     assert parse_command("  ") is None
     with pytest.raises(CommandError, match="unknown command"):
         parse_command(":frobnicate")
     with pytest.raises(CommandError, match="needs an argument"):
         parse_command(":run")
+    with pytest.raises(CommandError, match="takes no argument"):
+        parse_command(":audit everything")
+
+
+def test_every_verb_is_declared_once_and_each_surface_comes_from_it() -> None:
+    """Bindings, ``:`` names, palette entries and the help all read ``console.tui.verbs``."""
+    from console.tui import verbs
+    from console.tui.app import ConsoleApp
+    from console.tui.commands import command_names
+
+    ids = [v.id for v in verbs.VERBS]
+    assert len(ids) == len(set(ids))
+    names = [n for v in verbs.VERBS for n in v.names]
+    assert len(names) == len(set(names)), "a : name belongs to one verb"
+    bound = {b.id: b for b in ConsoleApp.BINDINGS}
+    assert set(bound) == {v.id for v in verbs.VERBS if v.keys}
+    assert bound["promote.alias"].key == "a" and bound["promote.alias"].action == (
+        "verb('promote.alias')"
+    )
+    assert set(command_names()) == set(names)
+    helped = "\n".join(f"{a} {b}" for a, b, _ in verbs.help_lines())
+    for verb in verbs.VERBS:
+        if not verb.id.startswith("focus."):
+            assert verbs.usage(verb) in helped and verb.help in helped
+    remapped = verbs.help_lines({"promote.alias": "A"})
+    assert remapped[0][0] == "A  :alias"
+    assert verbs.unknown_keymap_ids({"promote.alias": "A", "promote.alais": "x"}) == [
+        "promote.alais"
+    ]
+    greyed = {a: g for a, _, g in verbs.help_lines(read_only=True)}
+    assert greyed["a  :alias"] and greyed["s  :stage"] and not greyed["r  :refresh"]
+
+
+def test_tab_completes_arguments_from_the_servers_names() -> None:
+    from console.tui.commands import complete_command, matching_arguments
+
+    names = {"model": ["next-week-commits", "next-week-issues", "churn"], "runbook": ["x"]}
+
+    def candidates(what: str) -> list[str]:
+        return names.get(what, [])
+
+    assert complete_command(":model ch", candidates) == ":model churn"
+    assert complete_command(":model ne", candidates) == ":model next-week-"  # as far as agreed
+    assert complete_command(":model next-week-", candidates) is None  # the prompt lists them
+    assert matching_arguments(":model next-week-", candidates) == [
+        "next-week-commits",
+        "next-week-issues",
+    ]
+    assert complete_command(":model NE", candidates) == ":model next-week-"  # any case
+    assert complete_command(":audit x", candidates) is None  # takes no argument
+    assert complete_command(":run 10d5", candidates) is None  # run ids are not listed
+    assert complete_command(":history ", candidates) is None  # two or more: listed
+    assert complete_command(":rb ", candidates) == ":rb x"
 
 
 def test_filters() -> None:

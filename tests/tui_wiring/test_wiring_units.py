@@ -110,7 +110,7 @@ async def test_runbook_command_opens_the_form_and_help_greys_promotions(tmp_path
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        assert "a and s are disabled: read-only mode" in plain(
+        assert "struck out: disabled, read-only mode" in plain(
             app.screen.query_one("#help-body").content
         )
 
@@ -122,10 +122,12 @@ async def test_palette_offers_audit_runbooks_and_promotions_on_a_version(tmp_pat
         titles = [c.title for c in app.get_system_commands(app.main)]
         assert "Audit log" in titles and "Runbooks" in titles
         assert "Runbook: Lineage is broken on the MLflow side" in titles
-        assert not any(t.startswith("Promote:") for t in titles)
+        assert "Alias: set, move or remove" not in titles  # no version in view
         registry = app.main.registry_pane
         await wait_for(pilot, lambda: bool(registry.versions))
         app.main.focus_pane(1, registry.version_table)
         await pilot.pause()
         titles = [c.title for c in app.get_system_commands(app.main)]
-        assert any(t.startswith("Promote: alias of v") for t in titles)
+        assert {"Alias: set, move or remove", "Stage: change", "Provenance"} <= set(titles)
+        helps = {c.title: c.help for c in app.get_system_commands(app.main)}
+        assert helps["Alias: set, move or remove"].endswith("(a · :alias)")  # keys taught
