@@ -63,7 +63,7 @@ def _wrapped(what: str, width: int) -> list[str]:
 def command_text(lines: list[CommandLine]) -> Text:
     """The commands block: keys and ``:`` usage in the first column (on a line of their own
     when long), what each does beside; greyed (struck) where read-only refuses it."""
-    text = Text("Commands\n")
+    text = Text("\nCommands\n")
     width = WIDTH - KEY_COLUMN
     for invoke, what, greyed in lines:
         style = "dim strike" if greyed else ""

@@ -448,7 +448,7 @@ class ConsoleApp(CrashGuardedApp):
         elif verb.argument == "none":
             target()
         else:
-            target(argument if argument else None)
+            target(argument)  # None from a key or the palette, the text (maybe "") typed
 
     def _path(self, path: str) -> Callable[..., Any]:
         target: Any = self

@@ -4,15 +4,15 @@ and help line, where it applies, whether it changes the registry, and what it ru
 Everything that used to keep its own copy is generated from ``VERBS``: the app's key bindings
 (``bindings()``), the ``:`` command line (``console.tui.commands``: parsing, Tab completion, the
 error hint), the palette's entries for the screen in view, and the help screen's command block
-(``help_lines()``). A binding's id is its verb's id, so a profile's ``[keys]`` table remaps it
+(``help_lines()``). A binding's id is its verb's id, so a profile's ``keys`` table remaps it
 (Textual's keymap: ``"promote.alias" = "A"``) and the help shows the key in use.
 
 Pure data and plain functions (Textual is imported only to build bindings): ``run`` names the
 app attribute path that carries the verb out — called with no argument when the verb takes
-none, else with the typed argument, ``None`` when run from a key or the palette (the feature then
-asks or uses the selection), or the verb's ``fixed`` one; ``state`` names the path that says
-whether it is offered here (True), greyed (None: ``explain`` says why when its key is pressed) or
-not offered (False).
+none, else with the typed argument (``""`` for none typed: ``:filter`` clears the filter),
+``None`` when run from a key or the palette (the feature then asks or uses the selection), or
+the verb's ``fixed`` one; ``state`` names the path that says whether it is offered here (True),
+greyed (None: ``explain`` says why when its key is pressed) or not offered (False).
 """
 
 from __future__ import annotations

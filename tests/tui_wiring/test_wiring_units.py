@@ -25,11 +25,39 @@ def _app(tmp_path, **extra):
 
 def test_commands() -> None:
     assert parse_command(":audit") == Command("audit")
-    assert parse_command(":runbook") == Command("runbook")
-    assert parse_command(":runbooks") == Command("runbook")
+    assert parse_command(":runbook") == Command("runbooks")
+    assert parse_command(":runbooks") == Command("runbooks")
     assert parse_command(":rb lineage-broken-from-mlflow-side") == Command(
-        "runbook", "lineage-broken-from-mlflow-side"
+        "runbooks", "lineage-broken-from-mlflow-side"
     )
+
+
+async def test_a_profiles_keys_remap_a_verb_and_the_help_shows_it(tmp_path) -> None:
+    """``[keys]`` in the profile: ``promote.alias = "A"``: A opens the alias flow, a no longer
+    does, the help shows A; an unknown id is reported once, not applied."""
+    from widgets.help_screen import HelpScreen
+
+    app = _app(tmp_path, keys={"promote.alias": "A", "promote.alais": "x"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        registry = app.main.registry_pane
+        await wait_for(pilot, lambda: bool(registry.versions))
+        assert app.keymap == {"promote.alias": "A"}
+        assert any("promote.alais" in n.message for n in app._notifications)
+        app.main.focus_pane(1, registry.version_table)
+        await pilot.pause()
+        started: list[str] = []
+        app.promotion.action_alias = lambda: started.append("alias")  # type: ignore[method-assign]
+        await pilot.press("a")
+        await pilot.pause()
+        assert started == []
+        await pilot.press("A")
+        await pilot.pause()
+        assert started == ["alias"]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        shown = plain(app.screen.query_one("#help-body").content)
+        assert "A  :alias" in shown and "a  :alias" not in shown
 
 
 def test_lineage_not_configured_says_how(tmp_path) -> None:
