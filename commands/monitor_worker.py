@@ -1,12 +1,13 @@
 """The monitoring worker: drift tests and realized performance, in a process of its own.
 
 ``python -m commands.monitor_worker`` reads one JSON request on stdin and prints one JSON result
-on stdout (the last line). It imports pandas, pyarrow, pyiceberg and scipy (and mlflow only to
-score rows when the inference log holds none of the version's), never the console's UI. Drift
-statistics are scipy's: ``ks_2samp`` for numeric features, ``chi2_contingency`` for categorical
-ones. Realized performance is computed with numpy from per-label counts (the figures
-scikit-learn's metrics give). The log is read as two Arrow columns (``inputs``, ``outputs``) of
-the version's rows, and each distinct ``inputs`` text is parsed once.
+on stdout (the last line). It imports pandas, pyarrow and pyiceberg before reading the request (the
+parent starts it first), scipy for the drift tests, and mlflow only to score rows when the
+inference log holds none of the version's; never the console's UI. Drift statistics are scipy's:
+``ks_2samp`` for numeric features, ``chi2_contingency`` for categorical ones. Realized performance
+is computed with numpy from per-label counts (the figures scikit-learn's metrics give). The log
+is read as two Arrow columns (``inputs``, ``outputs``) of the version's rows, and each distinct
+``inputs`` text is parsed once.
 """
 
 from __future__ import annotations
@@ -405,10 +406,21 @@ def _score_offline(request: WorkerRequest, rows) -> list[Any]:
         return [str(v) for v in model.predict(rows.reset_index(drop=True))]
 
 
+def _preload() -> None:
+    """What every request needs, imported before the request is read: the parent starts this
+    process before it asks MLflow for the version, so the two overlap. scipy waits for a
+    reference to test against (a model without a pinned snapshot needs none)."""
+    import pandas  # noqa: F401
+    import pyarrow.compute  # noqa: F401
+    import pyiceberg.catalog
+    import pyiceberg.expressions  # noqa: F401
+
+
 def main() -> int:
     out = sys.stdout
     sys.stdout = sys.stderr  # libraries' prints must not break the protocol
     try:
+        _preload()
         request = WorkerRequest.model_validate_json(sys.stdin.read())
         result = {"event": "result", **run(request)}
     except Exception as exc:  # noqa: BLE001 - reported as one line to the parent
