@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -181,13 +182,13 @@ def main() -> None:
         uri, home = server.url, work / "home"
         print("building the demo lifecycle…", file=sys.stderr)
         build_demo(DemoPaths.for_home(home), uri, QuietDriver())
+    prefixes = Path(tempfile.mkdtemp(prefix="bench-monitor-pyc-"))  # bytecode, removed at the end
     try:
         settings = Settings(home=home, tracking_uri=uri)
         version = asyncio.run(champion(settings))
         print(f"writing {WEEKS} weeks of inference log for v{version}…", file=sys.stderr)
         rows, fill_s = fill_log(settings, version, args.rows_per_week)
         print(f"inference log: {rows:,} rows of v{version} ({WEEKS} appends, {fill_s:.1f} s)")
-        prefixes = Path(tempfile.mkdtemp(prefix="bench-monitor-pyc-"))
         for mode in ("cold", "warm"):
             bytecode(mode, prefixes / mode)
             if mode == "warm":
@@ -210,6 +211,7 @@ def main() -> None:
                 f"{statistics.median(c[1] for c in cli):.2f} s; load average {load}"
             )
     finally:
+        shutil.rmtree(prefixes, ignore_errors=True)
         if server is not None:
             server.stop()
 
