@@ -3,14 +3,15 @@
 One row per scored input row: ``time`` (UTC), ``request_id``, ``deployment``, ``model``,
 ``version``, ``alias`` (may be empty), ``inputs`` (JSON object of the row's input columns),
 ``outputs`` (JSON of that row's prediction), ``latency_ms`` (of the whole request). The predict
-service appends in batches; monitoring, the benchmark and tests read and write it through here.
+service appends in batches; monitoring, the benchmark and tests read and write it through here
+(monitoring reads only the ``inputs`` and ``outputs`` of one version: ``scan`` with columns).
 pyarrow and pyiceberg are imported inside the functions (this runs in workers and tests).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -109,18 +110,23 @@ def append(catalog, records: list[dict[str, Any]]) -> str | None:
     return str(table.current_snapshot().snapshot_id)
 
 
-def read(catalog, model: str, version: str | None = None):
-    """The log rows of ``model`` (and ``version``) as a DataFrame; empty when there is no log."""
-    import pandas as pd
+def scan(catalog, model: str, version: str | None = None, columns: Sequence[str] | None = None):
+    """The log rows of ``model`` (and ``version``) as an Arrow table of ``columns`` (default all).
+
+    The row filter and the projection go to the Iceberg scan: data files whose column statistics
+    rule the model or version out are skipped, and only the chosen columns are read from the rest.
+    Empty (with those columns) when there is no log.
+    """
     from pyiceberg.expressions import And, EqualTo
 
+    names = tuple(columns or COLUMNS)
     table = open_log(catalog, create=False)
     if table is None or table.current_snapshot() is None:
-        return pd.DataFrame(columns=list(COLUMNS))
+        return arrow_schema().empty_table().select(list(names))
     condition = EqualTo("model", model)
     if version is not None:
         condition = And(condition, EqualTo("version", str(version)))
-    return table.scan(row_filter=condition).to_pandas()
+    return table.scan(row_filter=condition, selected_fields=names).to_arrow()
 
 
 def prediction_value(output: Any) -> Any:

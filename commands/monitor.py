@@ -1,9 +1,10 @@
 """Monitoring of a deployed version: drift against its training snapshot, realized performance.
 
-``run_monitor(settings, model, alias)`` resolves the alias's version and its provenance over REST
-(``data.iceberg.table`` / ``data.iceberg.snapshot_id``, the holdout metric it was registered
-with), then runs ``commands.monitor_worker`` in its own process for the heavy part (pandas,
-pyiceberg, scipy) and turns the result into a ``MonitorReport``, with "retrain suggested" and its
+``run_monitor(settings, model, alias)`` starts ``commands.monitor_worker`` in its own process for
+the heavy part (pandas, pyiceberg, scipy), which imports its libraries while this resolves the
+alias's version and its provenance over REST (``data.iceberg.table`` /
+``data.iceberg.snapshot_id``, the holdout metric it was registered with); then it sends the worker
+its request and turns the result into a ``MonitorReport``, with "retrain suggested" and its
 reasons when the profile's thresholds (``Settings.monitor_thresholds``) are crossed.
 """
 
@@ -43,9 +44,9 @@ def _catalog_location(settings: Any, table: str | None) -> tuple[str, str | None
     return catalog, str(db), sibling.as_uri() if sibling.exists() else None
 
 
-async def run_worker(request: dict[str, Any], env: dict[str, str], limit_s: float) -> dict:
-    """The worker's result document; MonitorError on failure or timeout (the child is killed)."""
-    proc = await asyncio.create_subprocess_exec(
+async def start_worker(env: dict[str, str]) -> asyncio.subprocess.Process:
+    """The worker process, waiting for its request on stdin (it imports its libraries first)."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         WORKER_MODULE,
@@ -57,12 +58,31 @@ async def run_worker(request: dict[str, Any], env: dict[str, str], limit_s: floa
         start_new_session=True,
         limit=2**24,
     )
+
+
+async def stop_worker(proc: asyncio.subprocess.Process) -> None:
+    """Kill the worker's process group (when it is still running) and reap it."""
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    await proc.wait()
+
+
+async def run_worker(
+    request: dict[str, Any],
+    env: dict[str, str],
+    limit_s: float,
+    proc: asyncio.subprocess.Process | None = None,
+) -> dict:
+    """The worker's result document; MonitorError on failure or timeout (the child is killed).
+
+    ``proc``: a worker already started (``start_worker``); otherwise one is started here.
+    """
+    proc = proc or await start_worker(env)
     try:
         out, err = await asyncio.wait_for(proc.communicate(json.dumps(request).encode()), limit_s)
     except (TimeoutError, asyncio.CancelledError) as exc:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
+        await stop_worker(proc)
         if isinstance(exc, asyncio.CancelledError):
             raise
         raise MonitorError(f"monitoring took longer than {limit_s:g} s; stopped") from None
@@ -99,16 +119,10 @@ def _feature(name: str, tests: dict[str, Any]) -> FeatureDrift:
     )
 
 
-async def run_monitor(
-    settings: Any, model: str, alias: str = "champion", *, client: Any = None
-) -> MonitorReport:
-    """Monitor the version behind ``model@alias``; raises ConsoleError with one line on failure."""
-    from commands.probe_runner import child_env
-    from commands.promote_gates import pick_metric
+async def _resolve(settings: Any, client: Any, model: str, alias: str) -> tuple[Any, Any, str]:
+    """(version, its run or None, the tracking URI) of ``model@alias`` over REST."""
     from console.mlflow.errors import MlflowError
 
-    started = time.monotonic()
-    thresholds = settings.monitor_thresholds(model)
     own = client is None
     if own:
         from console.connection import resolve_tracking_uri
@@ -122,10 +136,18 @@ async def run_monitor(
             run = await client.get_run(version.run_id) if version.run_id else None
         except MlflowError as exc:
             raise MonitorError(f"cannot read {model}@{alias}: {exc.message}") from None
-        tracking_uri = client.tracking_uri
+        return version, run, client.tracking_uri
     finally:
         if own:
             await client.aclose()
+
+
+def _plan(
+    settings: Any, thresholds: Any, model: str, version: Any, run: Any, tracking_uri: str
+) -> tuple[dict[str, Any], list[str], float | None]:
+    """(the worker's request, what the version's record lacks, its holdout metric's value)."""
+    from commands.promote_gates import pick_metric
+
     params = dict(run.params) if run else {}
     table = params.get("data.iceberg.table")
     snapshot = params.get("data.iceberg.snapshot_id")
@@ -153,14 +175,34 @@ async def run_monitor(
         "min_rows": thresholds.min_rows,
         "metric": metric,
     }
-    result = await run_worker(request, child_env(settings), thresholds.timeout)
+    return request, gaps, baseline
+
+
+async def run_monitor(
+    settings: Any, model: str, alias: str = "champion", *, client: Any = None
+) -> MonitorReport:
+    """Monitor the version behind ``model@alias``; raises ConsoleError with one line on failure."""
+    from commands.probe_runner import child_env
+
+    started = time.monotonic()
+    thresholds = settings.monitor_thresholds(model)
+    env = child_env(settings)
+    # started first, so its imports (seconds) overlap the REST calls; killed if those fail
+    worker = await start_worker(env)
+    try:
+        version, run, tracking_uri = await _resolve(settings, client, model, alias)
+        request, gaps, baseline = _plan(settings, thresholds, model, version, run, tracking_uri)
+        result = await run_worker(request, env, thresholds.timeout, worker)
+    finally:
+        await stop_worker(worker)  # reaps a finished worker; kills one left waiting
+    metric = request["metric"]
     report = MonitorReport(
         model=model,
         version=version.version,
         alias=alias,
         run_id=version.run_id,
-        table=table,
-        pinned_snapshot=snapshot,
+        table=request["table"],
+        pinned_snapshot=request["pinned_snapshot"],
         newest_snapshot=result.get("newest_snapshot"),
         inference_rows=int(result.get("inference_rows") or 0),
         baseline_metric=metric,

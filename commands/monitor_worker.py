@@ -1,9 +1,13 @@
 """The monitoring worker: drift tests and realized performance, in a process of its own.
 
 ``python -m commands.monitor_worker`` reads one JSON request on stdin and prints one JSON result
-on stdout (the last line). It imports pandas, pyiceberg and scipy (and mlflow only to score rows
-when the inference log holds none of the version's), never the console's UI. Statistics are
-scipy's: ``ks_2samp`` for numeric features, ``chi2_contingency`` for categorical ones.
+on stdout (the last line). It imports pandas, pyarrow and pyiceberg before reading the request (the
+parent starts it first), scipy for the drift tests, and mlflow only to score rows when the
+inference log holds none of the version's; never the console's UI. Drift statistics are scipy's:
+``ks_2samp`` for numeric features, ``chi2_contingency`` for categorical ones. Realized performance
+is computed with numpy from per-label counts (the figures scikit-learn's metrics give). The log
+is read as two Arrow columns (``inputs``, ``outputs``) of the version's rows, and each distinct
+``inputs`` text is parsed once.
 """
 
 from __future__ import annotations
@@ -156,28 +160,92 @@ def drift_test(reference, current, p_value: float) -> dict[str, Any] | None:
     }
 
 
+def _confusion(target, predicted):
+    """Per label of the sorted union of both sides: (true positives, predicted, true) counts."""
+    import numpy as np
+
+    labels, codes = np.unique(np.concatenate([target, predicted]), return_inverse=True)
+    truth, guess = codes[: len(target)], codes[len(target) :]
+    k = len(labels)
+    hit = np.bincount(truth[truth == guess], minlength=k)
+    return hit, np.bincount(guess, minlength=k), np.bincount(truth, minlength=k)
+
+
+def _divide(numerator, denominator):
+    """Element-wise, 0 where the denominator is 0 (scikit-learn's ``zero_division=0``)."""
+    import numpy as np
+
+    denominator = np.asarray(denominator, dtype=np.float64).copy()
+    empty = denominator == 0
+    denominator[empty] = 1
+    out = np.asarray(numerator, dtype=np.float64) / denominator
+    out[empty] = 0.0
+    return out
+
+
+def _f1(hit, guessed, true):
+    return _divide(2.0 * hit, 1.0 * true + guessed)
+
+
+def _f1_weighted(target, predicted) -> float:
+    import numpy as np
+
+    hit, guessed, true = _confusion(target, predicted)
+    try:
+        return float(np.average(_f1(hit, guessed, true), weights=true))
+    except ZeroDivisionError:
+        return float(np.nanmean(_f1(hit, guessed, true)))
+
+
 def metric_function(name: str):
-    """``holdout_f1_macro`` → macro F1, ``accuracy`` → accuracy, … (matched by suffix)."""
-    from sklearn import metrics as m
+    """``holdout_f1_macro`` → macro F1, ``accuracy`` → accuracy, … (matched by suffix).
+
+    Each takes two arrays of labels (strings) and computes what scikit-learn's ``f1_score``,
+    ``precision_score``, ``recall_score`` (``zero_division=0``) and ``accuracy_score`` compute,
+    from the confusion counts with numpy: importing scikit-learn and its input validation cost
+    more than a year of weekly performance (``tests/monitor/test_monitor_statistics.py`` holds
+    the two equal).
+    """
+    import numpy as np
+
+    def macro(score):
+        return lambda t, p: float(np.nanmean(score(*_confusion(t, p))))
 
     table = {
-        "f1_macro": lambda t, p: m.f1_score(t, p, average="macro", zero_division=0),
-        "f1_weighted": lambda t, p: m.f1_score(t, p, average="weighted", zero_division=0),
-        "precision_macro": lambda t, p: m.precision_score(t, p, average="macro", zero_division=0),
-        "recall_macro": lambda t, p: m.recall_score(t, p, average="macro", zero_division=0),
-        "accuracy": m.accuracy_score,
+        "f1_macro": macro(_f1),
+        "f1_weighted": _f1_weighted,
+        "precision_macro": macro(lambda hit, guessed, true: _divide(hit, guessed)),
+        "recall_macro": macro(lambda hit, guessed, true: _divide(hit, true)),
+        "accuracy": lambda t, p: float(np.mean(np.asarray(t) == np.asarray(p))),
     }
     for suffix, function in table.items():
         if name == suffix or name.endswith("_" + suffix):
             return suffix, function
-    return "accuracy", m.accuracy_score
+    return "accuracy", table["accuracy"]
 
 
-def _feature_frame(log) -> Any:
-    """The ``inputs`` JSON objects as columns; one parse of the whole column when it is clean."""
-    import pandas as pd
+@dataclass
+class Served:
+    """The inference log's ``inputs``, each distinct text parsed once (a log repeats its rows).
 
-    texts = log["inputs"].astype(str).tolist()
+    ``distinct``: one row of features per distinct text, in the order the log first shows them;
+    ``first``: the log row where each first appears; ``codes``: each log row's distinct row.
+    """
+
+    distinct: Any
+    first: Any
+    codes: Any
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def rows(self):
+        """Every log row's features (one row per log row, in the log's order)."""
+        return self.distinct.take(self.codes).reset_index(drop=True)
+
+
+def _parse(texts: list[str]) -> list[dict]:
+    """JSON objects; one parse of all texts when they are clean, ``{}`` for a broken one."""
     try:
         parsed = json.loads("[" + ",".join(texts) + "]")
     except ValueError:  # a broken row: parse one by one and keep the good ones
@@ -187,8 +255,27 @@ def _feature_frame(log) -> Any:
                 parsed.append(json.loads(text))
             except ValueError:
                 parsed.append({})
-    parsed = [value if isinstance(value, dict) else {} for value in parsed]
-    return pd.DataFrame.from_records(parsed, index=log.index)
+    return [value if isinstance(value, dict) else {} for value in parsed]
+
+
+def served_rows(inputs) -> Served:
+    """The log's ``inputs`` column (Arrow) as features: Arrow's hash kernels find the distinct
+    texts, and only those are parsed."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = pc.fill_null(inputs, "")  # a missing text is a broken row
+    uniques = pc.unique(texts)
+    codes = np.asarray(pc.index_in(texts, value_set=uniques).to_numpy(), dtype=np.int64)
+    _, first = np.unique(codes, return_index=True)  # first[u]: the first log row of text u
+    order = np.argsort(first, kind="stable")  # the distinct texts in the log's order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    parsed = _parse(uniques.take(pa.array(order)).to_pylist())
+    distinct = pd.DataFrame.from_records(parsed, index=pd.RangeIndex(len(parsed)))
+    return Served(distinct, first[order], rank[codes])
 
 
 def _key(frame, columns: list[str]) -> list[tuple]:
@@ -229,8 +316,11 @@ def run(request: WorkerRequest) -> dict[str, Any]:
         )
     )
     notes: list[str] = []
-    log = inference_log.read(open_catalog(), request.model, request.version)
-    served = _feature_frame(log) if len(log) else None
+    # the two columns monitoring uses, of this version's rows only
+    log = inference_log.scan(
+        open_catalog(), request.model, request.version, columns=("inputs", "outputs")
+    )
+    served = served_rows(log["inputs"]) if log.num_rows else None
     data = None
     if request.table and request.pinned_snapshot:
         builder = BUILDERS.get(request.model, generic_monitor_data)
@@ -244,8 +334,11 @@ def run(request: WorkerRequest) -> dict[str, Any]:
     if data is not None:
         columns = [c for c in data.reference.columns if c not in {"target", "week", "repo"}]
         if served is not None:
-            columns = [c for c in columns if c in served.columns] or columns
-        sides = {"inference_log": served, "newest_snapshot": data.current}
+            columns = [c for c in columns if c in served.distinct.columns] or columns
+        sides = {
+            "inference_log": served.rows() if served is not None else None,
+            "newest_snapshot": data.current,
+        }
         for feature in columns:
             tests: dict[str, Any] = {}
             for source, frame in sides.items():
@@ -266,20 +359,18 @@ def run(request: WorkerRequest) -> dict[str, Any]:
     windows: list[dict[str, Any]] = []
     if data is not None and data.labeled is not None and len(data.labeled) and request.metric:
         feature_cols = [c for c in data.reference.columns if c not in {"target", "week", "repo"}]
-        if served is not None and all(c in served.columns for c in feature_cols):
-            # one output per distinct served row (a row served twice got the same version)
-            unique = ~served[feature_cols].round(6).duplicated().to_numpy()
-            wanted = dict(
-                zip(
-                    _key(served[unique], feature_cols),
-                    log["outputs"].to_numpy()[unique],
-                    strict=True,
-                )
-            )
-            predicted = [
-                inference_log.prediction_value(wanted[k]) if k in wanted else None
-                for k in _key(data.labeled, feature_cols)
-            ]
+        if served is not None and all(c in served.distinct.columns for c in feature_cols):
+            # one output per distinct served row, the first the log holds (a row served twice
+            # got the same version); distinct texts are in the log's order, so this is the
+            # first log row with those (rounded) features
+            distinct = served.distinct[feature_cols]
+            unique = ~distinct.round(6).duplicated().to_numpy()
+            outputs = log["outputs"].take(served.first[unique]).to_pylist()
+            wanted = {
+                key: inference_log.prediction_value(output)
+                for key, output in zip(_key(distinct[unique], feature_cols), outputs, strict=True)
+            }
+            predicted = [wanted.get(k) for k in _key(data.labeled, feature_cols)]
             windows = performance(data.labeled, predicted, request.metric, "inference_log")
         elif request.score_offline and request.tracking_uri:
             predicted = _score_offline(request, data.labeled[feature_cols])
@@ -292,7 +383,7 @@ def run(request: WorkerRequest) -> dict[str, Any]:
         "drift": drift,
         "performance": windows,
         "newest_snapshot": data.newest_snapshot if data is not None else None,
-        "inference_rows": len(log),
+        "inference_rows": log.num_rows,
         "notes": notes,
     }
 
@@ -315,10 +406,21 @@ def _score_offline(request: WorkerRequest, rows) -> list[Any]:
         return [str(v) for v in model.predict(rows.reset_index(drop=True))]
 
 
+def _preload() -> None:
+    """What every request needs, imported before the request is read: the parent starts this
+    process before it asks MLflow for the version, so the two overlap. scipy waits for a
+    reference to test against (a model without a pinned snapshot needs none)."""
+    import pandas  # noqa: F401
+    import pyarrow.compute  # noqa: F401
+    import pyiceberg.catalog
+    import pyiceberg.expressions  # noqa: F401
+
+
 def main() -> int:
     out = sys.stdout
     sys.stdout = sys.stderr  # libraries' prints must not break the protocol
     try:
+        _preload()
         request = WorkerRequest.model_validate_json(sys.stdin.read())
         result = {"event": "result", **run(request)}
     except Exception as exc:  # noqa: BLE001 - reported as one line to the parent

@@ -29,6 +29,7 @@ _BASE = frozenset(
         "PYTHONUTF8",
         "PYTHONIOENCODING",
         "PYTHONDONTWRITEBYTECODE",
+        "PYTHONPYCACHEPREFIX",
         "SSL_CERT_FILE",
         "SSL_CERT_DIR",
         "REQUESTS_CA_BUNDLE",
