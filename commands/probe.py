@@ -339,14 +339,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     progress("loading mlflow", 0.02)
     import mlflow
 
-    from commands.model_uri import loadable
+    from commands import model_cache
 
     mlflow.set_tracking_uri(args.tracking_uri)
     models = []
     for side in (0, 1):
         uri = _model_uri(args, side)
         progress(f"loading {uri}", 0.05 + 0.25 * side)
-        models.append(mlflow.pyfunc.load_model(loadable(uri)))  # any name ('@' in it...)
+        models.append(model_cache.load_model(uri))  # any name ('@' in it...); cached per home
     builder_rows, builder_source, diff = (None, "", None)
     if background is not None:
         builder_rows, builder_source, diff = _finish_data_work(background)
