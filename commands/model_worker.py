@@ -75,7 +75,7 @@ class WorkerChild:
         self.stderr = stderr
         self.returncode: int | None = None
         self._conn = conn
-        self._transports = transports
+        self._transports = transports  # each closes itself at its pipe's end
         self._exit: asyncio.Future[int] | None = None
 
     async def _read_exit(self) -> int:
@@ -98,9 +98,6 @@ class WorkerChild:
         if self._exit is None:
             self._exit = asyncio.ensure_future(self._read_exit())
         self.returncode = await asyncio.shield(self._exit)
-        for transport in self._transports:
-            if self.stdout.at_eof() and self.stderr.at_eof():
-                transport.close()
         return self.returncode
 
     async def communicate(self) -> tuple[bytes, bytes]:

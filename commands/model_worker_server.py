@@ -291,6 +291,7 @@ class Worker:
             raise ProtocolError("a run needs stdin, stdout and stderr")
         pid = os.fork()
         if pid == 0:
+            conn.close()  # the requester sees the worker's end close when the worker goes
             self._child(request, fds)  # never returns
         conn.setblocking(False)
         self.children[pid] = conn
