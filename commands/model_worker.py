@@ -260,6 +260,7 @@ async def _start(paths: WorkerPaths, mark: str, idle_s: float, deadline: float) 
         )
     finally:
         os.close(log)
+    _STARTED[:] = [p for p in _STARTED if p.poll() is None]  # reap the ones that ended
     _STARTED.append(proc)
     while time.monotonic() < deadline:
         pong = ping(paths)

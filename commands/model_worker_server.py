@@ -46,6 +46,7 @@ from commands.model_worker_protocol import (
     log_line,
 )
 
+LOG_LIMIT = 1 << 20
 # imported before the first fork: what every model job pays for (the heavy part of each job)
 PRELOAD = (
     "numpy",
@@ -370,6 +371,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("a model worker of this home is running", file=sys.stderr)
         return 3
     os.set_inheritable(lock_fd, False)
+    with contextlib.suppress(OSError):  # one older log kept; stderr follows to the new one
+        if paths.log.stat().st_size > LOG_LIMIT:
+            paths.log.replace(paths.log.with_name("worker.log.1"))
+            fd = os.open(paths.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.dup2(fd, 2)
+            os.close(fd)
     log_line(paths, "starting")
     preload(paths)
     if threading.active_count() > 1:  # forking with threads could deadlock a child
