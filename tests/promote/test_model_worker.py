@@ -2,9 +2,10 @@
 a scikit-learn model logged with MLflow's own client, the installed CLI in new processes and the
 worker a real fork server. What is held: a second request is forked by the worker (and its
 models come from the download cache); a version re-registered under the same number is
-downloaded again; cancelling kills the request's child and not the worker; a killed worker is
-replaced, and one that cannot start leaves the work to a plain process; the idle timeout ends it;
-no secret reaches its environment or command line; its socket and directory are this user's only.
+downloaded again; cancelling kills the request's child and not the worker; a killed worker, or
+one of older code, is replaced, and one that cannot start leaves the work to a plain process;
+the idle timeout ends it; no secret reaches its environment or command line; its socket and
+directory are this user's only.
 """
 
 from __future__ import annotations
@@ -169,6 +170,21 @@ def test_a_killed_worker_is_replaced(mlflow_server, model, home) -> None:
     assert invariance(mlflow_server, home, model)["passed"]
     assert worker_pid(home) != first
     assert len(log_lines(home, "served commands.invariance_signature")) == 2
+
+
+def test_a_worker_of_older_code_is_retired_and_replaced(mlflow_server, model, home) -> None:
+    invariance(mlflow_server, home, model)
+    first = worker_pid(home)
+    source = ROOT / "commands" / "model_worker_protocol.py"  # any .py of commands/ or console/
+    before = os.stat(source)
+    try:
+        os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+        assert invariance(mlflow_server, home, model)["passed"]
+        assert worker_pid(home) != first
+    finally:
+        os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert wait_gone(first, 20), "the retired worker did not exit"
+    assert log_lines(home, "retired by a client of newer code")
 
 
 def test_a_worker_that_cannot_start_leaves_the_work_to_a_plain_process(
