@@ -220,7 +220,8 @@ class Worker:
             code = os.waitstatus_to_exitcode(status)
             log_line(self.paths, f"child {pid} exited {code}")
             _send(conn, {"event": "exit", "code": code})
-            self.selector.unregister(conn)
+            with contextlib.suppress(KeyError):  # not when the requester went away first
+                self.selector.unregister(conn)
             conn.close()
             self.last_active = time.monotonic()
 
@@ -232,6 +233,7 @@ class Worker:
             data = b""
         if data:
             return
+        self.selector.unregister(conn)  # at its end: it would wake the loop until the reaping
         for pid, owner in list(self.children.items()):
             if owner is conn:
                 log_line(self.paths, f"requester of child {pid} went away; killing it")
