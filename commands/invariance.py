@@ -165,10 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         import mlflow
 
-        from commands.model_uri import loadable
+        from commands.model_cache import load_model
 
         mlflow.set_tracking_uri(args.tracking_uri)
-        model = mlflow.pyfunc.load_model(loadable(args.model_uri))
+        model = load_model(args.model_uri)
         report = run_checks(model, _load_rows(args.rows, model), model_uri=args.model_uri)
     except Exception as exc:  # noqa: BLE001 - one line for the caller, never a traceback
         message = f"invariance checks could not run: {type(exc).__name__}: {exc}"

@@ -42,14 +42,13 @@ def run(model_uri: str, tracking_uri: str, modules: Sequence[str]) -> tuple[int,
     try:
         import mlflow
 
-        from commands.model_uri import loadable
+        from commands.model_cache import load_model
 
         mlflow.set_tracking_uri(tracking_uri)
-        source = loadable(model_uri)
 
         def loader() -> Any:
             doc["loads"] += 1
-            return mlflow.pyfunc.load_model(source)
+            return load_model(model_uri)  # any name ('@' in it...); cached per home
 
         model = loader()
     except Exception as exc:  # noqa: BLE001 - one line for the gate, never a traceback

@@ -197,12 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         mlflow.set_tracking_uri(args.tracking_uri)
         say(f"loading {args.model_uri}")
 
-        from commands.model_uri import loadable
+        from commands.model_cache import load_model
 
-        source = loadable(args.model_uri)  # models:/NAME/V for any NAME (an '@' in it, ...)
-
-        def loader():
-            return mlflow.pyfunc.load_model(source)
+        def loader():  # models:/NAME/V for any NAME (an '@' in it, ...); cached per home
+            return load_model(args.model_uri)
 
         model = loader()
         say("making rows from the signature and the input example")

@@ -351,7 +351,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     progress("loading mlflow", 0.02)
     import mlflow
 
-    from commands.model_uri import loadable
+    from commands import model_cache
 
     mlflow.set_tracking_uri(args.tracking_uri)
     models = []
@@ -359,8 +359,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         uri = _model_uri(args, side)
         progress(f"loading {uri}", 0.05 + 0.25 * side)
         try:
-            models.append(mlflow.pyfunc.load_model(loadable(uri)))  # any name ('@' in it...)
-        except Exception as exc:
+            models.append(model_cache.load_model(uri))  # any name ('@' in it...); cached per home
+        except Exception as exc:  # the loader's own reason, for the side's gap
             raise LoadError(("left", "right")[side], uri, exc) from exc
     builder_rows, builder_source, diff = (None, "", None)
     if background is not None:

@@ -1,6 +1,7 @@
 """Run the prediction probe in its own process: stream its progress, cancel by terminating it.
 
-The parent never imports mlflow: it starts ``python -m commands.probe``, relays each progress line
+The parent never imports mlflow: it starts ``python -m commands.probe`` (forked by the home's model
+worker when the environment names a home, see ``commands.model_worker``), relays each progress line
 to a callback and parses the final ``result``. Cancelling the awaiting task (Ctrl-C in the CLI,
 the cancel key in the TUI) terminates the child, then kills it if it does not stop in time.
 """
@@ -115,6 +116,9 @@ def child_env(settings: Any = None) -> dict[str, str]:
     env = allowed(keep_prefixes=MODEL_STORE_PREFIXES)
     env["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     if settings is not None:
+        # names the home: its model worker runs the child, its download cache holds the models
+        if getattr(settings, "home", None) is not None:
+            env["MLOPS_CONSOLE_HOME"] = str(settings.home)
         if settings.tracking_username:
             env["MLFLOW_TRACKING_USERNAME"] = settings.tracking_username
         for name, secret in (
@@ -158,16 +162,11 @@ async def run_protocol(
 ) -> dict[str, Any]:
     """Run a child speaking the probe's JSON-lines protocol; its ``result`` fields, or
     ``ProbeError``. Cancellation (and the time limit) stops the child's process group."""
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env if env is not None else child_env(),
-        cwd=cwd,
-        start_new_session=True,  # Ctrl-C reaches the console, which then stops the child
-        limit=2**22,
-    )
+    from commands.model_worker import spawn
+
+    # a child of the home's model worker (mlflow already imported) or a plain process; in its
+    # own session either way: Ctrl-C reaches the console, which then stops the child
+    proc = await spawn(argv, env=env if env is not None else child_env(), cwd=cwd, limit=2**22)
     if on_start is not None:
         on_start(proc.pid)
     tail: list[str] = []

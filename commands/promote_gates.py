@@ -3,8 +3,9 @@
 Each gate returns a ``GateResult`` and never raises: a gate that cannot decide says so as
 ``error`` (which blocks like ``failed``). They run one at a time, cheapest first, and the first
 that blocks stops the rest (reported ``not_run``) unless every gate was asked for. The invariance
-checks run in a separate process with a timeout, so ``mlflow`` and the model are never loaded
-into the console.
+checks run in a separate process with a timeout (a child of the home's model worker, which keeps
+mlflow imported, or a plain process: ``commands.model_worker``), so ``mlflow`` and the model are
+never loaded into the console.
 """
 
 from __future__ import annotations
@@ -131,18 +132,13 @@ async def _spawn(
 ) -> tuple[int, str, str] | GateResult:
     """Run ``argv`` in a session of its own: (exit code, stdout, stderr), or the timeout's
     verdict (the process group killed)."""
+    from commands.model_worker import spawn
     from console.child_env import MODEL_STORE_PREFIXES, child_env
 
     env = child_env(inputs.child_env, keep_prefixes=MODEL_STORE_PREFIXES)
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
+    if getattr(inputs.settings, "home", None) is not None:
+        env["MLOPS_CONSOLE_HOME"] = str(inputs.settings.home)  # its model worker runs the checks
+    proc = await spawn(argv, env=env, cwd=ROOT)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), within)
     except TimeoutError:

@@ -33,6 +33,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("NO_COLOR", "1")
+    # a test home's model worker (commands.model_worker) outlives the test only briefly
+    monkeypatch.setenv("MLOPS_CONSOLE_WORKER_IDLE_S", "45")
     return tmp_path
 
 

@@ -1,4 +1,5 @@
-"""``mlops-console embedded status|start|stop``: the embedded MLflow server of the home."""
+"""``mlops-console embedded status|start|stop``: the embedded MLflow server of the home (stop also
+stops the home's model worker, ``commands.model_worker``)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def register(subparsers, add_globals) -> None:
     add_globals(start)
     start.set_defaults(handler=_start)
     halt = sub.add_parser(
-        "stop", help="stop the server and its supervisor (refused with --read-only)"
+        "stop", help="stop the server, its supervisor and the model worker (not with --read-only)"
     )
     add_globals(halt)
     halt.set_defaults(handler=_stop)
@@ -92,8 +93,12 @@ def _stop(args: argparse.Namespace, settings) -> int:
             f"stop the embedded MLflow server of {settings.home} (other consoles of this home may "
             "be using it; it stops by itself once idle)"
         )
+    from commands.model_worker import stop as stop_worker
+
     if stop(settings.home):
         say(f"stopped the embedded MLflow server of {settings.home}")
     else:
         say(f"no embedded MLflow server was running for {settings.home}")
+    if stop_worker(settings.home):  # it keeps mlflow imported for this home's model work
+        say(f"stopped the model worker of {settings.home}")
     return 0

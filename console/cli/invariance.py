@@ -1,7 +1,8 @@
 """``mlops-console invariance MODEL VERSION [--rows FILE] [--json]``: the signature-derived checks.
 
-Runs ``commands.invariance_signature`` against the version in a process of its own (progress on
-stderr, Ctrl-C stops it) and prints each result; exit 0 when all pass, 1 when one fails.
+Runs ``commands.invariance_signature`` against the version in a process of its own — forked by the
+home's model worker (``commands.model_worker``), or a plain one — (progress on stderr, Ctrl-C
+stops it) and prints each result; exit 0 when all pass, 1 when one fails.
 """
 
 from __future__ import annotations
@@ -50,15 +51,9 @@ async def _run(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
     import os
     import signal
 
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
+    from commands.model_worker import spawn
+
+    proc = await spawn(argv, env=env, cwd=ROOT)
 
     async def relay() -> None:
         assert proc.stderr is not None

@@ -30,16 +30,32 @@ async def _versions_of(pilot, app, model: str, count: int) -> None:
 
 
 def _probe_processes() -> list[int]:
-    found = []
+    """Probe processes: started as ``python -m commands.probe``, or forked by a home's model
+    worker (``commands.model_worker_server``: its children and theirs run the probe)."""
+    found, parents, forked = [], {}, set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
+            stat = (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
             continue
-        if b"commands.probe" in cmdline and str(os.getpid()).encode() != entry.name.encode():
-            found.append(int(entry.name))
+        if stat[0] == b"Z":
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(stat[1])
+        if b"commands.model_worker_server" in cmdline:
+            forked.add(pid)  # the worker, or a child it forked (same command line)
+        elif b"commands.probe" in cmdline and pid != os.getpid():
+            found.append(pid)
+    workers = {pid for pid in forked if parents[pid] not in forked}
+    for pid in parents:
+        ancestor = parents[pid]
+        while ancestor in parents and ancestor not in workers:
+            ancestor = parents[ancestor]
+        if ancestor in workers and pid not in workers:
+            found.append(pid)
     return found
 
 
