@@ -55,7 +55,7 @@ def test_remapped_keys_and_tab_completion(journey, copy_demo_home: Path, size) -
     for _ in range(6):  # the commands block may be below the fold at 80x24
         if re.search(r"A\s+:alias", op.screen()):
             break
-        op.press("PageDown")
+        op.press("NPage")
         time.sleep(0.5)
     assert re.search(r"A\s+:alias", op.screen()), op.last_screen
     assert not re.search(r"\ba\s+:alias", op.screen())
