@@ -164,7 +164,8 @@ def parse_gates(doc: object, where: str) -> GatesConfig:
         key = ".".join(str(p) for p in ("gates", *first.get("loc", ())))
         message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
         raise SettingsError(
-            f"{where}: {key}: {message}", hint="fix the [gates] table (see README, Promotions)"
+            f"{where}: {key}: {message}",
+            hint="fix the [gates] table (see docs/guide/promotions-and-audit.md)",
         ) from None
 
 

@@ -15,11 +15,11 @@ the exact value that was reported broken is broken (it is re-read right before).
 whose host and home are ours and whose process is gone (pid not alive, or alive with another start
 time: a reused pid) belongs to a console of this home that died: it is taken over at once.
 
-Timing assumption (stated in README): every write a promoter sends reaches the server within the
-settle time (default 2 s; a request, its network delay and the server's processing), and clocks
-of the machines agree to well within the lease's time to live (120 s). A console that
-stalls longer than the settle time between reading and writing can still be overtaken; the
-promotion's re-verification after the settle time then reports it as superseded.
+Timing assumption (stated in docs/guide/safety.md): every write a promoter sends reaches the
+server within the settle time (default 2 s; a request, its network delay and the server's
+processing), and clocks of the machines agree to well within the lease's time to live (120 s). A
+console that stalls longer than the settle time between reading and writing can still be
+overtaken; the promotion's re-verification after the settle time then reports it as superseded.
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ class Settings(BaseModel):
     # the probe: numeric outputs (probabilities, scores) closer than this are the same answer
     probe_tolerance: float = Field(default=1e-6, ge=0)
     embedded_idle_minutes: float = Field(default=60.0, ge=0)
-    # how long any write a promoter sent may take to reach the server (README: Safety)
+    # how long any write a promoter sent may take to reach the server (docs/guide/safety.md)
     promotion_settle_seconds: float = Field(default=2.0, ge=0.05, le=60)
 
     # where each value came from, for error messages and `describe()`

@@ -89,7 +89,7 @@ async def _find_snapshot(ctx: StepContext, args: SnapshotArgs) -> StepResult:
     if newer and not has_training_entry_point(ctx.settings, args.model):
         raise StepFailed(
             f"{args.model} has no training entry point: the retrain needs "
-            f"training_commands.{args.model} in the profile (see README, Runbooks)",
+            f"training_commands.{args.model} in the profile (see docs/guide/runbooks.md)",
             hint=(
                 f"set training_commands.{args.model} to an argv that trains the recipe on "
                 "{snapshot_id}, holds out the newest labelled rows, logs the champion's score on "
@@ -156,7 +156,7 @@ def training_argv(
         ]
     raise StepFailed(
         f"no training entry point for {args.model}",
-        hint=f"set training_commands.{args.model} in the profile (see README, Retrain)",
+        hint=f"set training_commands.{args.model} in the profile (see docs/guide/runbooks.md)",
     )
 
 
@@ -403,7 +403,7 @@ async def compare_on_same_rows(
             hint=(
                 "the demo's entry point does this; a training_commands entry point must log the "
                 f"champion's {metric or 'primary metric'} on the held-out rows as {needs} and "
-                "name the rows in the param holdout.window (see README, Runbooks)"
+                "name the rows in the param holdout.window (see docs/guide/runbooks.md)"
             ),
         )
     others = []

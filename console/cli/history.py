@@ -50,7 +50,8 @@ def register(subparsers, add_globals) -> None:
         help="who moved which alias or stage, when; or the registry at an instant",
         description=(
             "The timeline of a model's aliases, stages and versions, from the audit log, the "
-            "embedded server's webhooks, the promotion tags and observation (see README, History)."
+            "embedded server's webhooks, the promotion tags and observation "
+            "(see docs/guide/history.md)."
         ),
     )
     parser.add_argument("model", metavar="MODEL", help="registered model name")

@@ -35,7 +35,8 @@ def register(subparsers, add_globals) -> None:
         help="set/move/remove an alias or transition a stage, behind gates and an audit",
         description=(
             "Promote a model version: plan, gates, confirmation, compare-and-set, write, "
-            "verify, audit. MLflow itself has no compare-and-set; see README (Promotions)."
+            "verify, audit. MLflow itself has no compare-and-set; "
+            "see docs/guide/promotions-and-audit.md."
         ),
     )
     parser.add_argument("model", metavar="MODEL", help="registered model name")

@@ -22,7 +22,7 @@ def register(subparsers, add_globals) -> None:
         help="restore the state before a registry change, through the promotion flow",
         description=(
             "Undo one alias or stage change of MODEL (default: your newest): refused if the "
-            "target changed since. See README (History and undo)."
+            "target changed since. See docs/guide/history.md."
         ),
     )
     parser.add_argument("model", metavar="MODEL", help="registered model name")

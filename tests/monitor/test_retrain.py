@@ -297,7 +297,7 @@ def test_a_model_that_is_not_the_demos_is_refused_in_one_line(advanced, capsys) 
     errors = [line for line in out.out.splitlines() if line.strip().startswith("error:")]
     assert errors == [
         "    error: churn-foreign has no training entry point: the retrain needs "
-        "training_commands.churn-foreign in the profile (see README, Runbooks)"
+        "training_commands.churn-foreign in the profile (see docs/guide/runbooks.md)"
     ]
     assert "Traceback" not in out.err and "Traceback" not in out.out
     # a version without the champion's score on its held-out rows cannot be compared

@@ -1,6 +1,6 @@
-"""A value recorded on one side only is a gap, never a cause (README: Provenance and diagnosis):
-pure tests of ``one_sided_gaps``/``rank_causes`` and of the loader's reason replacing what the
-server said about unreadable model files."""
+"""A value recorded on one side only is a gap, never a cause
+(docs/guide/provenance-and-diagnosis.md): pure tests of ``one_sided_gaps``/``rank_causes`` and of
+the loader's reason replacing what the server said about unreadable model files."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""README's key table and the help screen name every key the console binds (and no key it does
-not): the bindings are read from the classes, so adding a key without documenting it fails."""
+"""The guide's key table (docs/guide/console.md) and the help screen name every key the console
+binds (and no key it does not): the bindings are read from the classes, so adding a key without
+documenting it fails. README's table of the keys that matter names only keys the guide's table
+names and the console binds."""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ from widgets.tables import NavTable
 # the help as the console shows it: the static keys and the commands generated from the verbs
 GLOBAL_KEYS = STATIC_KEYS + command_text(verbs.help_lines()).plain
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+GUIDE = ROOT / "docs" / "guide" / "console.md"
 NAMES = {
     "slash": "/",
     "colon": ":",
@@ -80,8 +84,8 @@ def _screen_keys() -> set[str]:
     return {NAMES.get(k, k) or k for k in keys}
 
 
-def _readme_keys() -> set[str]:
-    text = README.read_text()
+def _table_keys(page: Path) -> set[str]:
+    text = page.read_text()
     table = text[text.index("| key | does |") :]
     table = table[: table.index("\n\n")]
     keys: set[str] = set()
@@ -95,10 +99,10 @@ def _help_text() -> str:
     return "\n".join([GLOBAL_KEYS, RunsPane.HELP, RegistryPane.HELP, LineagePane.HELP])
 
 
-def test_readme_names_every_bound_key() -> None:
-    documented = _readme_keys()
+def test_guide_names_every_bound_key() -> None:
+    documented = _table_keys(GUIDE)
     missing = {k for k in _bound_keys() if k not in documented and k.lower() not in documented}
-    assert not missing, f"keys bound but not in README's key table: {sorted(missing)}"
+    assert not missing, f"keys bound but not in the guide's key table: {sorted(missing)}"
 
 
 def test_help_names_every_bound_key() -> None:
@@ -109,14 +113,21 @@ def test_help_names_every_bound_key() -> None:
     assert re.search(r"^\s+/\s+filter", GLOBAL_KEYS, re.M)
 
 
-def test_readme_names_no_key_that_is_not_bound() -> None:
+@pytest.mark.parametrize("page", [GUIDE, README], ids=["guide", "README"])
+def test_page_names_no_key_that_is_not_bound(page: Path) -> None:
     bound = {k.lower() for k in _bound_keys()} | {"1", "2", "3", "shift+tab", "tab"}
-    # keys of the detail screens and modals README's table also names
+    # keys of the detail screens and modals the tables also name
     on_screens = {"g"} | {k.lower() for k in _screen_keys()}
-    for key in _readme_keys():
+    for key in _table_keys(page):
         if key.startswith(":") or " " in key or key.startswith("--"):
             continue  # commands, not keys
-        assert key.lower() in bound | on_screens, f"README documents {key!r}, nothing binds it"
+        assert key.lower() in bound | on_screens, f"{page.name} documents {key!r}, nothing binds it"
+
+
+def test_readme_keys_are_a_subset_of_the_guides() -> None:
+    """README shows the dozen keys that matter; the guide's table is the whole list."""
+    extra = _table_keys(README) - _table_keys(GUIDE)
+    assert not extra, f"README's key table names keys the guide's table does not: {sorted(extra)}"
 
 
 @pytest.mark.parametrize(
