@@ -28,6 +28,7 @@ class Driver(Protocol):
 
     async def confirm(self, prompt: str, *, typed: str | None = None) -> bool:
         """Ask for an explicit yes; with ``typed``, the operator must type that text."""
+        ...
 
 
 class QuietDriver:

@@ -144,7 +144,7 @@ def effective_gates(request: PromotionRequest, config: GatesConfig | None = None
     required = dict.fromkeys(merged.get("require", ["ready"]))  # type: ignore[arg-type]
     return EffectiveGates(
         # in cost order whatever order the configuration lists them in: cheap checks first
-        require=sorted(required, key=GATE_COST.__getitem__),  # type: ignore[arg-type]
+        require=sorted(required, key=GATE_COST.__getitem__),
         metric=merged.get("metric"),  # type: ignore[arg-type]
         higher_is_better=bool(merged.get("higher_is_better", True)),
         tolerance=float(merged.get("tolerance", 0.0)),  # type: ignore[arg-type]

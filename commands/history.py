@@ -411,7 +411,7 @@ def _audit(ctx: Any, result: UndoResult, operator: Any) -> UndoResult:
     outcome = "succeeded" if result.outcome == "noop" else result.outcome
     record = AuditRecord(
         action=UNDO_ACTION,
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         actor=operator,
         server=ctx.client.server,
         model=event.model,

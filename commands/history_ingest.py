@@ -74,13 +74,13 @@ class Merger:
             id=new_id(),
             time=time,
             model=self.model,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             name=name,
-            from_=from_,
+            from_=from_,  # pyright: ignore[reportCallIssue] - its alias is "from" (populate_by_name)
             to=to,
             version=version,
-            source=source,  # type: ignore[arg-type]
-            sources=[source],  # type: ignore[list-item]
+            source=source,
+            sources=[source],
             server=self.server,
             **extra,
         )

@@ -144,7 +144,7 @@ def logged_datasets(run_ids: Sequence[str]) -> list[LoggedDataset]:
 
 
 def _download(uri: str, workdir: Path) -> Path:
-    import mlflow
+    import mlflow.artifacts
 
     local = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(workdir))
     return Path(local)

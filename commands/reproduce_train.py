@@ -124,6 +124,7 @@ def train_demo(spec: TrainSpec, code: Path) -> tuple[str, str]:
     p = spec.params
     progress(f"reading {spec.table}@{spec.snapshot_id}", 0.3)
     catalog = lake.open_catalog(Path(spec.catalog_db or ""), warehouse_path(spec.warehouse))
+    assert spec.snapshot_id is not None  # a demo version records the snapshot it trained on
     raw = lake.read_snapshot(catalog, spec.snapshot_id)
     weekly = features.weekly_commits(raw, config.start)
     rows = features.feature_rows(
@@ -151,8 +152,9 @@ def train_demo(spec: TrainSpec, code: Path) -> tuple[str, str]:
         mlflow.log_params(p)
         mlflow.log_metrics(metrics)
         from mlflow.models import infer_signature
+        from mlflow.sklearn import log_model as log_sklearn_model
 
-        info = mlflow.sklearn.log_model(
+        info = log_sklearn_model(
             model,
             name="model",
             signature=infer_signature(examples, model.predict(examples)),

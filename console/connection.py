@@ -11,7 +11,9 @@ from typing import Any
 from console.settings import Settings
 
 
-def resolve_tracking_uri(settings: Settings, progress: Callable[[str], None] | None = None) -> str:
+def resolve_tracking_uri(
+    settings: Settings, progress: Callable[[str], object] | None = None
+) -> str:
     """``settings.tracking_uri`` if set, else the URI of the embedded server (started if needed).
 
     Raises ``EmbeddedError`` when the embedded server cannot start. Starting takes 10–20 s cold,

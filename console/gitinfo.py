@@ -425,9 +425,10 @@ async def between(repo: Path, a: str, b: str) -> CommitRange:
             box.run("diff", "--numstat", revisions=[older, newer], paths=()),
             return_exceptions=True,
         )
-        for result in (log_text, stat_text):
-            if isinstance(result, BaseException):
-                raise result
+        if isinstance(log_text, BaseException):
+            raise log_text
+        if isinstance(stat_text, BaseException):
+            raise stat_text
     files = []
     for line in stat_text.splitlines():
         parts = line.split("\t", 2)

@@ -185,6 +185,8 @@ def _connection(uri: str) -> tuple[Any, str]:
     import http.client
 
     parts = urlsplit(uri)
+    if parts.hostname is None:
+        raise _Refused("the tracking URI names no host")
     if parts.scheme == "https":
         import ssl
 
@@ -252,8 +254,10 @@ def _trimmed(run: dict[str, Any]) -> dict[str, Any]:
     """The parts of a run the runs table reads, in the wire's shape: a page the pipe holds at
     once (a run's tags alone can be tens of kilobytes), so the helper need not wait for a
     console that is still painting to read it."""
-    info = run.get("info") if isinstance(run.get("info"), dict) else {}
-    data = run.get("data") if isinstance(run.get("data"), dict) else {}
+    info = run.get("info")
+    info = info if isinstance(info, dict) else {}
+    data = run.get("data")
+    data = data if isinstance(data, dict) else {}
     tags = data.get("tags")
     if isinstance(tags, list):
         tags = [t for t in tags if isinstance(t, dict) and t.get("key") == "mlflow.runName"]

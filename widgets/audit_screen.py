@@ -10,6 +10,7 @@ Every value is shown literally.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -56,7 +57,7 @@ def parse_filter(text: str) -> AuditFilter:
 
     ValueError names an unknown key.
     """
-    fields: dict[str, str] = {}
+    fields: dict[str, Any] = {}  # strings: AuditFilter parses them
     for word in text.split():
         key, sep, value = word.partition("=")
         if not sep:

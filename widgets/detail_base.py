@@ -50,7 +50,7 @@ class DetailScreen(Screen):
     """What ``loading()`` shows in the body."""
     FAILED: ClassVar[str] = "Could not load this: "
     """The start of the line ``failed()`` shows, before the server's message."""
-    HELP: ClassVar[str] = ""
+    HELP: ClassVar[str] = ""  # pyright: ignore[reportIncompatibleVariableOverride]
     HELP_TITLE: ClassVar[str] = "Help"
 
     # priority: the keys typed right after `:` reach the prompt (see MainScreen)
@@ -96,7 +96,7 @@ class DetailScreen(Screen):
     def _set(self, renderable: Any) -> None:
         self.query_one("#content", Static).update(renderable)
 
-    def loading(self) -> None:
+    def loading(self) -> None:  # pyright: ignore[reportIncompatibleVariableOverride]
         if self._ready(self.loading):
             self._set(Text(self.LOADING))
 

@@ -284,7 +284,7 @@ class HistoryScreen(Screen[None]):
 
     # --- filled by the shell ----------------------------------------------------------------
 
-    def loading(self) -> None:
+    def loading(self) -> None:  # pyright: ignore[reportIncompatibleVariableOverride]
         self.set_busy("reading…")
 
     def set_busy(self, text: str) -> None:

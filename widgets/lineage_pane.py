@@ -69,7 +69,7 @@ class LineagePane(Vertical):
         self._empty_tree()
 
     @property
-    def tree(self) -> LineageTree:
+    def tree(self) -> LineageTree:  # pyright: ignore[reportIncompatibleMethodOverride]
         return self.query_one(LineageTree)
 
     def _body(self, text: Text) -> None:
@@ -86,7 +86,7 @@ class LineagePane(Vertical):
         tree.root.set_label(Text("(no lineage shown)", style="dim"))
         tree.root.allow_expand = False
 
-    def loading(self, subject: str) -> None:
+    def loading(self, subject: str) -> None:  # pyright: ignore[reportIncompatibleVariableOverride]
         """A request for ``subject`` is on its way; the last graph stays until it arrives."""
         self._title(subject, "loading…")
 

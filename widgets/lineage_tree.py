@@ -110,9 +110,9 @@ class LineageTree(Tree[str]):
 
     def show_graph(self, graph: LineageGraph) -> None:
         self.graph = graph
-        self._render()
+        self._render_graph()
 
-    def _render(self) -> None:
+    def _render_graph(self) -> None:
         self.clear()
         self.snapshots = {}
         graph = self.graph
@@ -152,12 +152,12 @@ class LineageTree(Tree[str]):
         for side in sides:
             arrow = "↑ upstream" if side == "upstream" else "↓ downstream"
             branch = top.add(Text(arrow, style="dim"), expand=True)
-            self._add_children(branch, root.id, side, 1, {root.id})
+            self._add_branch(branch, root.id, side, 1, {root.id})
             if not branch.children:
                 branch.add_leaf(Text("(nothing)", style="dim"))
         self.root.expand()
 
-    def _add_children(
+    def _add_branch(
         self, parent: TreeNode[str], node_id: str, side: str, level: int, path: set[str]
     ) -> None:
         graph = self.graph
@@ -172,7 +172,7 @@ class LineageTree(Tree[str]):
             )
             if edge.snapshot_id:
                 self.snapshots[child.id] = str(edge.snapshot_id)
-            self._add_children(child, far, side, level + 1, path | {far})
+            self._add_branch(child, far, side, level + 1, path | {far})
             if not child.children:
                 child.allow_expand = False
 
@@ -195,7 +195,7 @@ class LineageTree(Tree[str]):
             )
 
     def _changed(self) -> None:
-        self._render()
+        self._render_graph()
         self.post_message(self.ViewChanged(self.depth, self.direction))
 
     def action_deeper(self) -> None:

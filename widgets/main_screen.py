@@ -126,7 +126,7 @@ class MainScreen(Screen):
         self._last_focus: dict[int, Widget] = {}
         self._focus_before_prompt: Widget | None = None
         # called once the panes are mounted, before they are first painted
-        self.on_body: Callable[[], None] | None = None
+        self.on_body: Callable[[], object] | None = None
         # the panes are mounted (the frame after the first): keys and data may reach them
         self.body_ready = False
 
@@ -213,7 +213,7 @@ class MainScreen(Screen):
         while node is not None:
             if node.id in PANE_IDS:
                 return PANE_IDS.index(node.id)
-            node = node.parent  # type: ignore[assignment]
+            node = node.parent
         return None
 
     def _set_active(self, index: int) -> None:

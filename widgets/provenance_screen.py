@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.binding import Binding
 
@@ -143,7 +144,7 @@ def part_body(record: ProvenanceRecord, part: str, *, full: bool = False):
     if part == "environment":
         env = record.environment
         mlmodel = env.mlmodel
-        parts = [heading("Requirements", len(env.requirements))]
+        parts: list[RenderableType] = [heading("Requirements", len(env.requirements))]
         parts.append(cols(["requirement"], [[line] for line in env.requirements]))
         if env.python_env is not None:
             parts += [

@@ -82,7 +82,7 @@ class RunScreen(DetailScreen):
         metric_rows = []
         for key in sorted(run.metrics):
             latest = run.metrics[key]
-            points = histories.get(key).points if key in histories else []
+            points = histories[key].points if key in histories else []
             values = [p.value for p in points]
             finite = [v for v in values if v is not None]
             metric_rows.append(

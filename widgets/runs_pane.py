@@ -104,8 +104,8 @@ class RunsTable(NavTable):
         super().watch_scroll_y(old_value, new_value)
         self._want_more()
 
-    def watch_cursor_coordinate(self, old_value, new_value) -> None:
-        super().watch_cursor_coordinate(old_value, new_value)
+    def watch_cursor_coordinate(self, old_coordinate, new_coordinate) -> None:
+        super().watch_cursor_coordinate(old_coordinate, new_coordinate)
         self._want_more()
 
 

@@ -195,7 +195,9 @@ def _append_weeks(paths, driver, config, weeks, to_week):
             "demo.advance.regime": ",".join(regime["repos"]),
         },
     )
-    snapshot = str(table.current_snapshot().snapshot_id)
+    current = table.current_snapshot()
+    assert current is not None  # the append above made one
+    snapshot = str(current.snapshot_id)
     driver.progress(f"appended {len(rows)} rows as snapshot {snapshot}", fraction=0.6)
     daily = pd.concat([daily, rows], ignore_index=True)
     return AdvanceResult(

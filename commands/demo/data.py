@@ -8,7 +8,7 @@ correction snapshot fixes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -31,8 +31,8 @@ class Correction:
     """The mis-counted burst: one repository's days whose initial counts were inflated."""
 
     repo: str
-    first_day: object  # datetime.date
-    last_day: object
+    first_day: date
+    last_day: date
     factor: int
 
 

@@ -26,7 +26,7 @@ HISTORY_WEEKS = 12  # weeks of history a feature row needs
 def weekly_commits(daily: pd.DataFrame, start) -> pd.DataFrame:
     """Daily rows (repo, day, commits) -> weekly totals (repo, week, commits) from ``start``."""
     week = (pd.to_datetime(daily["day"]) - pd.Timestamp(start)).dt.days // 7
-    weekly = daily.assign(week=week).groupby(["repo", "week"], as_index=False)["commits"].sum()
+    weekly = daily.assign(week=week).groupby(["repo", "week"], as_index=False)[["commits"]].sum()
     return weekly.sort_values(["repo", "week"]).reset_index(drop=True)
 
 

@@ -67,10 +67,11 @@ def write_table(
     table.overwrite(
         _arrow(corrected),
         overwrite_filter=And(
-            EqualTo("repo", fix.repo),
+            # pyiceberg's predicates take (term, literal); pyright sees only their pydantic fields
+            EqualTo("repo", fix.repo),  # pyright: ignore[reportCallIssue]
             And(
-                GreaterThanOrEqual("day", fix.first_day.isoformat()),
-                LessThanOrEqual("day", fix.last_day.isoformat()),
+                GreaterThanOrEqual("day", fix.first_day.isoformat()),  # pyright: ignore[reportCallIssue]
+                LessThanOrEqual("day", fix.last_day.isoformat()),  # pyright: ignore[reportCallIssue]
             ),
         ),
     )

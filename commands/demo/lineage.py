@@ -18,6 +18,8 @@ from openlineage.client.facet_v2 import RunFacet
 from commands.demo.config import MODEL_NAME, TABLE_NAME
 from commands.lineage_emit import MLFLOW_RUN_FACET
 
+# facets take it as ``producer=`` (attrs drops the underscore of their ``_producer`` field;
+# pyright does not, hence the ignores on those arguments)
 PRODUCER = "https://github.com/mlops-console/mlops-console/tree/main/commands/demo"
 JOB_NAMESPACE = "ml-training"
 JOB_NAME = f"{MODEL_NAME}.train"
@@ -80,7 +82,10 @@ def emit_events(events_path: Path, runs: list[RunLineage], tracking_uri: str) ->
         name=JOB_NAME,
         facets={
             "jobType": job_type_job.JobTypeJobFacet(
-                processingType="BATCH", integration="MLFLOW", jobType="TRAINING", producer=PRODUCER
+                processingType="BATCH",
+                integration="MLFLOW",
+                jobType="TRAINING",
+                producer=PRODUCER,  # pyright: ignore[reportCallIssue]
             )
         },
     )
@@ -90,7 +95,7 @@ def emit_events(events_path: Path, runs: list[RunLineage], tracking_uri: str) ->
             schema_dataset.SchemaDatasetFacetFields(name="day", type="date"),
             schema_dataset.SchemaDatasetFacetFields(name="commits", type="long"),
         ],
-        producer=PRODUCER,
+        producer=PRODUCER,  # pyright: ignore[reportCallIssue]
     )
     sent = []
     for item in runs:
@@ -99,7 +104,8 @@ def emit_events(events_path: Path, runs: list[RunLineage], tracking_uri: str) ->
             name=TABLE_NAME,
             facets={
                 "version": dataset_version_dataset.DatasetVersionDatasetFacet(
-                    datasetVersion=item.snapshot_id, producer=PRODUCER
+                    datasetVersion=item.snapshot_id,
+                    producer=PRODUCER,  # pyright: ignore[reportCallIssue]
                 ),
                 "schema": schema,
             },
@@ -116,7 +122,7 @@ def emit_events(events_path: Path, runs: list[RunLineage], tracking_uri: str) ->
                 trackingUri=tracking_uri,
                 modelName=MODEL_NAME if version else None,
                 modelVersion=version,
-                producer=PRODUCER,
+                producer=PRODUCER,  # pyright: ignore[reportCallIssue]
             )
             event = RunEvent(
                 eventType=state,

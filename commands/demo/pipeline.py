@@ -16,9 +16,15 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from commands.demo.config import EXPERIMENT_NAME, MODEL_NAME, TABLE_NAME, DemoConfig, config_hash
+from commands.demo.config import (
+    EXPERIMENT_NAME,
+    MODEL_NAME,
+    TABLE_NAME,
+    DemoConfig,
+    Hyperparams,
+    config_hash,
+)
 from commands.demo.result import DemoPaths, DemoResult, RunSummary
 from commands.driver import Driver
 from console.errors import ConsoleError
@@ -206,7 +212,7 @@ def _build(
         "data.seed": config.seed,
     }
     experiment_id = tracking.ensure_experiment(client, EXPERIMENT_NAME)
-    logged: list[tuple[str, str, Any]] = []  # (role, name, LoggedRun)
+    logged: list[tuple[str, str, tracking.LoggedRun, Hyperparams]] = []  # (role, name, run, hp)
     for i, hp in enumerate(config.grid, start=1):
         name = f"grid-{i}-rf{hp.n_estimators}-depth{hp.max_depth}-leaf{hp.min_samples_leaf}"
         driver.progress(f"training run {i}/{len(config.grid)}: {name}", fraction=0.2 + 0.08 * i)

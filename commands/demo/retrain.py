@@ -55,7 +55,7 @@ def _number(text: str | None):
 
 def recipe(params: dict[str, str]) -> tuple[Hyperparams, dict[str, Any]]:
     """(hyperparameters, the other recipe params) from a demo run's params."""
-    hp = Hyperparams(**{k: _number(params.get(k)) for k in _HYPER if k in params})
+    hp = Hyperparams.model_validate({k: _number(params.get(k)) for k in _HYPER if k in params})
     extra = {
         k: v
         for k, v in params.items()
@@ -131,11 +131,14 @@ def plan_window(paths: DemoPaths, tracking_uri: str, from_version: str, snapshot
     with _quiet_mlflow():
         client = MlflowClient(tracking_uri)
         source = client.get_model_version(MODEL_NAME, from_version)
+        assert source.run_id is not None  # every demo version is logged from a run
         params = dict(client.get_run(source.run_id).data.params)
         _, extra = recipe(params)
         catalog = lake.open_catalog(paths.catalog_db, paths.warehouse)
         if snapshot_id is None:
-            snapshot_id = str(catalog.load_table(TABLE_IDENT).current_snapshot().snapshot_id)
+            current = catalog.load_table(TABLE_IDENT).current_snapshot()
+            assert current is not None  # the demo table has its initial load at least
+            snapshot_id = str(current.snapshot_id)
         _raw, rows, total = _rows(catalog, snapshot_id, extra, config)
         weeks = int(extra.get("holdout_weeks", config.holdout_weeks))
         _, holdout = features.split_holdout(rows, total, weeks)
@@ -165,11 +168,14 @@ def retrain(
         mlflow.set_tracking_uri(tracking_uri)
         client = MlflowClient(tracking_uri)
         source = client.get_model_version(MODEL_NAME, from_version)
+        assert source.run_id is not None  # every demo version is logged from a run
         params = dict(client.get_run(source.run_id).data.params)
         hp, extra = recipe(params)
         catalog = lake.open_catalog(paths.catalog_db, paths.warehouse)
         if snapshot_id is None:
-            snapshot_id = str(catalog.load_table(TABLE_IDENT).current_snapshot().snapshot_id)
+            current = catalog.load_table(TABLE_IDENT).current_snapshot()
+            assert current is not None  # the demo table has its initial load at least
+            snapshot_id = str(current.snapshot_id)
         raw, rows, total = _rows(catalog, snapshot_id, extra, config)
         holdout_weeks = int(extra.get("holdout_weeks", config.holdout_weeks))
         # the newest labelled weeks of *this* snapshot are held out from the new model's training;

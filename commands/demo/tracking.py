@@ -116,7 +116,9 @@ def log_training_run(
 ) -> LoggedRun:
     """Log one finished training as an MLflow run following the provenance contract."""
     import mlflow
+    from mlflow.data.pandas_dataset import from_pandas
     from mlflow.models import infer_signature
+    from mlflow.sklearn import log_model as log_sklearn_model
 
     tags = {
         "mlflow.source.git.commit": code.commit,
@@ -138,7 +140,7 @@ def log_training_run(
             **extra_params,
         }
         mlflow.log_params(params)
-        dataset = mlflow.data.from_pandas(
+        dataset = from_pandas(
             snapshot_rows,
             source=IcebergDatasetSource(TABLE_NAME, snapshot_id),
             name=TABLE_NAME,
@@ -149,7 +151,7 @@ def log_training_run(
         signature = infer_signature(examples, model.predict(examples))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            info = mlflow.sklearn.log_model(
+            info = log_sklearn_model(
                 model,
                 name="model",
                 signature=signature,
@@ -157,10 +159,11 @@ def log_training_run(
                 pip_requirements=pinned_requirements(),
                 skops_trusted_types=TRUSTED_TYPES,
             )
-    finished = mlflow.get_run(run_id)
+    # bound: ActiveRun.__exit__ returns a bool, but never swallows an exception
+    finished = mlflow.get_run(run_id)  # pyright: ignore[reportPossiblyUnboundVariable]
     return LoggedRun(
-        run_id=run_id,
-        model_uri=info.model_uri,
+        run_id=run_id,  # pyright: ignore[reportPossiblyUnboundVariable]
+        model_uri=info.model_uri,  # pyright: ignore[reportPossiblyUnboundVariable]
         metrics=metrics,
         snapshot_id=snapshot_id,
         start_ms=finished.info.start_time,

@@ -35,16 +35,17 @@ def evaluate(model, holdout: pd.DataFrame) -> tuple[dict[str, float], np.ndarray
     predicted = model.predict(holdout[list(FEATURE_COLUMNS)])
     truth = holdout["target"].to_numpy()
     labels = list(BUCKETS)
+    # sklearn's metrics are unannotated: their zero_division is inferred str from "warn"
     metrics = {
         "holdout_accuracy": float(accuracy_score(truth, predicted)),
         "holdout_f1_macro": float(
-            f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)
+            f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)  # pyright: ignore[reportArgumentType]
         ),
         "holdout_precision_macro": float(
-            precision_score(truth, predicted, labels=labels, average="macro", zero_division=0)
+            precision_score(truth, predicted, labels=labels, average="macro", zero_division=0)  # pyright: ignore[reportArgumentType]
         ),
         "holdout_recall_macro": float(
-            recall_score(truth, predicted, labels=labels, average="macro", zero_division=0)
+            recall_score(truth, predicted, labels=labels, average="macro", zero_division=0)  # pyright: ignore[reportArgumentType]
         ),
     }
     return metrics, np.asarray(predicted)

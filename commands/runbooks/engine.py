@@ -218,15 +218,14 @@ async def run_runbook(
         raise ConsoleError("--resume and --dry-run cannot be combined")
     env = os.environ if env is None else env
     directory = EmbeddedPaths.for_home(settings.home).transcripts_dir
-    saved = None
-    if resume:
-        transcript = _resumed(runbook, directory)
-        saved = transcript.params
+    resumed = _resumed(runbook, directory) if resume else None
+    saved = resumed.params if resumed is not None else None
     params = resolve_params(runbook, overrides or {}, env, saved)
     masker = _masker(settings, runbook, params)
-    if not resume:
+    if resumed is None:
         transcript = _fresh(runbook, params, dry_run)
     else:
+        transcript = resumed
         transcript.params = shown_params(runbook, params)
     recorder = _RecordingDriver(driver, masker)
     ctx = StepContext(

@@ -29,6 +29,8 @@ CONTRACT_TAGS = (
     "mlflow.source.git.branch",
 )
 JOB_NAMESPACE = "ml-training"
+# facets take it as ``producer=`` (attrs drops the underscore of their ``_producer`` field;
+# pyright does not, hence the ignores on those arguments)
 PRODUCER = "https://github.com/mlops-console/mlops-console/tree/main/commands/runbooks"
 SYNC_TIMEOUT_S = 900
 
@@ -268,7 +270,7 @@ def _emit(ctx: StepContext, ready: list[tuple], tracking_uri: str) -> int:
                     processingType="BATCH",
                     integration="MLFLOW",
                     jobType="TRAINING",
-                    producer=PRODUCER,
+                    producer=PRODUCER,  # pyright: ignore[reportCallIssue]
                 )
             },
         )
@@ -277,7 +279,8 @@ def _emit(ctx: StepContext, ready: list[tuple], tracking_uri: str) -> int:
             name=run.params[PARAM_TABLE],
             facets={
                 "version": dataset_version_dataset.DatasetVersionDatasetFacet(
-                    datasetVersion=run.params[PARAM_SNAPSHOT], producer=PRODUCER
+                    datasetVersion=run.params[PARAM_SNAPSHOT],
+                    producer=PRODUCER,  # pyright: ignore[reportCallIssue]
                 )
             },
         )
@@ -293,7 +296,7 @@ def _emit(ctx: StepContext, ready: list[tuple], tracking_uri: str) -> int:
                 trackingUri=tracking_uri,
                 modelName=model if produced else None,
                 modelVersion=produced,
-                producer=PRODUCER,
+                producer=PRODUCER,  # pyright: ignore[reportCallIssue]
             )
             client.emit(
                 RunEvent(
@@ -301,7 +304,8 @@ def _emit(ctx: StepContext, ready: list[tuple], tracking_uri: str) -> int:
                     eventTime=_iso(ms),
                     producer=PRODUCER,
                     run=Run(
-                        runId=openlineage_run_id(run.info.run_id),
+                        # MLflow's run ids are hex-32: never None here
+                        runId=openlineage_run_id(run.info.run_id),  # pyright: ignore[reportArgumentType]
                         facets={MLFLOW_RUN_FACET: facet},
                     ),
                     job=job,

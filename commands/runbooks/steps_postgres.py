@@ -101,7 +101,9 @@ async def table_figures(ctx: StepContext, dsn: str, tables: list[str]) -> dict[s
         await conn.execute("SELECT pg_stat_clear_snapshot()")
         rows = await (await conn.execute(_STATS, (tables,))).fetchall()
         index_rows = await (await conn.execute(_INDEXES, (tables,))).fetchall()
-        database = (await (await conn.execute("SELECT current_database()")).fetchone())[0]
+        named = await (await conn.execute("SELECT current_database()")).fetchone()
+        assert named is not None  # a scalar SELECT answers one row
+        database = named[0]
     indexes: dict[str, dict[str, int]] = {}
     for table, index, size in index_rows:
         indexes.setdefault(table, {})[index] = int(size)
@@ -196,13 +198,11 @@ async def deleted_runs(ctx: StepContext, dsn: str, older_than_days: float) -> di
     conn = await _connect(ctx, dsn)
     async with conn:
         rows = await (await conn.execute(_DELETED)).fetchall()
-        experiments = (
-            await (
-                await conn.execute(
-                    "SELECT count(*) FROM experiments WHERE lifecycle_stage = 'deleted'"
-                )
-            ).fetchone()
-        )[0]
+        counted = await (
+            await conn.execute("SELECT count(*) FROM experiments WHERE lifecycle_stage = 'deleted'")
+        ).fetchone()
+        assert counted is not None  # a count answers one row
+        experiments = counted[0]
     cutoff = int(time.time() * 1000 - older_than_days * DAY_MS)
     candidates, recent, in_deleted_experiments, undated = [], 0, 0, 0
     for run_id, deleted_time, experiment_stage in rows:
@@ -400,10 +400,13 @@ async def _vacuum_plan(ctx: StepContext, args: VacuumArgs) -> Plan:
     )
 
 
-async def _vacuum(ctx: StepContext, args: VacuumArgs, *, full: bool) -> StepResult:
+async def _vacuum(ctx: StepContext, args: VacuumArgs | VacuumFullArgs, *, full: bool) -> StepResult:
     from psycopg import sql
 
-    plan = await (_vacuum_full_plan(ctx, args) if full else _vacuum_plan(ctx, args))
+    if full or not isinstance(args, VacuumArgs):
+        plan = await _vacuum_full_plan(ctx, args)
+    else:
+        plan = await _vacuum_plan(ctx, args)
     tables = plan.data["tables"]
     before = await table_figures(ctx, args.dsn, tables)
     conn = await _connect(ctx, args.dsn)
@@ -434,7 +437,7 @@ class VacuumFullArgs(DsnArgs):
     pass
 
 
-async def _vacuum_full_plan(ctx: StepContext, args: VacuumFullArgs) -> Plan:
+async def _vacuum_full_plan(ctx: StepContext, args: DsnArgs) -> Plan:
     data = await table_figures(ctx, args.dsn, args.tables)
     tables = sorted(data["tables"])
     if not tables:

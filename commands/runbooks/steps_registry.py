@@ -287,6 +287,7 @@ def _requests(problems: list[RegistryProblem], args: RepairArgs) -> list[Any]:
                     )
                 )
         elif p.kind in {"stuck_version", "files_missing"}:
+            assert p.version is not None  # these problems are about one version
             archives.append(
                 PromotionRequest(
                     model=p.model,
@@ -296,6 +297,7 @@ def _requests(problems: list[RegistryProblem], args: RepairArgs) -> list[Any]:
                 )
             )
         elif p.kind == "stage_alias_disagree":
+            assert p.fix_version is not None  # the problem names the version to fix it with
             stages.append(
                 PromotionRequest(
                     model=p.model,

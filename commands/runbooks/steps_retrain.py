@@ -264,17 +264,20 @@ async def _train(ctx: StepContext, args: TrainArgs) -> StepResult:
     metrics = doc.get("metrics") or {}
     shown = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()) if isinstance(v, float))
     findings = []
-    window = doc.get("window") if isinstance(doc.get("window"), dict) else {}
+    window = doc.get("window")
+    window = window if isinstance(window, dict) else {}
     if window.get("text"):
         findings.append(f"held out from its training and scored: {window['text']}")
-    compared = doc.get("compared") if isinstance(doc.get("compared"), dict) else {}
+    compared = doc.get("compared")
+    compared = compared if isinstance(compared, dict) else {}
     theirs = compared.get("metrics") or {}
     if theirs:
         findings.append(
             f"v{compared.get('version')} on the same rows: "
             + ", ".join(f"{k}={v:.4f}" for k, v in sorted(theirs.items()) if isinstance(v, float))
         )
-    lineage = doc.get("lineage") if isinstance(doc.get("lineage"), dict) else {}
+    lineage = doc.get("lineage")
+    lineage = lineage if isinstance(lineage, dict) else {}
     if lineage:
         findings.append(
             f"lineage: {lineage.get('event_aspects', 0)} event and "

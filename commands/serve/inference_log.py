@@ -98,6 +98,7 @@ class InferenceLog:
         batch = pa.Table.from_pylist(rows, schema=arrow_schema())
         for attempt in range(COMMIT_ATTEMPTS):
             table = open_log(self._catalog)
+            assert table is not None  # created when missing
             try:
                 table.append(batch)
                 return

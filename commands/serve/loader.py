@@ -68,12 +68,13 @@ def load(model: str, version: str, *, tracking_uri: str | None, model_dir: str |
 def frame(served: ServedModel, rows: list[dict[str, Any]]):
     """A DataFrame of validated rows, columns in the model's order and dtypes of its signature."""
     import pandas as pd
+    from pandas.api.types import pandas_dtype
 
     columns = served.inputs.columns or list(rows[0])
     df = pd.DataFrame.from_records(rows, columns=columns)
     for column, dtype in served.inputs.dtypes.items():
         if column in df and df[column].notna().all():
-            df[column] = df[column].astype(dtype)
+            df[column] = df[column].astype(pandas_dtype(dtype))
     return df
 
 

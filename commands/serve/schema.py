@@ -174,10 +174,13 @@ def input_schema(model_name: str, signature: Any) -> InputSchema:
         row_model = _load(KNOWN[model_name][0])
         columns = list(row_model.model_fields)
         dtypes = {c: "float64" for c in columns}
-        numeric = frozenset(
-            c for c, f in row_model.model_fields.items() if f.annotation in (int, float)
+        return InputSchema(
+            "contract",
+            row_model,
+            columns,
+            dtypes,
+            frozenset(c for c, f in row_model.model_fields.items() if f.annotation in (int, float)),
         )
-        return InputSchema("contract", row_model, columns, dtypes, numeric)
     inputs = getattr(signature, "inputs", None) if signature is not None else None
     if inputs is None or inputs.is_tensor_spec() or not inputs.has_input_names():
         return InputSchema("none", None, [], {})
@@ -219,5 +222,6 @@ def output_schema(model_name: str, signature: Any) -> OutputSchema:
         type_name = getattr(getattr(outputs.inputs[0], "type", None), "name", None)
         py_type = _TYPES.get(type_name or "", (Any,))[0]
         if py_type is not Any:
-            return OutputSchema("signature", TypeAdapter(py_type | None))
+            # a type built at run time: not a type expression the checker can follow
+            return OutputSchema("signature", TypeAdapter(py_type | None))  # pyright: ignore[reportArgumentType]
     return OutputSchema("none", TypeAdapter(Any))

@@ -41,7 +41,7 @@ MAX_WORD = 200
 class _OneLineParser(argparse.ArgumentParser):
     """argparse whose usage errors are one line on stderr (exit 2), like every other failure."""
 
-    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         where = self.prog.removeprefix("mlops-console").strip()
         _print_error(f"{where + ': ' if where else ''}{message} (see `{self.prog} --help`)")
         sys.exit(2)

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import textwrap
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from console.safe_text import printable
@@ -50,7 +50,7 @@ def terminal_width() -> int | None:
     return shutil.get_terminal_size((100, 24)).columns
 
 
-def table(rows: list[list[object]], headers: list[str], *, limit: int = 60) -> None:
+def table(rows: Sequence[Sequence[object]], headers: list[str], *, limit: int = 60) -> None:
     """Print a plain aligned table; cells are made printable and cut at ``limit`` characters.
 
     On a terminal narrower than the table, its widest column wraps onto continuation lines under
@@ -85,11 +85,11 @@ def _line(cells: list[str], widths: list[int]) -> str:
     return "  ".join(c.ljust(widths[i]) for i, c in enumerate(cells)).rstrip()
 
 
-def run_async(factory: Callable[[], Awaitable[T]]) -> T:
+def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine from a synchronous handler."""
     import asyncio
 
-    return asyncio.run(factory())  # type: ignore[arg-type]
+    return asyncio.run(factory())
 
 
 def positive(text: str) -> int:

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from console.cli._common import print_json, run_async, say, version_arg
 
-DIRECTIONS = {"up": "upstream", "down": "downstream", "both": "both"}
+if TYPE_CHECKING:
+    from console.lineage.model import Direction
+
+DIRECTIONS: dict[str, Direction] = {"up": "upstream", "down": "downstream", "both": "both"}
 
 
 def register(subparsers, add_globals) -> None:

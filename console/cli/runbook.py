@@ -156,7 +156,7 @@ class _CliDriver:
                     flush=True,
                 )
             return
-        mark = MARKS.get(state, state)
+        mark = MARKS.get(str(state), state)
         say(f"[{mark}] {item['id']} — {item['title']}: {item.get('summary') or ''}".rstrip())
         for key in ("findings", "changes"):
             prefix = "would change: " if state == "planned" and key == "changes" else ""

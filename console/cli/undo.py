@@ -61,7 +61,7 @@ def _undo(args: argparse.Namespace, settings) -> int:
             return
         plain_output(item)
 
-    driver.output = output  # type: ignore[method-assign]
+    driver.output = output
 
     async def work():
         from commands.history import undo

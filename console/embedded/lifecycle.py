@@ -28,7 +28,7 @@ from console.embedded import procs
 from console.errors import EmbeddedError
 from console.private_files import open_private, private_dir, touch_private, write_private
 
-Progress = Callable[[str], None]
+Progress = Callable[[str], object]  # what it returns is ignored
 
 SUPERVISOR_MODULE = procs.SUPERVISOR_MODULE
 PORT_ATTEMPTS = 3

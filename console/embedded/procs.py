@@ -127,6 +127,7 @@ def health_ok(port: int, timeout: float = 0.5) -> bool:
 
 def free_port(avoid: set[int] | frozenset[int] = frozenset()) -> int:
     """A TCP port on 127.0.0.1 that is free right now (another process may still take it)."""
+    port = 0
     for _ in range(20):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind(("127.0.0.1", 0))

@@ -169,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(poll)
     except _StopRequested as why:
         _log(f"{why}: stopping the server")
-        if proc is not None or args.adopt is not None:
-            pid = proc.pid if proc is not None else args.adopt
+        pid = proc.pid if proc is not None else args.adopt
+        if pid is not None:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut the stop
             _stop_group(pid, lambda: proc.poll() is not None if proc else not procs.is_alive(pid))
         _forget_state(mlflow_dir / "server.json")

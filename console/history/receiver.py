@@ -21,6 +21,7 @@ import os
 import secrets
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -125,7 +126,8 @@ def inbox_row(body: bytes) -> dict | None:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _ReceiverServer
+    # narrower than BaseRequestHandler's: only _ReceiverServer makes this handler
+    server: _ReceiverServer  # pyright: ignore[reportIncompatibleVariableOverride]
 
     def log_message(self, format: str, *args: object) -> None:
         return None  # deliveries are not worth a log line each; failures are logged below
@@ -280,7 +282,11 @@ class Receiver:
         try:
             self.webhook_id = register(self.server_url, self.url, self.http.secret)
         except (OSError, ValueError, KeyError) as exc:
-            detail = exc.read().decode("utf-8", "replace")[:300] if hasattr(exc, "read") else exc
+            detail = (
+                exc.read().decode("utf-8", "replace")[:300]
+                if isinstance(exc, urllib.error.HTTPError)
+                else exc
+            )
             self.log(f"history receiver: webhook registration failed: {detail}")
             return
         self._write_state()

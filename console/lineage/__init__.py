@@ -7,7 +7,12 @@ Exports are lazy so importing the package costs nothing: ``LineageReader``, ``op
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.lineage.model import LineageEdge, LineageGraph, LineageNode, LineageProblem
+    from console.lineage.openlineage_config import openlineage_client_config
+    from console.lineage.reader import LineageReader, open_reader
 
 _EXPORTS = {
     "LineageReader": "console.lineage.reader",
@@ -19,7 +24,15 @@ _EXPORTS = {
     "openlineage_client_config": "console.lineage.openlineage_config",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "LineageEdge",
+    "LineageGraph",
+    "LineageNode",
+    "LineageProblem",
+    "LineageReader",
+    "open_reader",
+    "openlineage_client_config",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -20,7 +20,7 @@ def _secret(value: Any) -> str | None:
     if value is None:
         return None
     getter = getattr(value, "get_secret_value", None)
-    return getter() if callable(getter) else str(value)
+    return str(getter()) if callable(getter) else str(value)
 
 
 def http_transport(settings: Any) -> dict[str, Any] | None:

@@ -42,7 +42,9 @@ RULES: dict[tuple[str, Side], tuple[tuple[str, str], ...]] = {
 class LineageSource(Protocol):
     """What a backend gives the traversal. ``fetch`` leaves out URNs it has nothing for."""
 
-    kind: Literal["lite", "gms"]
+    @property
+    def kind(self) -> Literal["lite", "gms"]: ...
+
     location: str
 
     async def fetch(self, urns: Sequence[str]) -> dict[str, dict[str, Any]]: ...
@@ -110,7 +112,7 @@ class Traversal:
         self.expanded: set[tuple[str, Side]] = set()
 
     def was_expanded(self, key: str, side: str) -> bool:
-        return (key, side) in self.expanded  # type: ignore[comparison-overlap]
+        return (key, side) in self.expanded
 
     async def resolve(self, wanted: Sequence[str]) -> list[str]:
         """The node keys for URNs, fetching and stitching what is new."""

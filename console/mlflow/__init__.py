@@ -7,7 +7,23 @@ Exports are lazy so ``import console.mlflow`` costs nothing until a name is used
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.mlflow.auth import AuthConfig, redact_url
+    from console.mlflow.client import MlflowRestClient, RetryPolicy
+    from console.mlflow.errors import (
+        AlreadyExists,
+        BadResponse,
+        InvalidRequest,
+        MlflowError,
+        NotFound,
+        PermissionDenied,
+        ServerError,
+        Timeout,
+        Unauthorized,
+        Unreachable,
+    )
 
 _EXPORTS = {
     "MlflowRestClient": "console.mlflow.client",
@@ -26,7 +42,22 @@ _EXPORTS = {
     "BadResponse": "console.mlflow.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AlreadyExists",
+    "AuthConfig",
+    "BadResponse",
+    "InvalidRequest",
+    "MlflowError",
+    "MlflowRestClient",
+    "NotFound",
+    "PermissionDenied",
+    "RetryPolicy",
+    "ServerError",
+    "Timeout",
+    "Unauthorized",
+    "Unreachable",
+    "redact_url",
+]
 
 
 def __getattr__(name: str) -> Any:

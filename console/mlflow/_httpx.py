@@ -9,6 +9,7 @@ and a later explicit ``import httpx._main`` still works because nothing is cache
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 
 class _RefuseHttpxCli:
@@ -18,13 +19,13 @@ class _RefuseHttpxCli:
     alone costs 15 ms.
     """
 
-    def find_spec(self, fullname, path, target=None):  # type: ignore[no-untyped-def]
+    def find_spec(self, fullname, path, target=None):
         if fullname == "httpx._main":
             raise ImportError("httpx CLI skipped by the console (not needed)")
         return None
 
 
-def _load():  # type: ignore[no-untyped-def]
+def _load():
     if "httpx" in sys.modules:
         return sys.modules["httpx"]
     finder = _RefuseHttpxCli()
@@ -36,6 +37,9 @@ def _load():  # type: ignore[no-untyped-def]
     return httpx
 
 
-httpx = _load()
+if TYPE_CHECKING:
+    import httpx  # the checker sees the module itself
+else:
+    httpx = _load()
 
 __all__ = ["httpx"]

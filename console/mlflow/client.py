@@ -389,7 +389,7 @@ class MlflowRestClient:
         return [self._parse(model, item, what) for item in items]
 
     def _page(self, model: type[M], doc: dict[str, Any], key: str, what: str) -> Page[M]:
-        return Page[model](  # type: ignore[valid-type]
+        return Page[model](
             items=self._parse_list(model, doc.get(key), what),
             next_page_token=doc.get("next_page_token") or None,
         )

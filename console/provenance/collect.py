@@ -113,8 +113,9 @@ async def collect(
     mv, model_files, alias_list = await asyncio.gather(
         client.get_model_version(model, version), files(), aliases()
     )
-    record = ProvenanceRecord(model=model, version=version, version_info=_version_facts(mv))
-    record.version_info.aliases = alias_list
+    facts = _version_facts(mv)
+    facts.aliases = alias_list
+    record = ProvenanceRecord(model=model, version=version, version_info=facts)
     record.environment = _environment(model_files, gaps)
 
     run: Run | None = None

@@ -131,7 +131,7 @@ class BrowseFeature:
         pane = self.shell.main.runs_pane
         landing = answers.landing
         pane.show_experiments(
-            answers.experiments,
+            answers.experiments,  # pyright: ignore[reportArgumentType] - wire types, same shape
             more=answers.more_experiments,
             select=landing.experiment_id if landing else None,
             provisional=True,

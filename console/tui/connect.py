@@ -68,7 +68,7 @@ class ConnectFeature:
         shell: Shell,
         client_factory: Callable[[str], Any],
         *,
-        progress: Callable[[str], None],
+        progress: Callable[[str], object],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.shell = shell

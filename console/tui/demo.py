@@ -28,7 +28,7 @@ DEMO_MODULE = "commands.demo"
 class DemoFeature:
     """Builds the demo once when the embedded server has no demo experiment."""
 
-    def __init__(self, shell: Shell, *, enabled: bool, progress: Callable[[str], None]) -> None:
+    def __init__(self, shell: Shell, *, enabled: bool, progress: Callable[[str], object]) -> None:
         self.shell = shell
         self.enabled = enabled
         # thread-safe: posts a progress message to the app

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from console.tui.jobs import Job
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from console.deployment_model import DeploymentStatus
     from console.monitor_contract import MonitorState
     from console.tui.shell import Shell
@@ -526,9 +528,13 @@ class DeploymentsFeature:
         driver, self.flow_driver = self.flow_driver, None
         if driver is not None:
             driver.close_progress()
-        severity = {"succeeded": "information", "noop": "information", "cancelled": "warning"}
+        severity: dict[str, SeverityLevel] = {
+            "succeeded": "information",
+            "noop": "information",
+            "cancelled": "warning",
+        }
         plan = getattr(driver, "plan", None)
-        if result.outcome == "refused" and plan is not None and plan.refusal:
+        if result.outcome == "refused" and driver is not None and plan is not None and plan.refusal:
             if driver.refusal_shown:
                 # the operator read this plan in the override form and closed it
                 self.shell.notify(result.message, severity="warning")

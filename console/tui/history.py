@@ -158,7 +158,7 @@ class HistoryFeature:
         from widgets.promote_modal import PromotionDriver
 
         ctx = PromoteContext.from_settings(
-            self.shell.settings, self.shell.client, self.shell.tracking_uri
+            self.shell.settings, self.shell.client, self.shell.connected_uri
         )
         driver = PromotionDriver(self.shell.app, target=screen)
         return await undo(ctx, event.model, driver, event_id=event.id)

@@ -254,7 +254,7 @@ class PromotionFeature:
         from widgets.promote_modal import PromotionDriver
 
         ctx = PromoteContext.from_settings(
-            self.shell.settings, self.shell.client, self.shell.tracking_uri
+            self.shell.settings, self.shell.client, self.shell.connected_uri
         )
         self.driver = PromotionDriver(
             self.shell.app,

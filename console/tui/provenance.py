@@ -209,7 +209,7 @@ class ProvenanceFeature:
         diagnosis = screen.diagnosis
         sources = ProvenanceSources.from_settings(self.shell.settings, lineage=False)
         request = probe_request(
-            self.shell.tracking_uri,
+            self.shell.connected_uri,
             diagnosis.left_record,
             diagnosis.right_record,
             sources,
@@ -293,7 +293,7 @@ class ProvenanceFeature:
                 model,
                 version,
                 sources,
-                tracking_uri=self.shell.tracking_uri,
+                tracking_uri=self.shell.connected_uri,
                 train_commands=load_train_commands(),
                 on_progress=progress,
                 env=child_env(settings),

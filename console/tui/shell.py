@@ -73,6 +73,14 @@ class Shell:
     def tracking_uri(self) -> str | None:
         return self.connection.tracking_uri
 
+    @property
+    def connected_uri(self) -> str:
+        """The tracking URI, for work that runs only once connected (set with the client)."""
+        uri = self.connection.tracking_uri
+        if uri is None:
+            raise RuntimeError("not connected to a tracking server")
+        return uri
+
     def run(self, job: Job) -> None:
         self.jobs.run(job)
 
