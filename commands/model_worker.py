@@ -97,8 +97,9 @@ class WorkerChild:
     async def wait(self) -> int:
         if self._exit is None:
             self._exit = asyncio.ensure_future(self._read_exit())
-        self.returncode = await asyncio.shield(self._exit)
-        return self.returncode
+        code: int = await asyncio.shield(self._exit)
+        self.returncode = code
+        return code
 
     async def communicate(self) -> tuple[bytes, bytes]:
         out, err = await asyncio.gather(self.stdout.read(), self.stderr.read())

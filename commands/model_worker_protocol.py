@@ -207,9 +207,15 @@ class RunRequest:
             and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
             and (cwd is None or isinstance(cwd, str))
         )
-        if not ok:
+        if not ok or not isinstance(args, list) or not isinstance(env, dict):
             raise ProtocolError("malformed run request")
-        return cls(doc["fingerprint"], doc["module"], list(args), dict(env), cwd)
+        return cls(
+            doc["fingerprint"],
+            doc["module"],
+            [str(a) for a in args],
+            {str(k): str(v) for k, v in env.items()},
+            cwd,
+        )
 
 
 def served_module(argv: list[str]) -> tuple[str, list[str]] | None:

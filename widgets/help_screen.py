@@ -6,6 +6,8 @@ lists a key the console does not bind, and shows a remapped key as remapped."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -128,7 +130,7 @@ class HelpScreen(ModalScreen[None]):
             read_only = bool(getattr(getattr(self.app, "settings", None), "read_only", False))
         # the commands: the app's verbs (keys as remapped by the profile), when it has them
         source = getattr(self.app, "verb_help_lines", None)
-        lines = source(read_only) if callable(source) else None
+        lines = cast("list[CommandLine]", source(read_only)) if callable(source) else None
         body.append_text(global_keys(read_only, lines))
         with ViewerBody():  # j/k/g/G as the help itself says, like every other text
             yield Static(body, id="help-body")
