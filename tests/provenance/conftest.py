@@ -53,6 +53,27 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory, prov_server: MlflowServe
     return paths.home, result
 
 
+def diagnose_pair(home, tracking_uri: str, pair, **options):
+    """``diagnose`` of a case's two versions, as the CLI runs it (no lineage)."""
+    import asyncio
+
+    from commands.diagnose import diagnose
+    from console.mlflow.client import MlflowRestClient
+    from console.provenance.collect import ProvenanceSources
+
+    settings = settings_for(home, tracking_uri)
+
+    async def go():
+        sources = ProvenanceSources.from_settings(settings, lineage=False)
+        async with MlflowRestClient(tracking_uri) as client:
+            return await diagnose(
+                client, pair.model, pair.left, pair.right, sources,
+                tracking_uri=tracking_uri, **options,
+            )  # fmt: skip
+
+    return asyncio.run(go())
+
+
 def settings_for(home, tracking_uri: str, **extra):
     from console.settings import Settings
 

@@ -4,30 +4,14 @@ provenance gives gaps and no false certainty."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from commands.diagnose import diagnose
-from console.mlflow.client import MlflowRestClient
-from console.provenance.collect import ProvenanceSources
-from tests.provenance.conftest import settings_for
+from tests.provenance.conftest import diagnose_pair
 from tests.provenance.world import TABLE, World
 
 
 def run_diagnosis(world: World, case: str, *, probe: bool = False):
-    settings = settings_for(world.home, world.tracking_uri)
-    pair = world.cases[case]
-
-    async def go():
-        sources = ProvenanceSources.from_settings(settings, lineage=False)
-        async with MlflowRestClient(world.tracking_uri) as client:
-            return await diagnose(
-                client, pair.model, pair.left, pair.right, sources,
-                probe=probe, tracking_uri=world.tracking_uri,
-            )  # fmt: skip
-
-    return asyncio.run(go())
+    return diagnose_pair(world.home, world.tracking_uri, world.cases[case], probe=probe)
 
 
 def kinds(result) -> set[str]:

@@ -5,7 +5,6 @@ cause and no disagreement on enough rows; rows given with ``--rows`` are scored 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -14,30 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from commands.diagnose import diagnose
 from commands.probe_result import MIN_CONCLUSIVE_ROWS
 from commands.probe_synthetic import DEFAULT_ROWS
-from console.mlflow.client import MlflowRestClient
-from console.provenance.collect import ProvenanceSources
-from tests.provenance.conftest import settings_for
+from tests.provenance.conftest import diagnose_pair
 from tests.provenance.foreign import Foreign
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_diagnosis(foreign: Foreign, case: str, **options):
-    settings = settings_for(foreign.home, foreign.tracking_uri)
-    pair = foreign.cases[case]
-
-    async def go():
-        sources = ProvenanceSources.from_settings(settings, lineage=False)
-        async with MlflowRestClient(foreign.tracking_uri) as client:
-            return await diagnose(
-                client, pair.model, pair.left, pair.right, sources,
-                tracking_uri=foreign.tracking_uri, **options,
-            )  # fmt: skip
-
-    return asyncio.run(go())
+    return diagnose_pair(foreign.home, foreign.tracking_uri, foreign.cases[case], **options)
 
 
 def by_origin(predictions) -> tuple[object, object]:

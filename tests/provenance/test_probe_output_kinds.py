@@ -6,35 +6,23 @@ reason as its gap and no cause built from what only the other side recorded."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from commands.diagnose import diagnose
-from console.mlflow.client import MlflowRestClient
-from console.provenance.collect import ProvenanceSources
-from tests.provenance.conftest import settings_for
+from tests.provenance.conftest import diagnose_pair
 from tests.provenance.outputs import EVAL_ROWS, Outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_diagnosis(world: Outputs, case: str, **options):
-    settings = settings_for(world.home, world.tracking_uri)
-    pair = world.cases[case]
-
-    async def go():
-        sources = ProvenanceSources.from_settings(settings, lineage=False)
-        async with MlflowRestClient(world.tracking_uri) as client:
-            return await diagnose(
-                client, pair.model, pair.left, pair.right, sources,
-                tracking_uri=world.tracking_uri, rows_file=str(world.eval_csv), **options,
-            )  # fmt: skip
-
-    return asyncio.run(go())
+    rows = str(world.eval_csv)
+    return diagnose_pair(
+        world.home, world.tracking_uri, world.cases[case], rows_file=rows, **options
+    )
 
 
 def outputs_of(result) -> dict[str, tuple[str, int]]:
