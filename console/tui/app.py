@@ -438,6 +438,11 @@ class ConsoleApp(CrashGuardedApp):
     def run_verb(self, verb: verbs.Verb, argument: str | None = None) -> None:
         """Carry out ``verb`` (``verbs.Verb.run``); ``argument`` None: from a key or the palette."""
         main = self.main
+        if verb.mutates and self.settings is not None and self.settings.read_only:
+            # refused at once, whichever way it came (key, palette, ``:``), with the reason
+            if verb.explain:
+                self._path(verb.explain)()
+            return
         if verb.on_main:
             # typed on a detail screen: the panes it acts on are on the main screen
             while len(self.screen_stack) > 1 and self.screen is not main:

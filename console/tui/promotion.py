@@ -102,12 +102,11 @@ class PromotionFeature:
         if isinstance(screen, ModalScreen):
             return
         version = self._version_on(screen)
-        if version is None:
-            self.shell.notify("move to a version in the registry pane first", severity="warning")
-            return
-        reason = self._block_reason(version.name)
-        if reason:
+        reason = self._block_reason(version.name if version is not None else None)
+        if reason:  # read-only says so wherever it is asked (a key, the palette, ``:alias``)
             self.shell.notify(reason, severity="warning")
+        elif version is None:
+            self.shell.notify("move to a version in the registry pane first", severity="warning")
 
     # --- the flow ---------------------------------------------------------------------------
 

@@ -141,6 +141,14 @@ async def test_runbook_command_opens_the_form_and_help_greys_promotions(tmp_path
         assert "struck out: disabled, read-only mode" in plain(
             app.screen.query_one("#help-body").content
         )
+        await pilot.press("escape")
+        await pilot.pause()
+        # typed as a command, a mutating verb is refused at once with the reason too
+        started: list[str] = []
+        app.promotion._start_promotion = lambda *a: started.append("x")  # type: ignore[method-assign]
+        await pilot.press("colon", *"alias", "enter")
+        await pilot.pause()
+        assert started == [] and any("read-only" in n.message for n in app._notifications)
 
 
 async def test_palette_offers_audit_runbooks_and_promotions_on_a_version(tmp_path) -> None:
