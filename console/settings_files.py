@@ -62,6 +62,7 @@ PROFILE_SETTINGS = frozenset(
         "deployments",
         "monitoring",
         "training_commands",
+        "keys",
     }
 )
 
