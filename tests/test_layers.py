@@ -121,7 +121,8 @@ TUI_FEATURES = {
     "provenance",
     "runbooks",
 }
-TUI_BASE = {"shell", "jobs", "commands", "data", "crash"}
+# ``verbs``: the operator verbs' declarations (pure data), read by the app and the ``:`` parser
+TUI_BASE = {"shell", "jobs", "commands", "data", "crash", "verbs"}
 
 
 def _tui_imports(path: Path) -> set[str]:
