@@ -29,6 +29,17 @@ async def _versions_of(pilot, app, model: str, count: int) -> None:
     await pilot.pause()
 
 
+async def _compare(pilot, app, case) -> CompareScreen:
+    """The compare screen of ``case``'s two versions, its diagnosis read (the app connected)."""
+    await _versions_of(pilot, app, case.model, 2)
+    app.provenance.open_compare(case.model, case.left, case.right)
+    await wait_for(pilot, lambda: showing(app, CompareScreen), within=10)
+    compare = app.screen
+    assert isinstance(compare, CompareScreen)
+    await wait_for(pilot, lambda: compare.diagnosis is not None, within=30)
+    return compare
+
+
 def _probe_processes() -> list[int]:
     """Probe processes: started as ``python -m commands.probe``, or forked by a home's model
     worker (``commands.model_worker_server``: its children and theirs run the probe)."""
@@ -170,12 +181,7 @@ async def test_compare_probes_a_rows_file_and_provenance_asks_for_reproduce(
     case = foreign.cases["data"]
     app = build_app(settings_for(foreign.home, foreign.tracking_uri), build_demo=False)
     async with app.run_test(size=(160, 48)) as pilot:
-        await _versions_of(pilot, app, case.model, 2)  # the app is connected
-        app.provenance.open_compare(case.model, case.left, case.right)
-        await wait_for(pilot, lambda: showing(app, CompareScreen), within=10)
-        compare = app.screen
-        assert isinstance(compare, CompareScreen)
-        await wait_for(pilot, lambda: compare.diagnosis is not None, within=30)
+        compare = await _compare(pilot, app, case)
         await pilot.press("f")
         await pilot.pause()
         box = compare.query_one("#rows-path")
@@ -222,12 +228,7 @@ async def test_compare_shows_each_output_of_a_frame_model_at_80x24(outputs_world
     case = outputs_world.cases["frame"]
     app = build_app(settings_for(outputs_world.home, outputs_world.tracking_uri), build_demo=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _versions_of(pilot, app, case.model, 2)
-        app.provenance.open_compare(case.model, case.left, case.right)
-        await wait_for(pilot, lambda: showing(app, CompareScreen), within=10)
-        compare = app.screen
-        assert isinstance(compare, CompareScreen)
-        await wait_for(pilot, lambda: compare.diagnosis is not None, within=30)
+        compare = await _compare(pilot, app, case)
         await pilot.press("f")
         await pilot.pause()
         compare.query_one("#rows-path").value = str(outputs_world.eval_csv)
