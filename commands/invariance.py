@@ -52,7 +52,7 @@ def as_frame(rows: Any):
     return pd.DataFrame([r.model_dump() for r in validated])
 
 
-def _predict(model, frame) -> list[str]:
+def answers(model, frame) -> list[str]:
     """Each row's whole answer (every output column: probabilities, a frame's columns)."""
     from commands.probe_outputs import row_answers
 
@@ -62,8 +62,8 @@ def _predict(model, frame) -> list[str]:
 def compare_predictions(name: str, model, base, changed, what: str) -> CheckResult:
     """Pass when ``model`` predicts the same for ``base`` and ``changed`` (row by row)."""
     try:
-        before = _predict(model, base)
-        after = _predict(model, changed)
+        before = answers(model, base)
+        after = answers(model, changed)
     except Exception as exc:  # noqa: BLE001 - a model that cannot take the rows fails the check
         return CheckResult(name=name, passed=False, detail=f"{what}: {type(exc).__name__}: {exc}")
     if len(before) != len(after):

@@ -26,19 +26,13 @@ from commands.invariance import (
     IRRELEVANT_COLUMN,
     CheckResult,
     InvarianceReport,
+    answers,
     compare_predictions,
 )
 
 SYNTHETIC_ROWS = 200
 ALONE_ROWS = 20
 CHECK_NAMES = ("column_order", "extra_column", "row_alone", "int_as_float", "load_twice")
-
-
-def _labels(model, frame) -> list[str]:
-    """Each row's whole answer (every output column: probabilities, a frame's columns)."""
-    from commands.probe_outputs import row_answers
-
-    return row_answers(model.predict(frame), len(frame))
 
 
 def check_column_order(model, frame) -> CheckResult:
@@ -62,10 +56,10 @@ def check_row_alone(model, frame, count: int = ALONE_ROWS) -> CheckResult:
     """Each of the first rows scored on its own must get the answer it got in the batch."""
     name = "row_alone"
     try:
-        batch = _labels(model, frame)
+        batch = answers(model, frame)
         moved = []
         for i in range(min(count, len(frame))):
-            alone = _labels(model, frame.iloc[[i]])
+            alone = answers(model, frame.iloc[[i]])
             if alone != [batch[i]]:
                 moved.append((i, batch[i], alone[0] if alone else "nothing"))
     except Exception as exc:  # noqa: BLE001 - a model that cannot score one row fails
@@ -93,7 +87,7 @@ def check_int_as_float(model, frame, int_columns: Sequence[str]) -> CheckResult:
     changed = frame.astype({c: "float64" for c in columns})
     what = f"{', '.join(columns[:5])} given as floats"
     try:
-        _labels(model, changed)
+        answers(model, changed)
     except Exception as exc:  # noqa: BLE001 - refused by the schema is safe; else fail below
         if _schema_refusal(exc):
             return CheckResult(
@@ -108,7 +102,7 @@ def check_load_twice(model, loader: Callable[[], Any], frame) -> CheckResult:
     name = "load_twice"
     try:
         again = loader()
-        first, second = _labels(model, frame), _labels(again, frame)
+        first, second = answers(model, frame), answers(again, frame)
     except Exception as exc:  # noqa: BLE001
         return CheckResult(name=name, passed=False, detail=f"{type(exc).__name__}: {exc}")
     moved = [i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b]

@@ -539,15 +539,12 @@ class ConsoleApp(CrashGuardedApp):
             return
         # a greyed verb's key does not run it (Textual skips a disabled binding): say why
         for verb in verbs.VERBS:
-            if not verb.explain or event.key not in self._keys(verb):
+            if not verb.explain or event.key not in verbs.bound_keys(verb, self.keymap):
                 continue
             if self.verb_state(verb) is None:
                 event.stop()
                 self._path(verb.explain)()
             return
-
-    def _keys(self, verb: verbs.Verb) -> list[str]:
-        return [k.strip() for k in (self.keymap.get(verb.id) or verb.keys).split(",")]
 
     def apply_keymap(self, keymap: dict[str, str]) -> None:
         """A profile's ``[keys]`` (verb id → keys): bound now, shown in the help; an id that

@@ -60,9 +60,6 @@ class PromotionFeature:
 
     def version_on(self, screen: Any) -> Any:
         """The version in view on ``screen``: its detail, or the registry pane's cursor."""
-        return self._version_on(screen)
-
-    def _version_on(self, screen: Any) -> Any:
         from widgets.version_screen import VersionScreen
 
         if isinstance(screen, VersionScreen):
@@ -87,7 +84,7 @@ class PromotionFeature:
 
     def verb_state(self, verb: Any) -> bool | None:
         """The promotion verbs here: not offered (False), greyed (None) or live (True)."""
-        version = self._version_on(self.shell.app.screen)
+        version = self.version_on(self.shell.app.screen)
         if version is None:
             return False  # not offered here (the footer shows what matters on this pane)
         if self._blocked(version.name):
@@ -101,7 +98,7 @@ class PromotionFeature:
         screen = self.shell.app.screen
         if isinstance(screen, ModalScreen):
             return
-        version = self._version_on(screen)
+        version = self.version_on(screen)
         reason = self._block_reason(version.name if version is not None else None)
         if reason:  # read-only says so wherever it is asked (a key, the palette, ``:alias``)
             self.shell.notify(reason, severity="warning")
@@ -121,7 +118,7 @@ class PromotionFeature:
 
         from console.tui.jobs import Job
 
-        version = self._version_on(screen or self.shell.app.screen)
+        version = self.version_on(screen or self.shell.app.screen)
         if version is None:
             self.shell.notify("move to a version in the registry pane first", severity="warning")
             return

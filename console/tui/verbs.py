@@ -298,11 +298,17 @@ def bindings() -> list[Any]:
     ]
 
 
-def keys_of(verb: Verb, keymap: Mapping[str, str] | None = None) -> list[str]:
-    """The keys that run ``verb`` now (a profile's ``[keys]`` replaces the default)."""
+def bound_keys(verb: Verb, keymap: Mapping[str, str] | None = None) -> list[str]:
+    """The keys that run ``verb`` now, as Textual names them (a profile's ``keys`` replaces
+    the default)."""
     keys = (keymap or {}).get(verb.id) or verb.keys
+    return [k.strip() for k in keys.split(",") if k.strip()]
+
+
+def keys_of(verb: Verb, keymap: Mapping[str, str] | None = None) -> list[str]:
+    """``bound_keys`` as the help and the palette show them (``?``, ``F1``)."""
     shown = {"question_mark": "?", "f1": "F1"}
-    return [shown.get(k.strip(), k.strip()) for k in keys.split(",") if k.strip()]
+    return [shown.get(k, k) for k in bound_keys(verb, keymap)]
 
 
 def unknown_keymap_ids(keymap: Mapping[str, str]) -> list[str]:
